@@ -1,0 +1,55 @@
+"""Exception families.
+
+streamfold splits errors the way h11 does:
+
+* :class:`ProtocolError` — *the sender is wrong*: a frame broke the wire format's rules. Raised
+  only in strict mode (``Reducer(strict=True)``); in the default lenient mode the same problem
+  becomes a :class:`~streamfold.model.Diagnostic` and reduction goes on.
+* :class:`UsageError` — *the caller is wrong*: the API was misused (feeding after ``close()``,
+  an unknown format name, an invalid limit). Raised in every mode.
+
+Both derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
+library raises on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Diagnostic
+
+__all__ = [
+    "FramingError",
+    "ProtocolError",
+    "StreamfoldError",
+    "UsageError",
+]
+
+
+class StreamfoldError(Exception):
+    """Base class of every exception streamfold raises deliberately."""
+
+
+class UsageError(StreamfoldError):
+    """The caller misused the API (h11's ``LocalProtocolError``)."""
+
+
+class ProtocolError(StreamfoldError):
+    """A frame violated its wire format; raised in strict mode only.
+
+    ``diagnostic`` carries the same record lenient mode would have kept: its stable ``code``,
+    the ``frame_index`` and the ``raw`` frame text.
+    """
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(f"[{diagnostic.code}] frame {diagnostic.frame_index}: {diagnostic.message}")
+        self.diagnostic = diagnostic
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+
+class FramingError(ProtocolError):
+    """The byte stream could not be split into frames (bad line, oversized line, bad UTF-8)."""

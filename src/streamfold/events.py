@@ -1,0 +1,358 @@
+"""Canonical events: the one vocabulary between format decoders and the reducer.
+
+A decoder's only job is to say what a frame *means* as a list of these events; the reducer
+applies them to the model and never looks at a wire format (``../shared/DESIGN.md``). They are
+commands in the imperative (``AppendText``), whereas notifications, which the reducer hands to
+callers, are facts in the past tense (``TextDelta``, ``ToolCallStateChanged``).
+
+Identity rules every decoder keeps:
+
+* ``run_id`` is unique within one reducer. Decoders synthesize one when the wire has none
+  (Loom: ``"<session_id>#<n>"``).
+* ``message_id`` and ``span_id`` are unique within one reducer.
+* ``call_id`` is unique within its run; the reducer resolves a ``call_id`` first in the event's
+  run, then in the most recent run that has it (an AG-UI result may arrive in a later run).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from .model import UNSET, RunStatus, Severity, Usage
+
+__all__ = [
+    "AppendReasoning",
+    "AppendText",
+    "AppendToolArguments",
+    "AppendToolOutput",
+    "CloseSpan",
+    "Diagnose",
+    "EndMessage",
+    "EndRun",
+    "Event",
+    "KeepUnknown",
+    "OpenSpan",
+    "PatchState",
+    "RecordCustom",
+    "RecordSearch",
+    "ReplaceText",
+    "ReportUsage",
+    "RequestApproval",
+    "RespondApproval",
+    "SaveCheckpoint",
+    "SetReasoningSignature",
+    "SetReply",
+    "SetState",
+    "SetToolArguments",
+    "SetToolResult",
+    "StartMessage",
+    "StartRun",
+    "StartToolCall",
+    "StartToolExecution",
+]
+
+frozen = attrs.frozen(slots=True, weakref_slot=False)
+
+# ------------------------------------------------------------------------------------- runs
+
+
+@frozen
+class StartRun:
+    """A run begins in session ``session_id`` (the session is created on first sight)."""
+
+    session_id: str
+    run_id: str
+    thread_id: str | None = None
+    agent: str | None = None
+    input_text: str | None = None
+    """The user message that started the run, when the wire says (Loom ``run_start.message``)."""
+    parent_run_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@frozen
+class EndRun:
+    """A run ends. Open spans become ``unclosed``; tool calls still running become
+    ``cancelled``; pending approvals stay pending."""
+
+    run_id: str
+    status: RunStatus
+    finish_reason: str | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+@frozen
+class SetReply:
+    """The sender's authoritative final answer for a run (Loom reply line)."""
+
+    run_id: str
+    text: str
+    reasoning: str | None = None
+    thread_id: str | None = None
+
+
+# ------------------------------------------------------------------------------------ spans
+
+
+@frozen
+class OpenSpan:
+    run_id: str
+    span_id: str
+    name: str
+    parent_span_id: str | None = None
+    parent_tool_call_id: str | None = None
+    node_id: str | None = None
+    event_id: int | None = None
+
+
+@frozen
+class CloseSpan:
+    run_id: str
+    span_id: str
+    error: str | None = None
+    """``None`` for success; the error text otherwise."""
+
+
+# --------------------------------------------------------------------------------- messages
+
+
+@frozen
+class StartMessage:
+    run_id: str
+    message_id: str
+    role: str = "assistant"
+    span_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    text: str | None = None
+    """Initial text (a user message known whole)."""
+
+
+@frozen
+class AppendText:
+    """Append to the message's last text part, or start a text part after a non-text part."""
+
+    run_id: str
+    message_id: str
+    delta: str
+
+
+@frozen
+class ReplaceText:
+    """Replace the message's current text segment (snapshot / replace stream semantics)."""
+
+    run_id: str
+    message_id: str
+    text: str
+
+
+@frozen
+class AppendReasoning:
+    """Append reasoning text; parts are keyed by ``step_id`` (one reasoning part per step)."""
+
+    run_id: str
+    message_id: str
+    delta: str
+    step_id: str | None = None
+
+
+@frozen
+class SetReasoningSignature:
+    run_id: str
+    message_id: str
+    signature: str | None = None
+    encrypted: str | None = None
+    step_id: str | None = None
+
+
+@frozen
+class EndMessage:
+    run_id: str
+    message_id: str
+
+
+# ------------------------------------------------------------------------------- tool calls
+
+
+@frozen
+class StartToolCall:
+    """A tool call appears. A second start for a known call is a no-op plus a diagnostic."""
+
+    run_id: str
+    call_id: str
+    name: str | None
+    message_id: str | None = None
+    span_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@frozen
+class AppendToolArguments:
+    run_id: str
+    call_id: str
+    delta: str
+
+
+@frozen
+class SetToolArguments:
+    """The arguments are complete.
+
+    ``arguments`` (when not ``None``) replaces the streamed text; ``input`` (when not ``UNSET``)
+    is the authoritative parsed value, otherwise the text is parsed strictly and ``input`` stays
+    unset if it is not valid JSON.
+    """
+
+    run_id: str
+    call_id: str
+    arguments: str | None = None
+    input: Any = UNSET
+
+
+@frozen
+class RequestApproval:
+    run_id: str
+    call_id: str
+    approval_id: str | None = None
+    input: Any = UNSET
+
+
+@frozen
+class RespondApproval:
+    run_id: str
+    call_id: str
+    approved: bool
+
+
+@frozen
+class StartToolExecution:
+    run_id: str
+    call_id: str
+
+
+@frozen
+class AppendToolOutput:
+    run_id: str
+    call_id: str
+    delta: str
+
+
+@frozen
+class SetToolResult:
+    """The tool finished. ``content`` is the result text as sent; ``value`` its JSON value when
+    the decoder parsed one. ``add_result_part`` puts a :class:`~streamfold.model.ToolResultPart`
+    into the message that owns the call."""
+
+    run_id: str
+    call_id: str
+    content: str
+    is_error: bool = False
+    error: str | None = None
+    value: Any = UNSET
+    raw_result: str | None = None
+    add_result_part: bool = True
+
+
+# ------------------------------------------------------------------------ usage, state, misc
+
+
+@frozen
+class ReportUsage:
+    """A usage report. ``mode="add"`` sums an incremental report (one per LLM call);
+    ``mode="set"`` replaces what this run had reported so far (cumulative or final reports)."""
+
+    run_id: str
+    usage: Usage
+    span_id: str | None = None
+    mode: Literal["add", "set"] = "add"
+
+
+@frozen
+class SetState:
+    run_id: str
+    state: Any
+    source: str = "values"
+
+
+@frozen
+class PatchState:
+    """An RFC 6902 JSON Patch against the run's state."""
+
+    run_id: str
+    patch: list[Any]
+
+
+@frozen
+class SaveCheckpoint:
+    run_id: str
+    checkpoint_id: str | None
+    data: dict[str, Any]
+
+
+@frozen
+class RecordCustom:
+    run_id: str
+    name: str | None
+    value: Any
+
+
+@frozen
+class RecordSearch:
+    """A ToT / GoT event (``kind`` is the Loom type name: tot_expand, got_node_start, …)."""
+
+    run_id: str
+    kind: str
+    data: dict[str, Any]
+
+
+@frozen
+class KeepUnknown:
+    """A frame the decoder does not understand, kept verbatim on its run."""
+
+    run_id: str
+    frame: dict[str, Any]
+
+
+@frozen
+class Diagnose:
+    """Report an anomaly. ``severity=ERROR`` means the frame was not applied."""
+
+    code: str
+    message: str
+    severity: Severity = Severity.WARNING
+    session_id: str | None = None
+    run_id: str | None = None
+    event_id: int | None = None
+
+
+Event = (
+    StartRun
+    | EndRun
+    | SetReply
+    | OpenSpan
+    | CloseSpan
+    | StartMessage
+    | AppendText
+    | ReplaceText
+    | AppendReasoning
+    | SetReasoningSignature
+    | EndMessage
+    | StartToolCall
+    | AppendToolArguments
+    | SetToolArguments
+    | RequestApproval
+    | RespondApproval
+    | StartToolExecution
+    | AppendToolOutput
+    | SetToolResult
+    | ReportUsage
+    | SetState
+    | PatchState
+    | SaveCheckpoint
+    | RecordCustom
+    | RecordSearch
+    | KeepUnknown
+    | Diagnose
+)

@@ -1,0 +1,71 @@
+"""Wire formats: one module per format, each a :class:`Decoder` from JSON frames to canonical
+events (:mod:`streamfold.events`).
+
+A decoder says what a frame means and keeps only the state it needs to say it (open runs per
+session, span stacks, id maps); it never touches the model. Per frame its work is proportional to
+the frame. ``detect(frame)`` lets the reducer pick a decoder per frame when the caller did not
+name a format.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from ..errors import UsageError
+from ..events import Event
+
+__all__ = ["FORMATS", "Decoder", "detect_format", "make_decoder"]
+
+
+class Decoder(Protocol):
+    """The interface every format module implements (see :mod:`streamfold.formats.loom`)."""
+
+    name: ClassVar[str]
+
+    @staticmethod
+    def detect(frame: Mapping[str, Any]) -> bool:
+        """Whether ``frame`` (a parsed JSON object) is in this format. Cheap: a few key lookups."""
+        ...
+
+    def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame. Must not raise on anything a sender can send: bad
+        fields become :class:`~streamfold.events.Diagnose` events."""
+        ...
+
+    def finish(self) -> list[Event]:
+        """Events at end of input (e.g. end runs that never received their terminal frame)."""
+        ...
+
+
+FORMATS: dict[str, str] = {
+    "loom": "streamfold.formats.loom:LoomDecoder",
+}
+"""Format name → ``module:class`` of its decoder, in detection order. Other format modules add
+themselves here."""
+
+
+def _load(name: str) -> type[Decoder]:
+    try:
+        target = FORMATS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
+        ) from None
+    module_name, _, class_name = target.partition(":")
+    cls: type[Decoder] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def make_decoder(name: str) -> Decoder:
+    """A new decoder for format ``name``. Raises :class:`UsageError` for an unknown name."""
+    return _load(name)()
+
+
+def detect_format(frame: Mapping[str, Any]) -> str | None:
+    """The name of the first format whose ``detect`` accepts ``frame``, or ``None``."""
+    for name in FORMATS:
+        if _load(name).detect(frame):
+            return name
+    return None

@@ -1,0 +1,569 @@
+"""The merged conversation model.
+
+One model for every wire format (``../shared/DESIGN.md`` "The model")::
+
+    Conversation
+     ├─ sessions: {session_id → Session}
+     │    └─ runs: [Run]                      one agent run / request / NNRP operation
+     │         ├─ status, finish_reason, stop_reason, error, reply
+     │         ├─ spans: [Span]               root node spans; children nest (span.children)
+     │         ├─ messages: [Message]         role + ordered parts (text, reasoning, tool call…)
+     │         ├─ tool_calls: {call_id → ToolCall}
+     │         ├─ usage: Usage                summed from the run's usage reports
+     │         └─ state, checkpoints, custom_events, search (ToT/GoT), unknown_events
+     ├─ usage: Usage                          summed over every run
+     └─ diagnostics: [Diagnostic]             every anomaly, with code, frame index and raw text
+
+The :class:`~streamfold.reducer.Reducer` owns the model and mutates it in place; callers read it.
+Objects compare by identity (``eq=False``): two runs with equal fields are still two runs.
+Accumulated text is kept as a list of pieces and joined lazily (``TextBuffer``), so appending a
+delta costs O(len(delta)) however long the text already is.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from typing import Any, Final
+
+import attrs
+
+__all__ = [
+    "UNSET",
+    "Approval",
+    "Checkpoint",
+    "Conversation",
+    "CustomEvent",
+    "Diagnostic",
+    "Message",
+    "Part",
+    "ReasoningPart",
+    "Run",
+    "RunStatus",
+    "SearchTree",
+    "Session",
+    "Severity",
+    "Span",
+    "SpanStatus",
+    "TaskNode",
+    "TextBuffer",
+    "TextPart",
+    "ToolCall",
+    "ToolCallPart",
+    "ToolCallState",
+    "ToolResultPart",
+    "TotStep",
+    "Usage",
+]
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+"""Sentinel for "no value" where ``None`` is a legitimate value (e.g. a tool's parsed input)."""
+
+
+class RunStatus(enum.StrEnum):
+    """Lifecycle of a :class:`Run`."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    AWAITING_APPROVAL = "awaiting_approval"
+    """The run stopped to ask the user (Loom ``tool_approval``; AG-UI interrupt outcome)."""
+    INTERRUPTED = "interrupted"
+    """The run stopped for another reason it expects to resume from (e.g. a client tool)."""
+    INCOMPLETE = "incomplete"
+    """The run ended but parts of its output never arrived (e.g. NNRP sequence gaps)."""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+class SpanStatus(enum.StrEnum):
+    OPEN = "open"
+    OK = "ok"
+    ERROR = "error"
+    UNCLOSED = "unclosed"
+    """The run ended (or an outer span closed) while this span was still open."""
+
+
+class ToolCallState(enum.StrEnum):
+    """Tool-call lifecycle, in the TanStack AI / Vercel AI SDK vocabulary (DESIGN.md)."""
+
+    AWAITING_INPUT = "awaiting-input"
+    INPUT_STREAMING = "input-streaming"
+    INPUT_COMPLETE = "input-complete"
+    APPROVAL_REQUESTED = "approval-requested"
+    APPROVAL_RESPONDED = "approval-responded"
+    EXECUTING = "executing"
+    COMPLETE = "complete"
+    ERROR = "error"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL_TOOL_STATES
+
+
+_TERMINAL_TOOL_STATES: Final = frozenset(
+    {ToolCallState.COMPLETE, ToolCallState.ERROR, ToolCallState.DENIED, ToolCallState.CANCELLED}
+)
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    """Worth knowing, nothing was wrong (e.g. a REPL prompt line skipped)."""
+    WARNING = "warning"
+    """The sender did something odd; the frame was still applied (e.g. a gap in event_id)."""
+    ERROR = "error"
+    """The frame broke the format; it was not applied (kept here with its raw text)."""
+
+
+class TextBuffer:
+    """Append-only text kept as pieces and joined on read (cached until the next append).
+
+    ``append`` is O(len(piece)); ``str(buf)`` / ``.text`` is O(total) only the first time after an
+    append. Reading after *every* append brings back O(n²) — read when rendering, not per delta.
+    """
+
+    __slots__ = ("_cache", "_len", "_pieces")
+
+    def __init__(self, text: str = "") -> None:
+        self._pieces: list[str] = [text] if text else []
+        self._cache: str | None = text
+        self._len = len(text)
+
+    def append(self, piece: str) -> None:
+        if piece:
+            self._pieces.append(piece)
+            self._len += len(piece)
+            self._cache = None
+
+    def replace(self, text: str) -> None:
+        self._pieces = [text] if text else []
+        self._cache = text
+        self._len = len(text)
+
+    @property
+    def text(self) -> str:
+        cache = self._cache
+        if cache is None:
+            cache = "".join(self._pieces)
+            self._pieces = [cache] if cache else []
+            self._cache = cache
+        return cache
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __bool__(self) -> bool:
+        return self._len > 0
+
+    def __repr__(self) -> str:
+        text = self.text
+        return f"TextBuffer({text[:40] + '…' if len(text) > 40 else text!r})"
+
+
+@attrs.define(slots=True, eq=False)
+class Usage:
+    """Token usage. Counts are in tokens; absent counts are 0.
+
+    ``prompt_tokens_details`` / ``completion_tokens_details`` keep provider details (e.g.
+    ``cached_tokens``, ``reasoning_tokens``) apart from the three headline counts, summed key-wise.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: dict[str, int] = attrs.field(factory=dict)
+    completion_tokens_details: dict[str, int] = attrs.field(factory=dict)
+    reports: int = 0
+    """How many usage reports were folded into this value."""
+
+    def add(self, other: Usage, sign: int = 1) -> None:
+        self.prompt_tokens += sign * other.prompt_tokens
+        self.completion_tokens += sign * other.completion_tokens
+        self.total_tokens += sign * other.total_tokens
+        for mine, theirs in (
+            (self.prompt_tokens_details, other.prompt_tokens_details),
+            (self.completion_tokens_details, other.completion_tokens_details),
+        ):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + sign * value
+        self.reports += sign * max(other.reports, 1)
+
+    def copy(self) -> Usage:
+        return Usage(
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+            dict(self.prompt_tokens_details),
+            dict(self.completion_tokens_details),
+            self.reports,
+        )
+
+    def __bool__(self) -> bool:
+        return self.reports > 0
+
+
+@attrs.define(slots=True, eq=False, frozen=True)
+class Diagnostic:
+    """One anomaly in the input, kept so that nothing is lost silently.
+
+    ``code`` is stable (see ``docs/diagnostics.md``); ``frame_index`` is the 0-based index of the
+    frame (line / SSE event / record) in the reducer's input; ``raw`` is the frame's text as
+    received, truncated to the reducer's ``max_raw_chars``. A frame with ``severity ==
+    ERROR`` was *not* applied; WARNING and INFO frames were.
+    """
+
+    code: str
+    message: str
+    frame_index: int | None = None
+    raw: str | None = None
+    severity: Severity = Severity.WARNING
+    session_id: str | None = None
+    run_id: str | None = None
+    event_id: int | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Tool calls
+
+
+@attrs.define(slots=True, eq=False)
+class Approval:
+    """A pending or answered approval request for a tool call."""
+
+    approval_id: str | None = None
+    approved: bool | None = None
+    """``None`` while pending."""
+    input: Any = None
+
+
+@attrs.define(slots=True, eq=False)
+class ToolCall:
+    """One tool call's whole lifecycle.
+
+    ``arguments`` is the argument text as streamed (authoritative complete arguments replace it);
+    ``input`` is the parsed arguments, set only once they are complete *and* valid JSON (``UNSET``
+    before); :meth:`partial_input` parses a streaming prefix on demand (jiter partial mode).
+    ``output`` is the streamed tool output (Loom ``tool_output``); ``result`` the final result
+    text and ``result_value`` its JSON value when it parses. ``timeline`` lists
+    ``(state, frame_index)`` transitions.
+    """
+
+    call_id: str
+    name: str | None = None
+    run_id: str | None = None
+    message_id: str | None = None
+    span_id: str | None = None
+    state: ToolCallState = ToolCallState.AWAITING_INPUT
+    arguments_buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
+    input: Any = UNSET
+    approval: Approval | None = None
+    output_buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
+    result: str | None = None
+    result_value: Any = UNSET
+    raw_result: str | None = None
+    error: str | None = None
+    provider_executed: bool = False
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    timeline: list[tuple[ToolCallState, int | None]] = attrs.field(factory=list, repr=False)
+
+    @property
+    def arguments(self) -> str:
+        return self.arguments_buffer.text
+
+    @property
+    def output(self) -> str:
+        return self.output_buffer.text
+
+    def partial_input(self) -> Any:
+        """Best-effort parse of the arguments so far (``None`` if nothing parses yet).
+
+        Uses jiter's ``'trailing-strings'`` partial mode: no invented values, a growing trailing
+        string is kept (notes/peers.md §2). O(len(arguments)) per call: call it when rendering.
+        """
+        if self.input is not UNSET:
+            return self.input
+        import jiter
+
+        text = self.arguments
+        if not text.strip():
+            return None
+        try:
+            return jiter.from_json(text.encode(), partial_mode="trailing-strings")
+        except ValueError:
+            return None
+
+
+# --------------------------------------------------------------------------------------------
+# Messages and parts
+
+
+@attrs.define(slots=True, eq=False)
+class TextPart:
+    buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
+    kind: str = "text"
+
+    @property
+    def text(self) -> str:
+        return self.buffer.text
+
+
+@attrs.define(slots=True, eq=False)
+class ReasoningPart:
+    buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
+    step_id: str | None = None
+    signature: str | None = None
+    encrypted: str | None = None
+    kind: str = "reasoning"
+
+    @property
+    def text(self) -> str:
+        return self.buffer.text
+
+
+@attrs.define(slots=True, eq=False)
+class ToolCallPart:
+    """Where a tool call sits among a message's parts; the call itself is ``call``."""
+
+    call: ToolCall
+    kind: str = "tool-call"
+
+    @property
+    def call_id(self) -> str:
+        return self.call.call_id
+
+
+@attrs.define(slots=True, eq=False)
+class ToolResultPart:
+    """A tool's result placed in the message that owns the call (TanStack ``tool-result``)."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+    error: str | None = None
+    kind: str = "tool-result"
+
+
+Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart
+
+
+@attrs.define(slots=True, eq=False)
+class Message:
+    """A message with ordered parts.
+
+    Text appends to the last part when it is a text part, and starts a new text part after a
+    tool call or reasoning (so text → tool → text gives three parts, as TanStack and Loom's web
+    UI render it).
+    """
+
+    message_id: str
+    role: str = "assistant"
+    run_id: str | None = None
+    span_id: str | None = None
+    parts: list[Part] = attrs.field(factory=list)
+    completed: bool = False
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def text(self) -> str:
+        """All text parts joined (no separator)."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, ReasoningPart))
+
+    def tool_calls(self) -> list[ToolCall]:
+        return [p.call for p in self.parts if isinstance(p, ToolCallPart)]
+
+
+# --------------------------------------------------------------------------------------------
+# Spans, runs, sessions
+
+
+@attrs.define(slots=True, eq=False)
+class Span:
+    """A node run: node_enter … node_exit (Loom), a step (AG-UI STEP_*).
+
+    ``span_id`` is unique in the reducer; ``event_id`` is the opening frame's event_id (Loom keys
+    spans by the enter event, notes/loom.md A4). ``node_id`` is the sender's envelope node_id,
+    which is sticky and may repeat: kept for display, never used as identity.
+    """
+
+    span_id: str
+    name: str
+    run_id: str
+    node_id: str | None = None
+    event_id: int | None = None
+    parent: Span | None = attrs.field(default=None, repr=False)
+    parent_tool_call_id: str | None = None
+    """Set when the span ran inside a tool call (a sub-agent, notes/loom.md A14)."""
+    children: list[Span] = attrs.field(factory=list, repr=False)
+    status: SpanStatus = SpanStatus.OPEN
+    error: str | None = None
+    usage: Usage = attrs.field(factory=Usage)
+    """Usage reported while this span was the innermost open span (children not included)."""
+    message_ids: list[str] = attrs.field(factory=list)
+    start_frame: int | None = None
+    end_frame: int | None = None
+
+    @property
+    def depth(self) -> int:
+        depth, span = 0, self.parent
+        while span is not None:
+            depth, span = depth + 1, span.parent
+        return depth
+
+    def walk(self) -> Iterator[Span]:
+        """This span and its descendants, depth first, in start order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for span in self.walk():
+            if span.usage:
+                total.add(span.usage)
+        return total
+
+
+@attrs.define(slots=True, eq=False)
+class Checkpoint:
+    checkpoint_id: str | None
+    data: dict[str, Any]
+    frame_index: int | None = None
+
+
+@attrs.define(slots=True, eq=False)
+class CustomEvent:
+    name: str | None
+    value: Any
+    frame_index: int | None = None
+
+
+@attrs.define(slots=True, eq=False)
+class TotStep:
+    """One Tree-of-Thoughts expansion: candidates, then (when evaluated) scores and a choice."""
+
+    candidates: list[str]
+    scores: list[float] = attrs.field(factory=list)
+    chosen: int | None = None
+    backtracked: str | None = None
+    """Set to the reason when a later ``tot_backtrack`` abandoned this step."""
+
+
+@attrs.define(slots=True, eq=False)
+class TaskNode:
+    """One Graph-of-Thoughts task: ``pending → running → complete | failed``."""
+
+    node_id: str
+    status: str = "pending"
+    result_summary: str | None = None
+    error: str | None = None
+    added_by: str | None = None
+    """For nodes added by an adaptive ``got_expand``: the task that expanded."""
+
+
+@attrs.define(slots=True, eq=False)
+class SearchTree:
+    """The ToT search tree / GoT task graph of a run."""
+
+    tot_steps: list[TotStep] = attrs.field(factory=list)
+    backtracks: list[tuple[str, int | None]] = attrs.field(factory=list)
+    tasks: dict[str, TaskNode] = attrs.field(factory=dict)
+    planned_edges: int | None = None
+    expansions: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+@attrs.define(slots=True, eq=False)
+class Run:
+    """One agent run / request / NNRP operation."""
+
+    run_id: str
+    session_id: str
+    status: RunStatus = RunStatus.RUNNING
+    thread_id: str | None = None
+    agent: str | None = None
+    input_text: str | None = None
+    parent_run_id: str | None = None
+    finish_reason: str | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    reply: str | None = None
+    """The final answer as the sender stated it (Loom reply line). Authoritative over the
+    streamed text, which is kept per message."""
+    reasoning_content: str | None = None
+    spans: list[Span] = attrs.field(factory=list, repr=False)
+    messages: list[Message] = attrs.field(factory=list, repr=False)
+    tool_calls: dict[str, ToolCall] = attrs.field(factory=dict, repr=False)
+    usage: Usage = attrs.field(factory=Usage)
+    state: Any = None
+    """Latest full state (Loom ``values``/``updates``, AG-UI STATE_SNAPSHOT + STATE_DELTA)."""
+    state_updates: int = 0
+    checkpoints: list[Checkpoint] = attrs.field(factory=list, repr=False)
+    custom_events: list[CustomEvent] = attrs.field(factory=list, repr=False)
+    search: SearchTree | None = attrs.field(default=None, repr=False)
+    unknown_events: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    lossy: bool = False
+    """True when frames of this run are known to be missing (event_id gap, sequence gap)."""
+    missing: list[tuple[int, int]] = attrs.field(factory=list)
+    """Known-missing ranges (half-open) — event_ids (Loom) or token sequences (NNRP)."""
+    metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    start_frame: int | None = None
+    end_frame: int | None = None
+
+    def walk_spans(self) -> Iterator[Span]:
+        for span in self.spans:
+            yield from span.walk()
+
+    @property
+    def text(self) -> str:
+        """The run's answer: the reply when the sender gave one, else all assistant text."""
+        if self.reply is not None:
+            return self.reply
+        return "".join(m.text for m in self.messages if m.role == "assistant")
+
+
+@attrs.define(slots=True, eq=False)
+class Session:
+    session_id: str
+    thread_id: str | None = None
+    runs: list[Run] = attrs.field(factory=list, repr=False)
+    usage: Usage = attrs.field(factory=Usage)
+
+
+@attrs.define(slots=True, eq=False)
+class Conversation:
+    sessions: dict[str, Session] = attrs.field(factory=dict)
+    usage: Usage = attrs.field(factory=Usage)
+    diagnostics: list[Diagnostic] = attrs.field(factory=list, repr=False)
+    diagnostics_dropped: int = 0
+    """Diagnostics beyond the reducer's ``max_diagnostics`` are counted here, not kept."""
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of every session, sessions in first-seen order."""
+        return [run for session in self.sessions.values() for run in session.runs]
+
+    def find_run(self, run_id: str) -> Run | None:
+        for run in self.runs:
+            if run.run_id == run_id:
+                return run
+        return None

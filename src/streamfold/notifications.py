@@ -1,0 +1,251 @@
+"""Typed state-change notifications returned by :meth:`Reducer.feed`.
+
+Each notification is a small frozen attrs class, so a UI can ``match`` on it::
+
+    for note in reducer.feed(frame):
+        match note:
+            case TextDelta(message_id=mid, delta=delta):
+                view.append(mid, delta)
+            case ToolCallStateChanged(call=call, new=new):
+                view.set_tool_state(call.call_id, new)
+
+Every notification carries the ids and the delta needed to update a view without re-reading the
+model, plus a reference to the changed model object (``run``, ``span``, ``message``, ``call``) for
+those who want the whole thing. The referenced object is live: it keeps changing as the reducer
+goes on. :class:`~streamfold.model.Diagnostic` is itself a notification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .model import (
+    Diagnostic,
+    Message,
+    Part,
+    Run,
+    RunStatus,
+    Session,
+    Span,
+    ToolCall,
+    ToolCallState,
+    Usage,
+)
+
+__all__ = [
+    "CheckpointSaved",
+    "CustomEventReceived",
+    "Diagnostic",
+    "MessageCompleted",
+    "MessageStarted",
+    "Notification",
+    "ReasoningDelta",
+    "ReplyReceived",
+    "RunFinished",
+    "RunStarted",
+    "SearchTreeUpdated",
+    "SessionStarted",
+    "SpanEntered",
+    "SpanExited",
+    "StateUpdated",
+    "TextDelta",
+    "TextReplaced",
+    "ToolCallArgumentsDelta",
+    "ToolCallStarted",
+    "ToolCallStateChanged",
+    "ToolOutputDelta",
+    "UsageUpdated",
+]
+
+frozen = attrs.frozen(slots=True, weakref_slot=False)
+
+
+@frozen
+class SessionStarted:
+    session_id: str
+    session: Session = attrs.field(repr=False)
+
+
+@frozen
+class RunStarted:
+    session_id: str
+    run_id: str
+    run: Run = attrs.field(repr=False)
+
+
+@frozen
+class RunFinished:
+    """A run reached a terminal status (see :class:`~streamfold.model.RunStatus`)."""
+
+    run_id: str
+    status: RunStatus
+    finish_reason: str | None
+    stop_reason: str | None
+    error: str | None
+    run: Run = attrs.field(repr=False)
+
+
+@frozen
+class ReplyReceived:
+    """The sender's final answer for a run (authoritative over streamed text)."""
+
+    run_id: str
+    text: str
+    run: Run = attrs.field(repr=False)
+
+
+@frozen
+class SpanEntered:
+    run_id: str
+    span_id: str
+    name: str
+    parent_span_id: str | None
+    span: Span = attrs.field(repr=False)
+
+
+@frozen
+class SpanExited:
+    run_id: str
+    span_id: str
+    name: str
+    ok: bool
+    error: str | None
+    span: Span = attrs.field(repr=False)
+
+
+@frozen
+class MessageStarted:
+    run_id: str
+    message_id: str
+    role: str
+    message: Message = attrs.field(repr=False)
+
+
+@frozen
+class TextDelta:
+    """Text appended to ``part`` of message ``message_id``."""
+
+    run_id: str
+    message_id: str
+    delta: str
+    part: Part = attrs.field(repr=False)
+
+
+@frozen
+class TextReplaced:
+    run_id: str
+    message_id: str
+    text: str
+    part: Part = attrs.field(repr=False)
+
+
+@frozen
+class ReasoningDelta:
+    run_id: str
+    message_id: str
+    delta: str
+    part: Part = attrs.field(repr=False)
+
+
+@frozen
+class MessageCompleted:
+    run_id: str
+    message_id: str
+    message: Message = attrs.field(repr=False)
+
+
+@frozen
+class ToolCallStarted:
+    run_id: str
+    call_id: str
+    name: str | None
+    call: ToolCall = attrs.field(repr=False)
+
+
+@frozen
+class ToolCallArgumentsDelta:
+    run_id: str
+    call_id: str
+    delta: str
+    call: ToolCall = attrs.field(repr=False)
+
+
+@frozen
+class ToolCallStateChanged:
+    run_id: str
+    call_id: str
+    old: ToolCallState
+    new: ToolCallState
+    call: ToolCall = attrs.field(repr=False)
+
+
+@frozen
+class ToolOutputDelta:
+    run_id: str
+    call_id: str
+    delta: str
+    call: ToolCall = attrs.field(repr=False)
+
+
+@frozen
+class UsageUpdated:
+    """A usage report was folded in; ``usage`` is the report, ``total`` the run's new total."""
+
+    run_id: str
+    span_id: str | None
+    usage: Usage
+    total: Usage = attrs.field(repr=False)
+
+
+@frozen
+class StateUpdated:
+    run_id: str
+    source: str
+    state: Any = attrs.field(repr=False)
+
+
+@frozen
+class CheckpointSaved:
+    run_id: str
+    checkpoint_id: str | None
+
+
+@frozen
+class CustomEventReceived:
+    run_id: str
+    name: str | None
+    value: Any = attrs.field(repr=False)
+
+
+@frozen
+class SearchTreeUpdated:
+    run_id: str
+    kind: str
+    data: dict[str, Any] = attrs.field(repr=False)
+
+
+Notification = (
+    SessionStarted
+    | RunStarted
+    | RunFinished
+    | ReplyReceived
+    | SpanEntered
+    | SpanExited
+    | MessageStarted
+    | TextDelta
+    | TextReplaced
+    | ReasoningDelta
+    | MessageCompleted
+    | ToolCallStarted
+    | ToolCallArgumentsDelta
+    | ToolCallStateChanged
+    | ToolOutputDelta
+    | UsageUpdated
+    | StateUpdated
+    | CheckpointSaved
+    | CustomEventReceived
+    | SearchTreeUpdated
+    | Diagnostic
+)
