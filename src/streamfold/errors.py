@@ -43,7 +43,9 @@ class ProtocolError(StreamfoldError):
     """
 
     def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(f"[{diagnostic.code}] frame {diagnostic.frame_index}: {diagnostic.message}")
+        super().__init__(
+            f"[{diagnostic.code}] frame {diagnostic.frame_index}: {diagnostic.message}"
+        )
         self.diagnostic = diagnostic
 
     @property

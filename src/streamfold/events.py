@@ -33,6 +33,7 @@ __all__ = [
     "EndRun",
     "Event",
     "KeepUnknown",
+    "MarkMissing",
     "OpenSpan",
     "PatchState",
     "RecordCustom",
@@ -53,12 +54,11 @@ __all__ = [
     "StartToolExecution",
 ]
 
-frozen = attrs.frozen(slots=True, weakref_slot=False)
 
 # ------------------------------------------------------------------------------------- runs
 
 
-@frozen
+@attrs.frozen
 class StartRun:
     """A run begins in session ``session_id`` (the session is created on first sight)."""
 
@@ -72,7 +72,7 @@ class StartRun:
     metadata: dict[str, Any] | None = None
 
 
-@frozen
+@attrs.frozen
 class EndRun:
     """A run ends. Open spans become ``unclosed``; tool calls still running become
     ``cancelled``; pending approvals stay pending."""
@@ -85,7 +85,7 @@ class EndRun:
     error_code: str | None = None
 
 
-@frozen
+@attrs.frozen
 class SetReply:
     """The sender's authoritative final answer for a run (Loom reply line)."""
 
@@ -98,7 +98,7 @@ class SetReply:
 # ------------------------------------------------------------------------------------ spans
 
 
-@frozen
+@attrs.frozen
 class OpenSpan:
     run_id: str
     span_id: str
@@ -109,18 +109,20 @@ class OpenSpan:
     event_id: int | None = None
 
 
-@frozen
+@attrs.frozen
 class CloseSpan:
     run_id: str
     span_id: str
     error: str | None = None
     """``None`` for success; the error text otherwise."""
+    unclosed: bool = False
+    """The sender never closed the span; it is closed because an outer span or the run ended."""
 
 
 # --------------------------------------------------------------------------------- messages
 
 
-@frozen
+@attrs.frozen
 class StartMessage:
     run_id: str
     message_id: str
@@ -131,7 +133,7 @@ class StartMessage:
     """Initial text (a user message known whole)."""
 
 
-@frozen
+@attrs.frozen
 class AppendText:
     """Append to the message's last text part, or start a text part after a non-text part."""
 
@@ -140,7 +142,7 @@ class AppendText:
     delta: str
 
 
-@frozen
+@attrs.frozen
 class ReplaceText:
     """Replace the message's current text segment (snapshot / replace stream semantics)."""
 
@@ -149,7 +151,7 @@ class ReplaceText:
     text: str
 
 
-@frozen
+@attrs.frozen
 class AppendReasoning:
     """Append reasoning text; parts are keyed by ``step_id`` (one reasoning part per step)."""
 
@@ -159,7 +161,7 @@ class AppendReasoning:
     step_id: str | None = None
 
 
-@frozen
+@attrs.frozen
 class SetReasoningSignature:
     run_id: str
     message_id: str
@@ -168,7 +170,7 @@ class SetReasoningSignature:
     step_id: str | None = None
 
 
-@frozen
+@attrs.frozen
 class EndMessage:
     run_id: str
     message_id: str
@@ -177,7 +179,7 @@ class EndMessage:
 # ------------------------------------------------------------------------------- tool calls
 
 
-@frozen
+@attrs.frozen
 class StartToolCall:
     """A tool call appears. A second start for a known call is a no-op plus a diagnostic."""
 
@@ -189,14 +191,14 @@ class StartToolCall:
     metadata: dict[str, Any] | None = None
 
 
-@frozen
+@attrs.frozen
 class AppendToolArguments:
     run_id: str
     call_id: str
     delta: str
 
 
-@frozen
+@attrs.frozen
 class SetToolArguments:
     """The arguments are complete.
 
@@ -211,7 +213,7 @@ class SetToolArguments:
     input: Any = UNSET
 
 
-@frozen
+@attrs.frozen
 class RequestApproval:
     run_id: str
     call_id: str
@@ -219,27 +221,27 @@ class RequestApproval:
     input: Any = UNSET
 
 
-@frozen
+@attrs.frozen
 class RespondApproval:
     run_id: str
     call_id: str
     approved: bool
 
 
-@frozen
+@attrs.frozen
 class StartToolExecution:
     run_id: str
     call_id: str
 
 
-@frozen
+@attrs.frozen
 class AppendToolOutput:
     run_id: str
     call_id: str
     delta: str
 
 
-@frozen
+@attrs.frozen
 class SetToolResult:
     """The tool finished. ``content`` is the result text as sent; ``value`` its JSON value when
     the decoder parsed one. ``add_result_part`` puts a :class:`~streamfold.model.ToolResultPart`
@@ -258,7 +260,7 @@ class SetToolResult:
 # ------------------------------------------------------------------------ usage, state, misc
 
 
-@frozen
+@attrs.frozen
 class ReportUsage:
     """A usage report. ``mode="add"`` sums an incremental report (one per LLM call);
     ``mode="set"`` replaces what this run had reported so far (cumulative or final reports)."""
@@ -269,14 +271,14 @@ class ReportUsage:
     mode: Literal["add", "set"] = "add"
 
 
-@frozen
+@attrs.frozen
 class SetState:
     run_id: str
     state: Any
     source: str = "values"
 
 
-@frozen
+@attrs.frozen
 class PatchState:
     """An RFC 6902 JSON Patch against the run's state."""
 
@@ -284,21 +286,21 @@ class PatchState:
     patch: list[Any]
 
 
-@frozen
+@attrs.frozen
 class SaveCheckpoint:
     run_id: str
     checkpoint_id: str | None
     data: dict[str, Any]
 
 
-@frozen
+@attrs.frozen
 class RecordCustom:
     run_id: str
     name: str | None
     value: Any
 
 
-@frozen
+@attrs.frozen
 class RecordSearch:
     """A ToT / GoT event (``kind`` is the Loom type name: tot_expand, got_node_start, …)."""
 
@@ -307,7 +309,7 @@ class RecordSearch:
     data: dict[str, Any]
 
 
-@frozen
+@attrs.frozen
 class KeepUnknown:
     """A frame the decoder does not understand, kept verbatim on its run."""
 
@@ -315,13 +317,29 @@ class KeepUnknown:
     frame: dict[str, Any]
 
 
-@frozen
+@attrs.frozen
+class MarkMissing:
+    """Part of a run is known to be missing: ``[start, end)`` in the format's own unit
+    (Loom event_ids, NNRP token sequence numbers). Sets ``run.lossy``."""
+
+    run_id: str
+    start: int
+    end: int
+
+
+@attrs.frozen
 class Diagnose:
-    """Report an anomaly. ``severity=ERROR`` means the frame was not applied."""
+    """Report an anomaly.
+
+    ``dropped=True`` means the frame was not applied (a duplicate, a malformed frame): it lives
+    on only as this diagnostic, with its raw text. Otherwise the frame was applied as well as it
+    could be and the diagnostic says what was odd about it.
+    """
 
     code: str
     message: str
     severity: Severity = Severity.WARNING
+    dropped: bool = False
     session_id: str | None = None
     run_id: str | None = None
     event_id: int | None = None
@@ -354,5 +372,6 @@ Event = (
     | RecordCustom
     | RecordSearch
     | KeepUnknown
+    | MarkMissing
     | Diagnose
 )

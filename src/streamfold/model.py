@@ -23,6 +23,7 @@ delta costs O(len(delta)) however long the text already is.
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -121,11 +122,11 @@ _TERMINAL_TOOL_STATES: Final = frozenset(
 
 class Severity(enum.StrEnum):
     INFO = "info"
-    """Worth knowing, nothing was wrong (e.g. a REPL prompt line skipped)."""
+    """Worth knowing; nothing was wrong (e.g. a REPL prompt line skipped)."""
     WARNING = "warning"
-    """The sender did something odd; the frame was still applied (e.g. a gap in event_id)."""
+    """The sender did something odd but legal-looking (a gap in event_id, a duplicate)."""
     ERROR = "error"
-    """The frame broke the format; it was not applied (kept here with its raw text)."""
+    """The frame broke its format (not JSON, wrong field types, unmatched ids)."""
 
 
 class TextBuffer:
@@ -224,8 +225,8 @@ class Diagnostic:
 
     ``code`` is stable (see ``docs/diagnostics.md``); ``frame_index`` is the 0-based index of the
     frame (line / SSE event / record) in the reducer's input; ``raw`` is the frame's text as
-    received, truncated to the reducer's ``max_raw_chars``. A frame with ``severity ==
-    ERROR`` was *not* applied; WARNING and INFO frames were.
+    received, truncated to the reducer's ``max_raw_chars``. ``dropped`` says the frame was *not*
+    applied (it survives only here); otherwise it was applied and this says what was odd.
     """
 
     code: str
@@ -233,6 +234,7 @@ class Diagnostic:
     frame_index: int | None = None
     raw: str | None = None
     severity: Severity = Severity.WARNING
+    dropped: bool = False
     session_id: str | None = None
     run_id: str | None = None
     event_id: int | None = None
@@ -553,9 +555,10 @@ class Session:
 class Conversation:
     sessions: dict[str, Session] = attrs.field(factory=dict)
     usage: Usage = attrs.field(factory=Usage)
-    diagnostics: list[Diagnostic] = attrs.field(factory=list, repr=False)
-    diagnostics_dropped: int = 0
-    """Diagnostics beyond the reducer's ``max_diagnostics`` are counted here, not kept."""
+    diagnostics: deque[Diagnostic] = attrs.field(factory=deque, repr=False)
+    """The most recent diagnostics (a ring of the reducer's ``max_diagnostics``)."""
+    diagnostics_evicted: int = 0
+    """How many older diagnostics the ring let go (their count is all that is kept)."""
 
     @property
     def runs(self) -> list[Run]:

@@ -59,23 +59,21 @@ __all__ = [
     "UsageUpdated",
 ]
 
-frozen = attrs.frozen(slots=True, weakref_slot=False)
 
-
-@frozen
+@attrs.frozen
 class SessionStarted:
     session_id: str
     session: Session = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class RunStarted:
     session_id: str
     run_id: str
     run: Run = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class RunFinished:
     """A run reached a terminal status (see :class:`~streamfold.model.RunStatus`)."""
 
@@ -87,7 +85,7 @@ class RunFinished:
     run: Run = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ReplyReceived:
     """The sender's final answer for a run (authoritative over streamed text)."""
 
@@ -96,7 +94,7 @@ class ReplyReceived:
     run: Run = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class SpanEntered:
     run_id: str
     span_id: str
@@ -105,7 +103,7 @@ class SpanEntered:
     span: Span = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class SpanExited:
     run_id: str
     span_id: str
@@ -115,7 +113,7 @@ class SpanExited:
     span: Span = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class MessageStarted:
     run_id: str
     message_id: str
@@ -123,7 +121,7 @@ class MessageStarted:
     message: Message = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class TextDelta:
     """Text appended to ``part`` of message ``message_id``."""
 
@@ -133,7 +131,7 @@ class TextDelta:
     part: Part = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class TextReplaced:
     run_id: str
     message_id: str
@@ -141,7 +139,7 @@ class TextReplaced:
     part: Part = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ReasoningDelta:
     run_id: str
     message_id: str
@@ -149,14 +147,14 @@ class ReasoningDelta:
     part: Part = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class MessageCompleted:
     run_id: str
     message_id: str
     message: Message = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ToolCallStarted:
     run_id: str
     call_id: str
@@ -164,7 +162,7 @@ class ToolCallStarted:
     call: ToolCall = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ToolCallArgumentsDelta:
     run_id: str
     call_id: str
@@ -172,7 +170,7 @@ class ToolCallArgumentsDelta:
     call: ToolCall = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ToolCallStateChanged:
     run_id: str
     call_id: str
@@ -181,7 +179,7 @@ class ToolCallStateChanged:
     call: ToolCall = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class ToolOutputDelta:
     run_id: str
     call_id: str
@@ -189,7 +187,7 @@ class ToolOutputDelta:
     call: ToolCall = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class UsageUpdated:
     """A usage report was folded in; ``usage`` is the report, ``total`` the run's new total."""
 
@@ -199,27 +197,27 @@ class UsageUpdated:
     total: Usage = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class StateUpdated:
     run_id: str
     source: str
     state: Any = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class CheckpointSaved:
     run_id: str
     checkpoint_id: str | None
 
 
-@frozen
+@attrs.frozen
 class CustomEventReceived:
     run_id: str
     name: str | None
     value: Any = attrs.field(repr=False)
 
 
-@frozen
+@attrs.frozen
 class SearchTreeUpdated:
     run_id: str
     kind: str

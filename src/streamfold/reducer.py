@@ -1,0 +1,933 @@
+"""The reducer: a sans-IO state machine that folds frames into one :class:`Conversation`.
+
+Rules of this module (the h11 ``_state.py`` habit):
+
+* Everything that changes the model happens here, in one ``_apply_*`` method per canonical
+  event type. Decoders (:mod:`streamfold.formats`) say what a frame means; they never touch the
+  model. The reducer never looks at a wire format.
+* No I/O, no clock, no threads. Time and bytes enter only as arguments.
+* Per frame, work is proportional to the frame: text and tool arguments are appended to
+  :class:`~streamfold.model.TextBuffer` pieces, nothing accumulated is re-read.
+* Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
+  raw text (``frames_applied + frames_dropped == frames_in`` at all times).
+* Lenient by default: a bad frame becomes a :class:`~streamfold.model.Diagnostic` and reduction
+  goes on. ``strict=True`` raises :class:`~streamfold.errors.ProtocolError` instead, before the
+  offending frame is applied, and the reducer then refuses further input (like h11's ERROR state).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+import orjson
+
+from . import events as ev
+from .errors import FramingError, ProtocolError, UsageError
+from .formats import Decoder, detect_format, make_decoder
+from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from .model import (
+    UNSET,
+    Approval,
+    Checkpoint,
+    Conversation,
+    CustomEvent,
+    Diagnostic,
+    Message,
+    ReasoningPart,
+    Run,
+    SearchTree,
+    Session,
+    Severity,
+    Span,
+    SpanStatus,
+    TaskNode,
+    TextBuffer,
+    TextPart,
+    ToolCall,
+    ToolCallPart,
+    ToolCallState,
+    ToolResultPart,
+    TotStep,
+    Usage,
+)
+from .notifications import (
+    CheckpointSaved,
+    CustomEventReceived,
+    MessageCompleted,
+    MessageStarted,
+    Notification,
+    ReasoningDelta,
+    ReplyReceived,
+    RunFinished,
+    RunStarted,
+    SearchTreeUpdated,
+    SessionStarted,
+    SpanEntered,
+    SpanExited,
+    StateUpdated,
+    TextDelta,
+    TextReplaced,
+    ToolCallArgumentsDelta,
+    ToolCallStarted,
+    ToolCallStateChanged,
+    ToolOutputDelta,
+    UsageUpdated,
+)
+
+__all__ = ["Reducer"]
+
+_Notes = list[Notification]
+
+_S = ToolCallState
+_INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
+_UNFINISHED_EXECUTION: Final = frozenset({_S.EXECUTING})
+
+
+class Reducer:
+    """Fold frames of one or more wire formats into a :class:`~streamfold.model.Conversation`.
+
+    >>> r = Reducer()
+    >>> notes = r.feed_line('{"type":"node_enter","id":"think"}')
+    >>> [type(n).__name__ for n in notes]
+    ['SessionStarted', 'RunStarted', 'SpanEntered']
+
+    Parameters:
+        format: a format name (``"loom"``, …; see :data:`streamfold.formats.FORMATS`) or
+            ``None`` to detect the format of each frame. Unknown names raise
+            :class:`~streamfold.errors.UsageError`.
+        strict: raise :class:`~streamfold.errors.ProtocolError` on the first WARNING or ERROR
+            diagnostic instead of recording it.
+        max_line_bytes: NDJSON lines longer than this are skipped (not buffered whole) and
+            reported as ``line_too_long``.
+        max_diagnostics: how many diagnostics ``conversation.diagnostics`` keeps (a ring; older
+            ones are counted in ``conversation.diagnostics_evicted``).
+        max_raw_chars: how much of a frame's raw text a diagnostic keeps.
+    """
+
+    def __init__(
+        self,
+        format: str | None = None,
+        *,
+        strict: bool = False,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_diagnostics: int = 10_000,
+        max_raw_chars: int = 4096,
+    ) -> None:
+        if max_diagnostics < 1 or max_raw_chars < 0:
+            raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
+        self.format = format
+        self.strict = strict
+        self.max_raw_chars = max_raw_chars
+        self.conversation = Conversation(diagnostics=deque(maxlen=max_diagnostics))
+        self.frames_in = 0
+        """Frames offered so far (lines, SSE events, records, parsed objects)."""
+        self.frames_applied = 0
+        self.frames_dropped = 0
+        """Frames not applied; each one has a ``dropped`` diagnostic with its raw text."""
+        self._decoders: dict[str, Decoder] = {}
+        self._last_decoder: tuple[str, Decoder] | None = None
+        if format is not None:
+            self._last_decoder = (format, self._decoder_for(format))
+        try:
+            self._splitter = LineSplitter(max_line_bytes)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        self._closed = False
+        self._failed: ProtocolError | None = None
+        self._runs: dict[str, Run] = {}
+        self._spans: dict[str, Span] = {}
+        self._messages: dict[str, Message] = {}
+        self._calls: dict[tuple[str, str], ToolCall] = {}
+        self._latest_call: dict[str, ToolCall] = {}
+        self._usage_set: dict[str, Usage] = {}
+        # Per-frame context, for diagnostics and timelines.
+        self._index = -1
+        self._frame: Mapping[str, Any] | None = None
+        self._raw: bytes | str | None = None
+        self._dropped = False
+        self._apply: dict[type[Any], Callable[[Any, _Notes], None]] = {
+            ev.StartRun: self._start_run,
+            ev.EndRun: self._end_run,
+            ev.SetReply: self._set_reply,
+            ev.OpenSpan: self._open_span,
+            ev.CloseSpan: self._close_span,
+            ev.StartMessage: self._start_message,
+            ev.AppendText: self._append_text,
+            ev.ReplaceText: self._replace_text,
+            ev.AppendReasoning: self._append_reasoning,
+            ev.SetReasoningSignature: self._set_reasoning_signature,
+            ev.EndMessage: self._end_message,
+            ev.StartToolCall: self._start_tool_call,
+            ev.AppendToolArguments: self._append_tool_arguments,
+            ev.SetToolArguments: self._set_tool_arguments,
+            ev.RequestApproval: self._request_approval,
+            ev.RespondApproval: self._respond_approval,
+            ev.StartToolExecution: self._start_tool_execution,
+            ev.AppendToolOutput: self._append_tool_output,
+            ev.SetToolResult: self._set_tool_result,
+            ev.ReportUsage: self._report_usage,
+            ev.SetState: self._set_state,
+            ev.PatchState: self._patch_state,
+            ev.SaveCheckpoint: self._save_checkpoint,
+            ev.RecordCustom: self._record_custom,
+            ev.RecordSearch: self._record_search,
+            ev.KeepUnknown: self._keep_unknown,
+            ev.MarkMissing: self._mark_missing,
+            ev.Diagnose: self._diagnose,
+        }
+
+    # ------------------------------------------------------------------------- public API
+
+    def feed(self, frame: Mapping[str, Any], *, raw: bytes | str | None = None) -> _Notes:
+        """Apply one parsed frame (a JSON object) and return what changed.
+
+        ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
+        re-serialized from ``frame`` only if a diagnostic needs it.
+        """
+        self._check_usable()
+        self._index += 1
+        self.frames_in += 1
+        self._frame, self._raw, self._dropped = frame, raw, False
+        notes: _Notes = []
+        self._decode_and_apply(frame, notes)
+        if self._dropped:
+            self.frames_dropped += 1
+        else:
+            self.frames_applied += 1
+        return notes
+
+    def _decode_and_apply(self, frame: object, notes: _Notes) -> None:
+        if not isinstance(frame, Mapping):
+            self._reject(
+                "not_an_object", f"frame is a {type(frame).__name__}, not an object", notes
+            )
+            return
+        decoder = self._pick_decoder(frame)
+        if decoder is None:
+            self._reject("unknown_format", "no known format accepts this frame", notes)
+            return
+        try:
+            events = decoder.decode(frame, self._index)
+        except Exception as exc:  # a decoder bug must not take the caller down (never crash)
+            self._reject("decoder_error", f"{type(exc).__name__}: {exc}", notes)
+            return
+        if self.strict:
+            for event in events:
+                if isinstance(event, ev.Diagnose) and event.severity is not Severity.INFO:
+                    self._fail(self._make_diagnostic(event))
+        apply = self._apply
+        for event in events:
+            apply[type(event)](event, notes)
+
+    def feed_line(self, line: bytes | str) -> _Notes:
+        """Parse one JSON text (an NDJSON line, an SSE data payload) and apply it.
+
+        Text that is not JSON is kept as a ``not_json`` diagnostic. A line with text before its
+        JSON object (the Loom REPL writes ``> `` prompts into the same stdout, notes/loom.md
+        §2.6) is applied from its first ``{`` with an INFO ``text_before_json`` diagnostic.
+        """
+        try:
+            frame = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return self._feed_non_json(line)
+        if type(frame) is dict:
+            return self.feed(frame, raw=line)
+        return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
+
+    def feed_bytes(self, data: bytes) -> _Notes:
+        """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied."""
+        self._check_usable()
+        notes: _Notes = []
+        for line in self._splitter.feed(data):
+            notes += self._feed_framed(line)
+        return notes
+
+    def feed_lines(self, lines: Iterable[bytes | str]) -> _Notes:
+        """Apply many lines (blank ones skipped); returns all notifications."""
+        notes: _Notes = []
+        for line in lines:
+            if line.strip():
+                notes += self.feed_line(line)
+        return notes
+
+    def close(self) -> _Notes:
+        """End of input: flush an unterminated last line and end runs still open (a Loom run
+        with no reply line ends failed, awaiting approval or cancelled, notes/loom.md A1/A9).
+        Idempotent."""
+        if self._closed:
+            return []
+        notes: _Notes = []
+        for line in self._splitter.close():
+            notes += self._feed_framed(line)
+        self._closed = True
+        self._index += 1
+        self._frame, self._raw, self._dropped = None, None, False
+        for decoder in self._decoders.values():
+            apply = self._apply
+            for event in decoder.finish():
+                apply[type(event)](event, notes)
+        return notes
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def run(self, run_id: str) -> Run:
+        """The run with this id. Raises :class:`UsageError` if there is none."""
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise UsageError(f"no run {run_id!r}") from None
+
+    def tool_call(self, call_id: str, run_id: str | None = None) -> ToolCall | None:
+        """The tool call ``call_id`` (in ``run_id`` when given, else the most recent one)."""
+        if run_id is not None:
+            return self._calls.get((run_id, call_id))
+        return self._latest_call.get(call_id)
+
+    def apply(self, events: Iterable[ev.Event]) -> _Notes:
+        """Apply canonical events directly (client-side actions, tests, custom decoders)."""
+        self._check_usable()
+        notes: _Notes = []
+        apply = self._apply
+        for event in events:
+            apply[type(event)](event, notes)
+        return notes
+
+    # ------------------------------------------------------------------------ frame intake
+
+    def _check_usable(self) -> None:
+        if self._failed is not None:
+            raise UsageError(
+                "this reducer stopped at a protocol error in strict mode "
+                f"({self._failed.code} at frame {self._failed.diagnostic.frame_index})"
+            )
+        if self._closed:
+            raise UsageError("feed after close()")
+
+    def _decoder_for(self, name: str) -> Decoder:
+        decoder = self._decoders.get(name)
+        if decoder is None:
+            decoder = self._decoders[name] = make_decoder(name)
+        return decoder
+
+    def _pick_decoder(self, frame: Mapping[str, Any]) -> Decoder | None:
+        last = self._last_decoder
+        if self.format is not None:
+            return last[1] if last is not None else None
+        if last is not None and last[1].detect(frame):
+            return last[1]
+        name = detect_format(frame)
+        if name is None:
+            return None
+        decoder = self._decoder_for(name)
+        self._last_decoder = (name, decoder)
+        return decoder
+
+    def _feed_framed(self, line: bytes | OversizedLine) -> _Notes:
+        if isinstance(line, OversizedLine):
+            return self._feed_rejected(
+                line.head,
+                "line_too_long",
+                f"line of {line.size} bytes exceeds max_line_bytes; skipped",
+                framing=True,
+            )
+        return self.feed_line(line)
+
+    def _feed_non_json(self, line: bytes | str) -> _Notes:
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        brace = text.find("{")
+        if brace > 0:
+            try:
+                frame = orjson.loads(text[brace:])
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if type(frame) is dict:
+                    self._check_usable()
+                    notes = self.feed(frame, raw=line)
+                    note = ev.Diagnose(
+                        "text_before_json",
+                        f"skipped {text[:brace]!r} before the JSON object",
+                        Severity.INFO,
+                    )
+                    self._diagnose(note, notes)
+                    return notes
+        stripped = text.strip()
+        code, severity = "not_json", Severity.WARNING
+        if stripped in {">", "Bye."} or stripped.startswith("> "):
+            code, severity = "repl_output", Severity.INFO
+        return self._feed_rejected(line, code, "line is not JSON", severity=severity)
+
+    def _feed_rejected(
+        self,
+        raw: bytes | str,
+        code: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        framing: bool = False,
+    ) -> _Notes:
+        self._check_usable()
+        self._index += 1
+        self.frames_in += 1
+        self._frame, self._raw, self._dropped = None, raw, False
+        notes: _Notes = []
+        self._reject(code, message, notes, severity=severity, framing=framing)
+        self.frames_dropped += 1
+        return notes
+
+    def _reject(
+        self,
+        code: str,
+        message: str,
+        notes: _Notes,
+        *,
+        severity: Severity = Severity.ERROR,
+        framing: bool = False,
+    ) -> None:
+        event = ev.Diagnose(code, message, severity, dropped=True)
+        if self.strict and severity is not Severity.INFO:
+            diagnostic = self._make_diagnostic(event)
+            self._fail(diagnostic, framing=framing)
+        self._diagnose(event, notes)
+
+    def _fail(self, diagnostic: Diagnostic, *, framing: bool = False) -> None:
+        error = FramingError(diagnostic) if framing else ProtocolError(diagnostic)
+        self._failed = error
+        raise error
+
+    def _raw_text(self) -> str | None:
+        raw = self._raw
+        if raw is None:
+            if self._frame is None:
+                return None
+            try:
+                raw = orjson.dumps(self._frame, default=repr)
+            except TypeError:
+                raw = repr(self._frame)
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        text = text.rstrip("\r\n")
+        limit = self.max_raw_chars
+        return text if len(text) <= limit else text[:limit] + "…"
+
+    def _make_diagnostic(self, event: ev.Diagnose) -> Diagnostic:
+        return Diagnostic(
+            code=event.code,
+            message=event.message,
+            frame_index=self._index,
+            raw=self._raw_text(),
+            severity=event.severity,
+            dropped=event.dropped,
+            session_id=event.session_id,
+            run_id=event.run_id,
+            event_id=event.event_id,
+        )
+
+    # ----------------------------------------------------------------------- lookup helpers
+
+    def _run(self, run_id: str, notes: _Notes) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            # Decoders start runs before using them; an unknown id is a decoder slip, not a
+            # reason to lose data: keep it in an implicit run and say so.
+            self._diagnose(
+                ev.Diagnose("unknown_run", f"event for unknown run {run_id!r}", run_id=run_id),
+                notes,
+            )
+            self._start_run(ev.StartRun(session_id="default", run_id=run_id), notes)
+            run = self._runs[run_id]
+        return run
+
+    def _message(self, run_id: str, message_id: str, notes: _Notes) -> Message:
+        message = self._messages.get(message_id)
+        if message is None:
+            self._start_message(ev.StartMessage(run_id, message_id), notes)
+            message = self._messages[message_id]
+        return message
+
+    def _call(self, run_id: str, call_id: str, notes: _Notes, *, create: bool = True) -> ToolCall:
+        call = self._calls.get((run_id, call_id)) or self._latest_call.get(call_id)
+        if call is None:
+            self._diagnose(
+                ev.Diagnose(
+                    "unknown_tool_call",
+                    f"event for tool call {call_id!r} that never started; kept as a new call",
+                    run_id=run_id,
+                ),
+                notes,
+            )
+            self._start_tool_call(ev.StartToolCall(run_id, call_id, None), notes)
+            call = self._calls[(run_id, call_id)]
+        return call
+
+    def _set_tool_state(self, call: ToolCall, new: ToolCallState, notes: _Notes) -> None:
+        old = call.state
+        if old is new:
+            return
+        call.state = new
+        call.timeline.append((new, self._index))
+        notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
+
+    # --------------------------------------------------------------------------- runs
+
+    def _start_run(self, e: ev.StartRun, notes: _Notes) -> None:
+        conversation = self.conversation
+        session = conversation.sessions.get(e.session_id)
+        if session is None:
+            session = conversation.sessions[e.session_id] = Session(e.session_id)
+            notes.append(SessionStarted(e.session_id, session))
+        if e.run_id in self._runs:
+            self._diagnose(
+                ev.Diagnose("duplicate_run", f"run {e.run_id!r} already started", run_id=e.run_id),
+                notes,
+            )
+            return
+        run = Run(
+            run_id=e.run_id,
+            session_id=e.session_id,
+            thread_id=e.thread_id,
+            agent=e.agent,
+            input_text=e.input_text,
+            parent_run_id=e.parent_run_id,
+            metadata=dict(e.metadata) if e.metadata else {},
+            start_frame=self._index,
+        )
+        if e.thread_id and session.thread_id is None:
+            session.thread_id = e.thread_id
+        self._runs[e.run_id] = run
+        session.runs.append(run)
+        notes.append(RunStarted(e.session_id, e.run_id, run))
+        if e.input_text is not None:
+            self._start_message(
+                ev.StartMessage(e.run_id, f"{e.run_id}/input", role="user", text=e.input_text),
+                notes,
+            )
+
+    def _end_run(self, e: ev.EndRun, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        if run.status.is_terminal:
+            self._diagnose(
+                ev.Diagnose(
+                    "run_already_ended",
+                    f"run {e.run_id!r} already ended ({run.status})",
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
+        for span in run.walk_spans():
+            if span.status is SpanStatus.OPEN:
+                span.status = SpanStatus.UNCLOSED
+                span.end_frame = self._index
+        for call in run.tool_calls.values():
+            if call.state in _INPUT_OPEN:
+                self._complete_input(call, notes)
+            elif call.state in _UNFINISHED_EXECUTION:
+                self._set_tool_state(call, ToolCallState.CANCELLED, notes)
+        for message in run.messages:
+            if not message.completed:
+                message.completed = True
+                notes.append(MessageCompleted(run.run_id, message.message_id, message))
+        run.status = e.status
+        run.finish_reason = e.finish_reason if e.finish_reason is not None else run.finish_reason
+        run.stop_reason = e.stop_reason if e.stop_reason is not None else run.stop_reason
+        run.error = e.error if e.error is not None else run.error
+        run.error_code = e.error_code if e.error_code is not None else run.error_code
+        run.end_frame = self._index
+        notes.append(
+            RunFinished(run.run_id, run.status, run.finish_reason, run.stop_reason, run.error, run)
+        )
+
+    def _set_reply(self, e: ev.SetReply, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        run.reply = e.text
+        if e.reasoning is not None:
+            run.reasoning_content = e.reasoning
+        if e.thread_id is not None:
+            run.thread_id = e.thread_id
+            session = self.conversation.sessions[run.session_id]
+            session.thread_id = session.thread_id or e.thread_id
+        notes.append(ReplyReceived(run.run_id, e.text, run))
+
+    # -------------------------------------------------------------------------- spans
+
+    def _open_span(self, e: ev.OpenSpan, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        parent = self._spans.get(e.parent_span_id) if e.parent_span_id else None
+        span = Span(
+            span_id=e.span_id,
+            name=e.name,
+            run_id=e.run_id,
+            node_id=e.node_id,
+            event_id=e.event_id,
+            parent=parent,
+            parent_tool_call_id=e.parent_tool_call_id,
+            start_frame=self._index,
+        )
+        (parent.children if parent is not None else run.spans).append(span)
+        self._spans[e.span_id] = span
+        notes.append(SpanEntered(e.run_id, e.span_id, e.name, e.parent_span_id, span))
+
+    def _close_span(self, e: ev.CloseSpan, notes: _Notes) -> None:
+        span = self._spans.get(e.span_id)
+        if span is None or span.status is not SpanStatus.OPEN:
+            self._diagnose(
+                ev.Diagnose(
+                    "unknown_span",
+                    f"close of unknown or closed span {e.span_id!r}",
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
+        if e.unclosed:
+            span.status = SpanStatus.UNCLOSED
+        else:
+            span.status = SpanStatus.ERROR if e.error is not None else SpanStatus.OK
+        span.error = e.error
+        span.end_frame = self._index
+        notes.append(SpanExited(e.run_id, e.span_id, span.name, e.error is None, e.error, span))
+
+    # ----------------------------------------------------------------------- messages
+
+    def _start_message(self, e: ev.StartMessage, notes: _Notes) -> None:
+        if e.message_id in self._messages:
+            self._diagnose(
+                ev.Diagnose(
+                    "duplicate_message",
+                    f"message {e.message_id!r} already started",
+                    Severity.INFO,
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
+        run = self._run(e.run_id, notes)
+        message = Message(
+            message_id=e.message_id,
+            role=e.role,
+            run_id=e.run_id,
+            span_id=e.span_id,
+            metadata=dict(e.metadata) if e.metadata else {},
+        )
+        if e.text is not None:
+            message.parts.append(TextPart(TextBuffer(e.text)))
+        run.messages.append(message)
+        self._messages[e.message_id] = message
+        if e.span_id is not None:
+            span = self._spans.get(e.span_id)
+            if span is not None:
+                span.message_ids.append(e.message_id)
+        notes.append(MessageStarted(e.run_id, e.message_id, e.role, message))
+
+    def _append_text(self, e: ev.AppendText, notes: _Notes) -> None:
+        message = self._messages.get(e.message_id) or self._message(e.run_id, e.message_id, notes)
+        parts = message.parts
+        part = parts[-1] if parts else None
+        if type(part) is TextPart:
+            part.buffer.append(e.delta)
+        else:
+            part = TextPart(TextBuffer(e.delta))
+            parts.append(part)
+        notes.append(TextDelta(e.run_id, e.message_id, e.delta, part))
+
+    def _replace_text(self, e: ev.ReplaceText, notes: _Notes) -> None:
+        message = self._message(e.run_id, e.message_id, notes)
+        parts = message.parts
+        part = parts[-1] if parts else None
+        if type(part) is TextPart:
+            part.buffer.replace(e.text)
+        else:
+            part = TextPart(TextBuffer(e.text))
+            parts.append(part)
+        notes.append(TextReplaced(e.run_id, e.message_id, e.text, part))
+
+    def _reasoning_part(self, message: Message, step_id: str | None) -> ReasoningPart:
+        parts = message.parts
+        last = parts[-1] if parts else None
+        if type(last) is ReasoningPart and last.step_id == step_id:
+            return last
+        if step_id is not None:
+            for part in parts:
+                if type(part) is ReasoningPart and part.step_id == step_id:
+                    return part
+        part = ReasoningPart(step_id=step_id)
+        parts.append(part)
+        return part
+
+    def _append_reasoning(self, e: ev.AppendReasoning, notes: _Notes) -> None:
+        message = self._messages.get(e.message_id) or self._message(e.run_id, e.message_id, notes)
+        part = self._reasoning_part(message, e.step_id)
+        part.buffer.append(e.delta)
+        notes.append(ReasoningDelta(e.run_id, e.message_id, e.delta, part))
+
+    def _set_reasoning_signature(self, e: ev.SetReasoningSignature, notes: _Notes) -> None:
+        message = self._message(e.run_id, e.message_id, notes)
+        part = self._reasoning_part(message, e.step_id)
+        if e.signature is not None:
+            part.signature = e.signature
+        if e.encrypted is not None:
+            part.encrypted = e.encrypted
+
+    def _end_message(self, e: ev.EndMessage, notes: _Notes) -> None:
+        message = self._messages.get(e.message_id)
+        if message is None:
+            self._diagnose(
+                ev.Diagnose("unknown_message", f"end of unknown message {e.message_id!r}"), notes
+            )
+            return
+        if not message.completed:
+            message.completed = True
+            notes.append(MessageCompleted(e.run_id, e.message_id, message))
+
+    # --------------------------------------------------------------------- tool calls
+
+    def _start_tool_call(self, e: ev.StartToolCall, notes: _Notes) -> None:
+        key = (e.run_id, e.call_id)
+        call = self._calls.get(key)
+        if call is not None:
+            self._diagnose(
+                ev.Diagnose(
+                    "duplicate_tool_call_start",
+                    f"tool call {e.call_id!r} already started; ignored",
+                    Severity.INFO,
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            if call.name is None and e.name is not None:
+                call.name = e.name
+            return
+        run = self._run(e.run_id, notes)
+        call = ToolCall(
+            call_id=e.call_id,
+            name=e.name,
+            run_id=e.run_id,
+            message_id=e.message_id,
+            span_id=e.span_id,
+            metadata=dict(e.metadata) if e.metadata else {},
+        )
+        call.timeline.append((call.state, self._index))
+        run.tool_calls[e.call_id] = call
+        self._calls[key] = call
+        self._latest_call[e.call_id] = call
+        if e.message_id is not None:
+            self._message(e.run_id, e.message_id, notes).parts.append(ToolCallPart(call))
+        notes.append(ToolCallStarted(e.run_id, e.call_id, e.name, call))
+
+    def _append_tool_arguments(self, e: ev.AppendToolArguments, notes: _Notes) -> None:
+        call = self._calls.get((e.run_id, e.call_id)) or self._call(e.run_id, e.call_id, notes)
+        call.arguments_buffer.append(e.delta)
+        if e.delta and call.state is ToolCallState.AWAITING_INPUT:
+            self._set_tool_state(call, ToolCallState.INPUT_STREAMING, notes)
+        notes.append(ToolCallArgumentsDelta(e.run_id, e.call_id, e.delta, call))
+
+    def _complete_input(self, call: ToolCall, notes: _Notes) -> None:
+        if call.input is UNSET and call.arguments_buffer:
+            # Strict parse: invalid or truncated JSON leaves input unset; the text is kept.
+            call.input = _parse_json(call.arguments)
+        self._set_tool_state(call, ToolCallState.INPUT_COMPLETE, notes)
+
+    def _set_tool_arguments(self, e: ev.SetToolArguments, notes: _Notes) -> None:
+        call = self._calls.get((e.run_id, e.call_id)) or self._call(e.run_id, e.call_id, notes)
+        if e.arguments is not None and e.arguments != call.arguments:
+            call.arguments_buffer.replace(e.arguments)
+        if e.input is not UNSET:
+            call.input = e.input
+        elif e.arguments is not None:
+            call.input = UNSET
+        if call.state in _INPUT_OPEN:
+            self._complete_input(call, notes)
+        elif call.input is UNSET:
+            call.input = _parse_json(call.arguments)
+
+    def _request_approval(self, e: ev.RequestApproval, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        if call.state in _INPUT_OPEN:
+            self._complete_input(call, notes)
+        approval_input = e.input if e.input is not UNSET else call.input
+        call.approval = Approval(
+            e.approval_id, None, None if approval_input is UNSET else approval_input
+        )
+        self._set_tool_state(call, ToolCallState.APPROVAL_REQUESTED, notes)
+
+    def _respond_approval(self, e: ev.RespondApproval, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        if call.approval is None:
+            call.approval = Approval()
+        call.approval.approved = e.approved
+        new = ToolCallState.APPROVAL_RESPONDED if e.approved else ToolCallState.DENIED
+        self._set_tool_state(call, new, notes)
+
+    def _start_tool_execution(self, e: ev.StartToolExecution, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        if call.state in _INPUT_OPEN:
+            self._complete_input(call, notes)
+        self._set_tool_state(call, ToolCallState.EXECUTING, notes)
+
+    def _append_tool_output(self, e: ev.AppendToolOutput, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        call.output_buffer.append(e.delta)
+        if not call.state.is_terminal and call.state is not ToolCallState.EXECUTING:
+            self._set_tool_state(call, ToolCallState.EXECUTING, notes)
+        notes.append(ToolOutputDelta(e.run_id, e.call_id, e.delta, call))
+
+    def _set_tool_result(self, e: ev.SetToolResult, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        if call.state in _INPUT_OPEN:
+            self._complete_input(call, notes)
+        call.result = e.content
+        call.result_value = e.value
+        if e.raw_result is not None:
+            call.raw_result = e.raw_result
+        call.error = e.error if e.is_error else None
+        if e.is_error and call.error is None:
+            call.error = e.content
+        if e.add_result_part and call.message_id is not None:
+            message = self._messages.get(call.message_id)
+            if message is not None:
+                part = ToolResultPart(call.call_id, e.content, e.is_error, call.error)
+                for i, existing in enumerate(message.parts):
+                    if type(existing) is ToolResultPart and existing.call_id == call.call_id:
+                        message.parts[i] = part
+                        break
+                else:
+                    message.parts.append(part)
+        self._set_tool_state(
+            call, ToolCallState.ERROR if e.is_error else ToolCallState.COMPLETE, notes
+        )
+
+    # ------------------------------------------------------------- usage, state, others
+
+    def _report_usage(self, e: ev.ReportUsage, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        session = self.conversation.sessions[run.session_id]
+        targets = [run.usage, session.usage, self.conversation.usage]
+        if e.mode == "set":
+            previous = self._usage_set.get(e.run_id)
+            if previous is not None:
+                for target in targets:
+                    target.add(previous, -1)
+            self._usage_set[e.run_id] = e.usage
+        for target in targets:
+            target.add(e.usage)
+        if e.span_id is not None:
+            span = self._spans.get(e.span_id)
+            if span is not None:
+                span.usage.add(e.usage)
+        notes.append(UsageUpdated(e.run_id, e.span_id, e.usage, run.usage))
+
+    def _set_state(self, e: ev.SetState, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        run.state = e.state
+        run.state_updates += 1
+        notes.append(StateUpdated(e.run_id, e.source, e.state))
+
+    def _patch_state(self, e: ev.PatchState, notes: _Notes) -> None:
+        import jsonpatch
+
+        run = self._run(e.run_id, notes)
+        try:
+            run.state = jsonpatch.apply_patch(run.state if run.state is not None else {}, e.patch)
+        except Exception as exc:  # jsonpatch raises several unrelated types on bad patches
+            self._diagnose(
+                ev.Diagnose(
+                    "state_patch_failed", f"JSON Patch not applied: {exc}", run_id=run.run_id
+                ),
+                notes,
+            )
+            return
+        run.state_updates += 1
+        notes.append(StateUpdated(e.run_id, "patch", run.state))
+
+    def _save_checkpoint(self, e: ev.SaveCheckpoint, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        run.checkpoints.append(Checkpoint(e.checkpoint_id, e.data, self._index))
+        notes.append(CheckpointSaved(e.run_id, e.checkpoint_id))
+
+    def _record_custom(self, e: ev.RecordCustom, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        run.custom_events.append(CustomEvent(e.name, e.value, self._index))
+        notes.append(CustomEventReceived(e.run_id, e.name, e.value))
+
+    def _record_search(self, e: ev.RecordSearch, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        tree = run.search
+        if tree is None:
+            tree = run.search = SearchTree()
+        _fold_search(tree, e.kind, e.data)
+        notes.append(SearchTreeUpdated(e.run_id, e.kind, e.data))
+
+    def _keep_unknown(self, e: ev.KeepUnknown, notes: _Notes) -> None:
+        self._run(e.run_id, notes).unknown_events.append(dict(e.frame))
+
+    def _mark_missing(self, e: ev.MarkMissing, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        run.lossy = True
+        run.missing.append((e.start, e.end))
+
+    def _diagnose(self, e: ev.Diagnose, notes: _Notes) -> None:
+        conversation = self.conversation
+        diagnostics = conversation.diagnostics
+        if diagnostics.maxlen is not None and len(diagnostics) == diagnostics.maxlen:
+            conversation.diagnostics_evicted += 1
+        diagnostic = self._make_diagnostic(e)
+        diagnostics.append(diagnostic)
+        if e.dropped:
+            self._dropped = True
+        notes.append(diagnostic)
+
+
+def _parse_json(text: str) -> Any:
+    """The JSON value of ``text``, or ``UNSET`` when it is not (complete, valid) JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return UNSET
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _fold_search(tree: SearchTree, kind: str, data: Mapping[str, Any]) -> None:
+    """Fold one ToT/GoT event into the run's search tree (notes/loom.md §2.7)."""
+    if kind == "tot_expand":
+        candidates = data.get("candidates")
+        tree.tot_steps.append(TotStep([str(c) for c in candidates or []]))
+    elif kind == "tot_evaluate":
+        if not tree.tot_steps:
+            tree.tot_steps.append(TotStep([]))
+        step = tree.tot_steps[-1]
+        scores = data.get("scores")
+        step.scores = [float(s) for s in scores if isinstance(s, int | float)] if scores else []
+        step.chosen = _int(data.get("chosen"))
+    elif kind == "tot_backtrack":
+        reason = str(data.get("reason", ""))
+        tree.backtracks.append((reason, _int(data.get("to_depth"))))
+        if tree.tot_steps:
+            tree.tot_steps[-1].backtracked = reason
+    elif kind == "got_plan":
+        for node_id in data.get("node_ids") or []:
+            tree.tasks.setdefault(str(node_id), TaskNode(str(node_id)))
+        tree.planned_edges = _int(data.get("edge_count"))
+    elif kind in ("got_node_start", "got_node_complete", "got_node_failed"):
+        node_id = str(data.get("id"))
+        task = tree.tasks.get(node_id)
+        if task is None:
+            task = tree.tasks[node_id] = TaskNode(node_id)
+        if kind == "got_node_start":
+            task.status = "running"
+        elif kind == "got_node_complete":
+            task.status = "complete"
+            summary = data.get("result_summary")
+            task.result_summary = summary if isinstance(summary, str) else None
+        else:
+            task.status = "failed"
+            error = data.get("error")
+            task.error = error if isinstance(error, str) else None
+    elif kind == "got_expand":
+        tree.expansions.append(dict(data))
