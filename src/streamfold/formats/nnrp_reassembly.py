@@ -1,0 +1,641 @@
+"""Sequence-range reassembly for one NNRP token lane (one ``(session, frame, view)``).
+
+Pure and self-contained: no model, no events, no clock. :class:`SequenceReassembler` takes
+:class:`Chunk` objects in *arrival* order and says, per chunk, which text to apply in *sequence*
+order (:class:`Piece`) and what was odd about it (:class:`Notice`). ``docs/nnrp.md`` describes
+the rules for users; this docstring is the theory of operation.
+
+Ranges
+    A chunk covers ``[start, end)`` (half-open, the default) or ``[start, end]`` (inclusive).
+    Internally every range is half-open: an inclusive ``end`` becomes ``end + 1``. With
+    ``range_mode="auto"`` the reassembler starts half-open and switches to inclusive — once, for
+    good — on the first evidence: a non-empty chunk with ``start == end``, or a chunk that starts
+    exactly one past the end of the chunk applied just before it. A chunk that starts exactly at
+    that end locks half-open. (A real one-token gap right after a chunk is indistinguishable from
+    an inclusive sender; auto mode reads it as inclusive.)
+
+The frontier
+    ``frontier`` is the end of the contiguous text applied so far; ``base`` is where it started
+    (``first_sequence``, or the first chunk's start when that is ``None``). Applied coverage is
+    exactly ``[base, frontier)`` minus :attr:`SequenceReassembler.missing`, so duplicates are
+    recognised without remembering applied chunks.
+
+Per chunk (half-open ``[s, e)``)
+    * ``s == frontier``: applied at once (the in-order hot path, O(len(chunk))), then held
+      chunks that have become contiguous are applied too.
+    * ``s > frontier``: held in the reorder buffer (``HELD``), unless it repeats a held chunk
+      (``DUPLICATE``) or overlaps one (``OVERLAP``, the later arrival is dropped). When the buffer
+      exceeds ``max_held_chunks`` or ``max_held_bytes`` the reassembler gives up on the oldest
+      gap (``OVERFLOW``): the gap goes to ``missing`` and the lowest held chunks are applied.
+    * ``e <= frontier``: already applied → dropped (``DUPLICATE``, idempotent); if it falls
+      in a gap already given up it is a ``LATE_FILL`` conflict (text can't be spliced in).
+    * ``s < frontier < e``: partial overlap → dropped as a conflict (``OVERLAP``): the text
+      applied first is kept and never spliced (token positions can't be mapped to characters
+      without the tokenizer).
+    * A chunk with ``retransmit=True`` follows the same rules (a retransmit that fills a hole is
+      welcome); duplicates it causes are flagged ``retransmit`` in their notice.
+    * A chunk without a range is applied on arrival (``UNSEQUENCED`` once per lane when the lane
+      also has sequenced chunks); an unsequenced retransmit is dropped as a duplicate.
+    * ``replace=True`` (snapshot / replace stream semantics): the chunk is the whole text so
+      far. Applied when its range ends beyond the frontier (or it has no range); an older or
+      equal snapshot is a ``DUPLICATE``. It heals missing ranges it covers and supersedes held
+      chunks it covers.
+
+:meth:`SequenceReassembler.finish` (the operation's terminal): every gap still open becomes
+permanent (``GAP``, added to ``missing``) and the held text is applied in order after it, with
+an optional ``gap_marker`` between. Raw-byte chunks go through one incremental UTF-8 decoder
+per lane in sequence order, so a character split across chunks survives; the decoder is flushed
+(a dangling partial character becomes U+FFFD, ``INVALID_UTF8``) at gaps, snapshots and finish.
+
+Cost: an in-order chunk with nothing held does O(len(chunk)) work and allocates one
+:class:`Piece`. Otherwise work per chunk is O(held) ≤ ``max_held_chunks``; held memory is
+bounded by the two limits and exceeding them is reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+from bisect import bisect_left, insort
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "Chunk",
+    "Notice",
+    "NoticeKind",
+    "Outcome",
+    "Piece",
+    "RangeMode",
+    "SequenceReassembler",
+]
+
+RangeMode = Literal["half_open", "inclusive", "auto"]
+
+
+class NoticeKind(enum.StrEnum):
+    """What the reassembler noticed about a chunk (the decoder turns these into diagnostics)."""
+
+    HELD = "held"
+    """The chunk arrived early and is held until the text before it arrives."""
+    DUPLICATE = "duplicate"
+    """Its range was already applied (or is already held, or is an older snapshot): dropped."""
+    OVERLAP = "overlap"
+    """It partially overlaps applied or held text, or repeats a held range with other text:
+    dropped, the text that came first is kept (a conflict)."""
+    LATE_FILL = "late_fill"
+    """It falls in a gap already given up (window overflow): its text can't be placed."""
+    BEFORE_BASE = "before_base"
+    """It lies before the lane's first sequence position: its text can't be placed."""
+    OVERFLOW = "overflow"
+    """The reorder buffer exceeded its bounds; the gap ``[start, end)`` was given up."""
+    GAP = "gap"
+    """At finish, ``[start, end)`` never arrived (permanent gap)."""
+    BAD_RANGE = "bad_range"
+    """The range is unusable (negative, ``end < start``, empty with text): dropped."""
+    RANGE_MODE = "range_mode"
+    """Auto mode detected an inclusive sender (``detail`` says why)."""
+    INVALID_UTF8 = "invalid_utf8"
+    """Raw bytes were not valid UTF-8 (or a character was cut by a gap): U+FFFD inserted."""
+    UNSEQUENCED = "unsequenced"
+    """A chunk without a range in a lane that has ranges: applied in arrival order."""
+
+
+@attrs.frozen(slots=True, weakref_slot=False)
+class Chunk:
+    """One token chunk as received. ``start``/``end`` as on the wire (``None`` = no range)."""
+
+    data: str | bytes
+    start: int | None = None
+    end: int | None = None
+    replace: bool = False
+    """Snapshot / replace semantics: ``data`` is the whole text so far."""
+    retransmit: bool = False
+    """The sender flagged it as a retransmission."""
+    tag: Any = None
+    """Caller's reference (e.g. the frame index), echoed in notices."""
+
+
+@attrs.frozen(slots=True, weakref_slot=False)
+class Piece:
+    """Text to apply, in sequence order: appended, or replacing the lane's text."""
+
+    text: str
+    replace: bool = False
+
+
+@attrs.frozen(slots=True, weakref_slot=False)
+class Notice:
+    kind: NoticeKind
+    start: int | None = None
+    """Half-open range concerned (normalised), when there is one."""
+    end: int | None = None
+    retransmit: bool = False
+    tag: Any = None
+    detail: str = ""
+
+
+@attrs.define(slots=True)
+class Outcome:
+    pieces: list[Piece] = attrs.field(factory=list)
+    notices: list[Notice] = attrs.field(factory=list)
+
+    @property
+    def text(self) -> str:
+        """The appended text of this outcome (for tests; replace pieces reset it)."""
+        out = ""
+        for piece in self.pieces:
+            out = piece.text if piece.replace else out + piece.text
+        return out
+
+
+@attrs.define(slots=True)
+class _Held:
+    start: int
+    raw_end: int
+    data: str | bytes
+    retransmit: bool
+    tag: Any
+
+
+_UTF8_REPLACEMENT = "\ufffd"
+_UTF8_REPLACEMENT_BYTES = _UTF8_REPLACEMENT.encode()
+
+
+class SequenceReassembler:
+    """Reassemble one lane's token chunks by sequence range (see the module docstring)."""
+
+    __slots__ = (
+        "_adjacent",
+        "_decoder",
+        "_finished",
+        "_gap_marker",
+        "_held",
+        "_held_size",
+        "_inclusive",
+        "_locked",
+        "_unsequenced_noted",
+        "applied_chunks",
+        "base",
+        "conflicts",
+        "duplicates",
+        "first_sequence",
+        "frontier",
+        "held_peak",
+        "max_held_bytes",
+        "max_held_chunks",
+        "missing",
+        "overflows",
+    )
+
+    def __init__(
+        self,
+        *,
+        range_mode: RangeMode = "auto",
+        first_sequence: int | None = None,
+        max_held_chunks: int = 64,
+        max_held_bytes: int = 1 << 20,
+        gap_marker: str | None = None,
+    ) -> None:
+        if range_mode not in ("half_open", "inclusive", "auto"):
+            raise ValueError(f"range_mode must be half_open, inclusive or auto, not {range_mode!r}")
+        if max_held_chunks < 0 or max_held_bytes < 0:
+            raise ValueError("reorder window bounds must be >= 0")
+        self._inclusive = range_mode == "inclusive"
+        self._locked = range_mode != "auto"
+        self.first_sequence = first_sequence
+        self.max_held_chunks = max_held_chunks
+        self.max_held_bytes = max_held_bytes
+        self._gap_marker = gap_marker
+        self.base: int | None = None
+        self.frontier: int | None = None
+        self._adjacent = False
+        """True when ``frontier`` is the end of the chunk applied last (auto-detection)."""
+        self._held: dict[int, _Held] = {}
+        self._held_size = 0
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._unsequenced_noted = False
+        self._finished = False
+        self.missing: list[tuple[int, int]] = []
+        """Ranges given up (overflow) or never received (finish), sorted, half-open."""
+        self.applied_chunks = 0
+        self.duplicates = 0
+        self.conflicts = 0
+        self.overflows = 0
+        self.held_peak = 0
+
+    # ------------------------------------------------------------------------------ queries
+
+    @property
+    def range_mode(self) -> str:
+        """``"inclusive"`` / ``"half_open"``, or ``"auto"`` while auto mode is undecided."""
+        if not self._locked:
+            return "auto"
+        return "inclusive" if self._inclusive else "half_open"
+
+    @property
+    def held_count(self) -> int:
+        return len(self._held)
+
+    @property
+    def held_size(self) -> int:
+        return self._held_size
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def stats(self) -> dict[str, Any]:
+        """A JSON-safe summary (what a CLI shows for the lane)."""
+        return {
+            "range_mode": self.range_mode,
+            "base": self.base,
+            "frontier": self.frontier,
+            "applied_chunks": self.applied_chunks,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "overflows": self.overflows,
+            "held": len(self._held),
+            "held_peak": self.held_peak,
+            "missing": [list(r) for r in self.missing],
+        }
+
+    # ------------------------------------------------------------------------------- input
+
+    def push(self, chunk: Chunk) -> Outcome:
+        """Take one chunk in arrival order."""
+        out = Outcome()
+        if self._finished:
+            raise RuntimeError("push() after finish()")
+        start, end = chunk.start, chunk.end
+        if start is None or end is None:
+            self._push_unsequenced(chunk, out)
+            return out
+        if start < 0 or end < start:
+            out.notices.append(
+                Notice(NoticeKind.BAD_RANGE, start, end, chunk.retransmit, chunk.tag, "bad range")
+            )
+            return out
+        if end == start:
+            if not chunk.data and not self._inclusive:
+                return out  # an empty marker (e.g. a terminal frame with no text)
+            if self._inclusive:
+                pass  # a one-token inclusive chunk
+            elif not self._locked:
+                self._lock_inclusive(out, chunk.tag, "a non-empty chunk with start == end")
+            else:
+                out.notices.append(
+                    Notice(
+                        NoticeKind.BAD_RANGE,
+                        start,
+                        end,
+                        chunk.retransmit,
+                        chunk.tag,
+                        "empty half-open range carries text",
+                    )
+                )
+                return out
+        if self.frontier is None:
+            base = self.first_sequence if self.first_sequence is not None else start
+            self.base = self.frontier = base
+        elif not self._locked:
+            self._detect(out, chunk.tag, start, end)
+            if self._inclusive and self._held:
+                self._drain(out)
+        frontier = self.frontier
+        assert frontier is not None
+        if chunk.replace:
+            self._push_snapshot(chunk, start, self._norm(end), out)
+            return out
+        if start == frontier:
+            self._apply(chunk.data, start, end, out)
+            if self._held:
+                self._drain(out)
+            return out
+        norm_end = self._norm(end)
+        if start > frontier:
+            self._hold(chunk, start, end, norm_end, out)
+            return out
+        # start < frontier: something already covered (or given up) lies under it.
+        assert self.base is not None
+        if norm_end <= self.base:
+            self.conflicts += 1
+            out.notices.append(
+                Notice(
+                    NoticeKind.BEFORE_BASE,
+                    start,
+                    norm_end,
+                    chunk.retransmit,
+                    chunk.tag,
+                    f"lane starts at {self.base}",
+                )
+            )
+        elif norm_end <= frontier:
+            if self._intersects_missing(start, norm_end):
+                self.conflicts += 1
+                out.notices.append(
+                    Notice(NoticeKind.LATE_FILL, start, norm_end, chunk.retransmit, chunk.tag)
+                )
+            else:
+                self.duplicates += 1
+                out.notices.append(
+                    Notice(NoticeKind.DUPLICATE, start, norm_end, chunk.retransmit, chunk.tag)
+                )
+        else:
+            self.conflicts += 1
+            out.notices.append(
+                Notice(
+                    NoticeKind.OVERLAP,
+                    start,
+                    norm_end,
+                    chunk.retransmit,
+                    chunk.tag,
+                    f"overlaps applied text up to {frontier}",
+                )
+            )
+        return out
+
+    def finish(self) -> Outcome:
+        """End of the lane: open gaps become permanent, held text is applied in order."""
+        out = Outcome()
+        if self._finished:
+            return out
+        self._finished = True
+        if not self._locked and self._held:
+            self._detect(out, None)
+            self._drain(out)
+        while self._held:
+            self._skip_to_lowest(out, NoticeKind.GAP)
+        self._flush_decoder(out)
+        return out
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _norm(self, end: int) -> int:
+        return end + 1 if self._inclusive else end
+
+    def _detect(
+        self, out: Outcome, tag: Any, start: int | None = None, end: int | None = None
+    ) -> None:
+        """Auto mode: look for range-mode evidence among the frontier, held chunks and a new
+        chunk. ``x.end == y.start`` locks half-open. ``y.start == x.end + 1`` twice (or once,
+        when ``start`` is ``None``: at finish or overflow, where waiting is over) locks
+        inclusive. O(held), and only until the mode is locked."""
+        ends = {h.raw_end for h in self._held.values()}
+        if self._adjacent and self.frontier is not None:
+            ends.add(self.frontier)
+        starts = set(self._held)
+        if start is not None and end is not None:
+            ends.add(end)
+            starts.add(start)
+        if any(s in ends for s in starts):
+            self._locked = True
+            return
+        plus_one = sum(1 for s in starts if s - 1 in ends)
+        if plus_one >= (1 if start is None else 2):
+            self._lock_inclusive(out, tag, "chunks start one past the previous end")
+
+    def _lock_inclusive(self, out: Outcome, tag: Any, why: str) -> None:
+        self._inclusive = True
+        self._locked = True
+        if self._adjacent and self.frontier is not None:
+            # The chunk applied last was inclusive: it covered one more position.
+            self.frontier += 1
+        out.notices.append(Notice(NoticeKind.RANGE_MODE, tag=tag, detail=f"inclusive: {why}"))
+
+    def _decode(self, data: str | bytes, out: Outcome) -> str:
+        if isinstance(data, str):
+            if self._decoder is not None:
+                self._flush_decoder(out)
+            return data
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        text: str = decoder.decode(data)
+        if _UTF8_REPLACEMENT in text and _UTF8_REPLACEMENT_BYTES not in data:
+            out.notices.append(Notice(NoticeKind.INVALID_UTF8, detail="invalid UTF-8 replaced"))
+        return text
+
+    def _flush_decoder(self, out: Outcome) -> None:
+        decoder = self._decoder
+        if decoder is None:
+            return
+        tail: str = decoder.decode(b"", True)
+        decoder.reset()
+        if tail:
+            out.pieces.append(Piece(tail))
+            out.notices.append(
+                Notice(NoticeKind.INVALID_UTF8, detail="a multi-byte character was cut off")
+            )
+
+    def _apply(self, data: str | bytes, start: int, end: int, out: Outcome) -> None:
+        text = self._decode(data, out)
+        if text:
+            out.pieces.append(Piece(text))
+        self.frontier = self._norm(end)
+        self._adjacent = True
+        self.applied_chunks += 1
+
+    def _push_unsequenced(self, chunk: Chunk, out: Outcome) -> None:
+        if chunk.retransmit:
+            self.duplicates += 1
+            out.notices.append(
+                Notice(
+                    NoticeKind.DUPLICATE,
+                    retransmit=True,
+                    tag=chunk.tag,
+                    detail="unsequenced retransmit can't be placed",
+                )
+            )
+            return
+        if self.frontier is not None and not self._unsequenced_noted:
+            self._unsequenced_noted = True
+            out.notices.append(Notice(NoticeKind.UNSEQUENCED, tag=chunk.tag))
+        if chunk.replace:
+            self._replace(chunk.data, out)
+        else:
+            text = self._decode(chunk.data, out)
+            if text:
+                out.pieces.append(Piece(text))
+        self.applied_chunks += 1
+
+    def _replace(self, data: str | bytes, out: Outcome) -> None:
+        if self._decoder is not None:
+            self._decoder.reset()
+        if isinstance(data, bytes):
+            text = data.decode("utf-8", "replace")
+            if _UTF8_REPLACEMENT in text and _UTF8_REPLACEMENT_BYTES not in data:
+                out.notices.append(Notice(NoticeKind.INVALID_UTF8, detail="invalid UTF-8 replaced"))
+        else:
+            text = data
+        out.pieces.append(Piece(text, replace=True))
+
+    def _push_snapshot(self, chunk: Chunk, start: int, end: int, out: Outcome) -> None:
+        frontier = self.frontier
+        assert frontier is not None
+        assert self.base is not None
+        if end <= frontier and self.applied_chunks:
+            self.duplicates += 1
+            out.notices.append(
+                Notice(
+                    NoticeKind.DUPLICATE,
+                    start,
+                    end,
+                    chunk.retransmit,
+                    chunk.tag,
+                    "snapshot not newer than the text applied",
+                )
+            )
+            return
+        self._replace(chunk.data, out)
+        self.applied_chunks += 1
+        self.frontier = end
+        self._adjacent = True
+        if start < self.base:
+            self.base = start
+        if self.missing:  # a snapshot is the whole text: it heals what it covers
+            self.missing = [(s, min(e, start)) for s, e in self.missing if s < start]
+            self.missing = [r for r in self.missing if r[0] < r[1]]
+        if self._held:
+            for key in [k for k, h in self._held.items() if k < end]:
+                held = self._held.pop(key)
+                self._held_size -= len(held.data)
+                self.duplicates += 1
+                out.notices.append(
+                    Notice(
+                        NoticeKind.DUPLICATE,
+                        held.start,
+                        self._norm(held.raw_end),
+                        held.retransmit,
+                        held.tag,
+                        "held chunk superseded by a snapshot",
+                    )
+                )
+            self._drain(out)
+
+    def _hold(self, chunk: Chunk, start: int, end: int, norm_end: int, out: Outcome) -> None:
+        held = self._held
+        same = held.get(start)
+        if same is not None:
+            if same.raw_end == end and same.data == chunk.data:
+                self.duplicates += 1
+                out.notices.append(
+                    Notice(
+                        NoticeKind.DUPLICATE,
+                        start,
+                        norm_end,
+                        chunk.retransmit,
+                        chunk.tag,
+                        "already held",
+                    )
+                )
+            else:
+                self.conflicts += 1
+                out.notices.append(
+                    Notice(
+                        NoticeKind.OVERLAP,
+                        start,
+                        norm_end,
+                        chunk.retransmit,
+                        chunk.tag,
+                        "differs from the held chunk at the same start",
+                    )
+                )
+            return
+        for other in held.values():
+            if other.start < norm_end and start < self._norm(other.raw_end):
+                self.conflicts += 1
+                out.notices.append(
+                    Notice(
+                        NoticeKind.OVERLAP,
+                        start,
+                        norm_end,
+                        chunk.retransmit,
+                        chunk.tag,
+                        f"overlaps a held chunk at {other.start}",
+                    )
+                )
+                return
+        if self._intersects_missing(start, norm_end):
+            self.conflicts += 1
+            out.notices.append(
+                Notice(NoticeKind.LATE_FILL, start, norm_end, chunk.retransmit, chunk.tag)
+            )
+            return
+        held[start] = _Held(start, end, chunk.data, chunk.retransmit, chunk.tag)
+        self._held_size += len(chunk.data)
+        if len(held) > self.held_peak:
+            self.held_peak = len(held)
+        out.notices.append(
+            Notice(
+                NoticeKind.HELD,
+                start,
+                norm_end,
+                chunk.retransmit,
+                chunk.tag,
+                f"waiting for {self.frontier}"
+                + ("" if self._locked else " (range mode undecided)"),
+            )
+        )
+        while held and (len(held) > self.max_held_chunks or self._held_size > self.max_held_bytes):
+            if not self._locked:  # decide the range mode now: a gap is about to be cut
+                self._detect(out, chunk.tag)
+                self._locked = True
+                self._drain(out)
+                continue
+            self.overflows += 1
+            self._skip_to_lowest(out, NoticeKind.OVERFLOW)
+
+    def _skip_to_lowest(self, out: Outcome, kind: NoticeKind) -> None:
+        """Give up the gap before the lowest held chunk and apply from there."""
+        frontier = self.frontier
+        assert frontier is not None
+        lowest = min(self._held)
+        if lowest > frontier:
+            insort(self.missing, (frontier, lowest))
+            self._locked = True  # no more auto-detection across a gap
+            self._flush_decoder(out)
+            if self._gap_marker is not None:
+                out.pieces.append(Piece(self._gap_marker))
+            out.notices.append(
+                Notice(kind, frontier, lowest, detail=f"tokens {frontier}..{lowest} missing")
+            )
+            self.frontier = lowest
+            self._adjacent = False
+        self._drain(out)
+
+    def _drain(self, out: Outcome) -> None:
+        """Apply held chunks that have become contiguous; drop those now covered."""
+        held = self._held
+        while held:
+            frontier = self.frontier
+            assert frontier is not None
+            covered = [k for k in held if k < frontier]
+            for key in covered:
+                chunk = held.pop(key)
+                self._held_size -= len(chunk.data)
+                norm_end = self._norm(chunk.raw_end)
+                if norm_end <= frontier:
+                    self.duplicates += 1
+                    kind = NoticeKind.DUPLICATE
+                else:
+                    self.conflicts += 1
+                    kind = NoticeKind.OVERLAP
+                out.notices.append(
+                    Notice(kind, chunk.start, norm_end, chunk.retransmit, chunk.tag, "held")
+                )
+            nxt = held.pop(frontier, None)
+            if nxt is None:
+                return
+            self._held_size -= len(nxt.data)
+            self._apply(nxt.data, nxt.start, nxt.raw_end, out)
+
+    def _intersects_missing(self, start: int, end: int) -> bool:
+        missing = self.missing
+        if not missing:
+            return False
+        i = bisect_left(missing, (start, start))
+        if i > 0 and missing[i - 1][1] > start:
+            return True
+        return i < len(missing) and missing[i][0] < end
