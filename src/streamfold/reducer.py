@@ -321,7 +321,9 @@ class Reducer:
             return last[1]
         name = detect_format(frame)
         if name is None:
-            return None
+            # Not recognisably any format: the stream's current decoder gets it, so a new event
+            # type of a known format is kept by that format instead of lost (notes/loom.md A11).
+            return last[1] if last is not None else None
         decoder = self._decoder_for(name)
         self._last_decoder = (name, decoder)
         return decoder

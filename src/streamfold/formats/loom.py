@@ -33,12 +33,15 @@ session seen last, or to ``"default"``). Each session has at most one open run:
   pending call of the same name (FIFO, the telegram-bot pattern) or makes a new ``name#n`` call.
   ``tool_start``/``tool_output``/``tool_end`` with a null call_id use the oldest call of that name
   not yet started / running. Any of them may arrive without a prior tool_call (created on demand).
-* ``event_id`` (A3): exact duplicates (same session, an event_id already seen in the open run)
-  are dropped with a ``duplicate_event`` diagnostic; a jump forward records an ``event_id_gap``
-  and marks the run lossy; a frame without event_id is taken in arrival order.
+* ``event_id`` (A3): a frame whose event_id was already seen in the open run *with the same
+  type* is a duplicate (a replayed line) and is dropped with a ``duplicate_event`` diagnostic,
+  except that event_id 0/1 after the run got past 2 is a restart (a new EnvelopeState, A1). A
+  jump forward records an ``event_id_gap`` and marks the run lossy; a frame without event_id is
+  taken in arrival order. A reply line identical to the previous one, arriving when no run is
+  open, is a duplicate too.
 
 Decoder state per session is small: the open run's span stack, call maps and a set of the
-event_ids seen in the open run (one int per event, released when the run ends).
+event_ids seen in the open run (one entry per event, released when the run ends).
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ class _Run:
     session_id: str
     seq: int
     last_event_id: int | None = None
-    seen: set[int] = attrs.field(factory=set)
+    seen: dict[int, str] = attrs.field(factory=dict)  # event_id → type, for duplicates
     stack: list[tuple[str, str]] = attrs.field(factory=list)  # (span_id, node name)
     span_seq: int = 0
     node_id: str | None = None
@@ -173,7 +176,7 @@ class LoomDecoder:
         self._last_session: _Session | None = None
         self._run_ids: set[str] = set()
         self._activity: dict[str, int] = {}  # run_id → last frame index (reply routing)
-        self._replies: set[tuple[Any, Any, Any]] = set()  # (session_id, event_id, node_id)
+        self._last_reply: tuple[Any, ...] | None = None
 
     @staticmethod
     def detect(frame: Mapping[str, Any]) -> bool:
@@ -214,11 +217,13 @@ class LoomDecoder:
             run = self._start_run(session, None, out)
         elif event_id is not None and (last := run.last_event_id) is not None:
             if event_id <= last:
-                if event_id in run.seen:
+                seen = run.seen.get(event_id)
+                restart = event_id <= 1 and last > 2
+                if seen == kind and not restart:
                     return [
                         Diagnose(
                             "duplicate_event",
-                            f"event_id {event_id} already seen in this run; dropped",
+                            f"event_id {event_id} ({kind}) already seen in this run; dropped",
                             Severity.WARNING,
                             dropped=True,
                             session_id=session.session_id,
@@ -231,10 +236,11 @@ class LoomDecoder:
                     self._finish_run(session, run, out)
                     run = self._start_run(session, None, out)
                 else:
+                    code = "event_id_reused" if seen is not None else "event_out_of_order"
                     out.append(
                         _warn(
-                            "event_out_of_order",
-                            f"event_id {event_id} after {last}",
+                            code,
+                            f"event_id {event_id} ({kind}) after {last}",
                             run_id=run.run_id,
                             event_id=event_id,
                         )
@@ -250,7 +256,7 @@ class LoomDecoder:
                 )
                 out.append(MarkMissing(run.run_id, last + 1, event_id))
         if event_id is not None:
-            run.seen.add(event_id)
+            run.seen[event_id] = kind
             if run.last_event_id is None or event_id > run.last_event_id:
                 run.last_event_id = event_id
         node_id = frame.get("node_id")
@@ -362,28 +368,28 @@ class LoomDecoder:
         if type(text) is not str:
             return [_drop("invalid_field", "reply is not a string")]
         event_id = frame.get("event_id")
-        key = (frame.get("session_id"), event_id, frame.get("node_id"))
-        if event_id is not None and key in self._replies:
-            return [
-                Diagnose(
-                    "duplicate_event",
-                    "reply line repeated; dropped",
-                    dropped=True,
-                    session_id=_str(key[0]),
-                    event_id=_int(event_id),
-                )
-            ]
-        self._replies.add(key)
         session, run = self._route_reply(frame)
         thread_id = _str(frame.get("session_id"))
         out: list[Event] = []
+        key = (frame.get("session_id"), event_id, frame.get("node_id"), text)
         if run is None:
+            if key == self._last_reply:
+                return [
+                    Diagnose(
+                        "duplicate_event",
+                        "reply line repeated after its run ended; dropped",
+                        dropped=True,
+                        session_id=_str(key[0]),
+                        event_id=_int(event_id),
+                    )
+                ]
             # A reply with no open run (e.g. a run whose events were all lost): its own run.
             session = self._session_for(frame)
             run = self._start_run(session, None, out)
             out.append(
                 _warn("reply_without_events", "reply line with no open run", run_id=run.run_id)
             )
+        self._last_reply = key
         assert session is not None
         if thread_id == run.session_id:
             thread_id = None
