@@ -26,7 +26,7 @@ import orjson
 from . import events as ev
 from .errors import FramingError, ProtocolError, UsageError
 from .formats import Decoder, detect_format, make_decoder
-from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import (
     UNSET,
     Approval,
@@ -132,8 +132,12 @@ class Reducer:
             self._last_decoder = (format, self._decoder_for(format))
         try:
             self._splitter = LineSplitter(max_line_bytes)
+            self._sse = SSESplitter(max_line_bytes)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        self.sse_last_event_id: str | None = None
+        """The SSE resume cursor: the last ``id:`` seen by :meth:`feed_sse` (send it back as
+        ``Last-Event-ID`` when reconnecting)."""
         self._closed = False
         self._failed: ProtocolError | None = None
         self._runs: dict[str, Run] = {}
@@ -244,6 +248,43 @@ class Reducer:
             notes += self._feed_framed(line)
         return notes
 
+    def feed_sse(self, data: bytes) -> _Notes:
+        """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
+
+        Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` (the legacy
+        TanStack terminator, notes/tanstack.md §3) ends the stream's open runs the way the
+        reference client does and is recorded as an INFO ``sse_done`` diagnostic.
+        """
+        self._check_usable()
+        notes: _Notes = []
+        for event in self._sse.feed(data):
+            notes += self._feed_sse_event(event)
+        return notes
+
+    def _feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
+        if isinstance(event, OversizedLine):
+            return self._feed_framed(event)
+        self.sse_last_event_id = event.last_event_id
+        if event.data.strip() == "[DONE]":
+            return self._feed_done(event.data)
+        return self.feed_line(event.data)
+
+    def _feed_done(self, raw: str) -> _Notes:
+        self._check_usable()
+        self._index += 1
+        self.frames_in += 1
+        self._frame, self._raw, self._dropped = None, raw, False
+        notes: _Notes = []
+        self._diagnose(ev.Diagnose("sse_done", "SSE [DONE] terminator", Severity.INFO), notes)
+        last = self._last_decoder
+        done = getattr(last[1], "stream_done", None) if last is not None else None
+        if done is not None:
+            apply = self._apply
+            for event in done(self._index):
+                apply[type(event)](event, notes)
+        self.frames_applied += 1
+        return notes
+
     def feed_lines(self, lines: Iterable[bytes | str]) -> _Notes:
         """Apply many lines (blank ones skipped); returns all notifications."""
         notes: _Notes = []
@@ -261,6 +302,8 @@ class Reducer:
         notes: _Notes = []
         for line in self._splitter.close():
             notes += self._feed_framed(line)
+        for sse_event in self._sse.close():
+            notes += self._feed_sse_event(sse_event)
         self._closed = True
         self._index += 1
         self._frame, self._raw, self._dropped = None, None, False

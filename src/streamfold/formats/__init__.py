@@ -39,6 +39,10 @@ class Decoder(Protocol):
         ...
 
 
+# A decoder may also define ``stream_done(frame_index) -> list[Event]``: called when an SSE
+# stream sends ``data: [DONE]`` (see Reducer.feed_sse).
+
+
 FORMATS: dict[str, str] = {
     "loom": "streamfold.formats.loom:LoomDecoder",
 }
