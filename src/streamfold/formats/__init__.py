@@ -45,6 +45,7 @@ class Decoder(Protocol):
 
 FORMATS: dict[str, str] = {
     "loom": "streamfold.formats.loom:LoomDecoder",
+    "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
 }
 """Format name → ``module:class`` of its decoder, in detection order. Other format modules add
 themselves here."""
