@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
+import io
 import math
 import os
 import sys
@@ -289,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open(path: str) -> IO[bytes]:
     if path == "-":
-        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        try:
+            # A duplicate, so that closing the recording does not close the real stdin.
+            return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return sys.stdin.buffer
     try:
         return open(path, "rb")
     except OSError as exc:

@@ -515,7 +515,7 @@ class PlainPrinter:
                 owner = self._messages.get(call.message_id) if call.message_id else None
                 if owner is not None:
                     self._flush(owner)
-                self.line(run_id, f"tool {_call_name(call)}: {call.state}")
+                self.line(run_id, f"tool {_call_name(call)}: started")
             case ToolCallStateChanged(run_id=run_id, new=new, call=call):
                 text = f"tool {_call_name(call)}: {new}"
                 if new in (ToolCallState.INPUT_COMPLETE, ToolCallState.APPROVAL_REQUESTED):
