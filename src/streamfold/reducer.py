@@ -208,12 +208,14 @@ class Reducer:
                 "not_an_object", f"frame is a {type(frame).__name__}, not an object", notes
             )
             return
-        decoder = self._pick_decoder(frame)
-        if decoder is None:
-            self._reject("unknown_format", "no known format accepts this frame", notes)
-            return
         try:
+            decoder = self._pick_decoder(frame)
+            if decoder is None:
+                self._reject("unknown_format", "no known format accepts this frame", notes)
+                return
             events = decoder.decode(frame, self._index)
+        except ProtocolError:
+            raise
         except Exception as exc:  # a decoder bug must not take the caller down (never crash)
             self._reject("decoder_error", f"{type(exc).__name__}: {exc}", notes)
             return

@@ -183,7 +183,7 @@ class LoomDecoder:
         kind = frame.get("type")
         if kind is None:
             return "reply" in frame
-        return kind in LOOM_EVENT_TYPES or kind in _WRAPPER_TYPES
+        return type(kind) is str and (kind in LOOM_EVENT_TYPES or kind in _WRAPPER_TYPES)
 
     # ------------------------------------------------------------------------------ entry
 
