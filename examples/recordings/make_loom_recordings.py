@@ -1380,7 +1380,7 @@ def scenario_failed_run() -> Recording:
                 "in `src/main.rs`. Let me"
             ),
             usage=(1533, 61),
-            fail_after=19,
+            fail_after=14,
             fail_error="OpenAI-compat stream body: error decoding response body",
         )
     except RunStopped:
