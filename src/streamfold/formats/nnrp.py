@@ -309,6 +309,9 @@ class _Op:
     flow_scopes: list[str] = attrs.field(factory=list)
     control: dict[str, int] = attrs.field(factory=dict)
     noted: set[str] = attrs.field(factory=set)
+    deferred: _Terminal | None = None
+    """A token terminal that arrived while chunks were held (see ``_settle``)."""
+    deferred_at: int = 0
     """Once-per-operation diagnostics already emitted."""
 
     def summary(self) -> dict[str, Any]:
@@ -363,6 +366,9 @@ class NnrpDecoder:
             chunk's start (a chunk before it is then a ``sequence_before_start`` conflict).
         max_held_chunks, max_held_bytes: the reorder window per lane.
         gap_marker: text inserted where a permanent gap is (default: nothing).
+        terminal_grace_frames: when a token terminal arrives while a lane still holds early
+            chunks (a gap before them), the run waits for the gap to fill for at most this many
+            further frames (of any operation) before the gap is taken as permanent.
         max_ended_operations: how many ended operations are remembered for late-frame
             detection.
     """
@@ -377,6 +383,7 @@ class NnrpDecoder:
         max_held_chunks: int = 64,
         max_held_bytes: int = 1 << 20,
         gap_marker: str | None = None,
+        terminal_grace_frames: int = 64,
         max_ended_operations: int = 4096,
     ) -> None:
         # Validate once here rather than on the first lane.
@@ -386,14 +393,16 @@ class NnrpDecoder:
             max_held_chunks=max_held_chunks,
             max_held_bytes=max_held_bytes,
         )
-        if max_ended_operations < 0:
-            raise ValueError("max_ended_operations must be >= 0")
+        if max_ended_operations < 0 or terminal_grace_frames < 0:
+            raise ValueError("max_ended_operations and terminal_grace_frames must be >= 0")
         self.range_mode: RangeMode = range_mode
         self.first_sequence = first_sequence
         self.max_held_chunks = max_held_chunks
         self.max_held_bytes = max_held_bytes
         self.gap_marker = gap_marker
         self.max_ended_operations = max_ended_operations
+        self.terminal_grace_frames = terminal_grace_frames
+        self._deferred: dict[tuple[str, str], _Op] = {}
         self._ops: dict[tuple[str, str], _Op] = {}
         self._ended: OrderedDict[tuple[str, str], _Ended] = OrderedDict()
         self._run_ids: set[str] = set()
@@ -408,6 +417,8 @@ class NnrpDecoder:
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         self._index = frame_index
         out: list[Event] = []
+        if self._deferred:
+            self._expire_deferred(out)
         header = _mapping(frame, "common_header", out)
         meta = _mapping(frame, "fixed_metadata", out)
         if header is None or meta is None:
@@ -449,6 +460,9 @@ class NnrpDecoder:
     def finish(self) -> list[Event]:
         out: list[Event] = []
         for op in list(self._ops.values()):
+            if op.deferred is not None:
+                self._end(op, op.deferred, out)
+                continue
             if op.pending is not None:
                 status, finish, error, code = op.pending
                 self._end(op, _Terminal(status, finish, op.stop_reason, error, code), out)
@@ -625,6 +639,7 @@ class NnrpDecoder:
             )
         )
         del self._ops[op.key]
+        self._deferred.pop(op.key, None)
         if self.max_ended_operations:
             self._ended[op.key] = _Ended(op.run_id, status, status is RunStatus.CANCELLED)
             self._ended.move_to_end(op.key)
@@ -698,7 +713,21 @@ class NnrpDecoder:
         term = self._token_terminal(kind, op, flags, meta, descriptor, token, frame, out)
 
         payload = frame.get("payload_frame")
-        chunk_data = _payload(payload, op, out) if payload is not None else None
+        chunk_data: str | bytes | None = None
+        if payload is not None:
+            chunk_data, error = _payload(payload)
+            if error is not None:
+                out.append(
+                    Diagnose(
+                        "invalid_field",
+                        f"{error}; chunk not applied",
+                        Severity.ERROR,
+                        dropped=term is None,
+                        session_id=op.session_id,
+                        run_id=op.run_id,
+                    )
+                )
+                token = {}  # no chunk: its range stays open
         has_event = "event" in frame or "body" in frame
         if chunk_data is not None or "sequence_start" in token or "sequence_end" in token:
             self._chunk(op, view, chunk_data, descriptor, token, retransmit, term is not None, out)
@@ -706,17 +735,37 @@ class NnrpDecoder:
             event_term = self._event(op, view, kind, frame, meta, retransmit, out)
             if event_term is not None:
                 term = event_term
-        elif (
-            kind == "RESULT_PUSH"
-            and term is None
-            and payload is None
-            and not token
-            and op.result_status not in _PARTIAL_STATUSES
-        ):
-            # A RESULT_PUSH with nothing in it: the preview4 single successful terminal.
-            term = _status_terminal(meta, op)
-        if term is not None:
-            self._end(op, term, out)
+        elif kind == "RESULT_PUSH" and term is None and payload is None and not token:
+            # A RESULT_PUSH with nothing in it is the preview4 single successful terminal,
+            # unless it says it is partial.
+            status = meta.get("result_status", meta.get("result_class"))
+            if status is None or _vocab(status, _RESULT_CLASSES).lower() not in _PARTIAL_STATUSES:
+                term = _status_terminal(meta, op)
+        if term is not None and op.deferred is None:
+            if any(lane.held_count for lane in op.lanes.values()):
+                # Chunks before the terminal may still be in flight (the terminal itself may
+                # have arrived early): wait for them within the grace period.
+                op.deferred, op.deferred_at = term, self._index
+                self._deferred[op.key] = op
+                out.append(
+                    Diagnose(
+                        "terminal_deferred",
+                        "terminal arrived while chunks are held; waiting for the gap to fill",
+                        Severity.INFO,
+                        session_id=op.session_id,
+                        run_id=op.run_id,
+                    )
+                )
+            else:
+                self._end(op, term, out)
+        elif op.deferred is not None and not any(lane.held_count for lane in op.lanes.values()):
+            self._end(op, op.deferred, out)
+
+    def _expire_deferred(self, out: list[Event]) -> None:
+        limit = self._index - self.terminal_grace_frames
+        for op in [op for op in self._deferred.values() if op.deferred_at < limit]:
+            assert op.deferred is not None
+            self._end(op, op.deferred, out)
 
     def _flow(self, op: _Op, meta: Mapping[str, Any], out: list[Event]) -> None:
         scope = meta.get("flow_scope")
@@ -781,8 +830,9 @@ class NnrpDecoder:
                     f"unknown result_status {status!r}; kept, taken as non-terminal",
                     Severity.INFO,
                 )
-        if kind == "RESULT_PUSH" and op.preview4 and "event" not in frame and "body" not in frame:
-            reasons.append("RESULT_PUSH after PARTIAL_RESULT")
+        preview4_push = (
+            kind == "RESULT_PUSH" and op.preview4 and "event" not in frame and "body" not in frame
+        )
         stop_raw = token.get("stop_reason")
         stop: str | None = None
         if stop_raw is not None:
@@ -798,7 +848,7 @@ class NnrpDecoder:
                     f"stop_reason {stop!r} without the stop_reason_present flag; used",
                     Severity.INFO,
                 )
-        if not reasons:
+        if not reasons and not preview4_push:
             if stop is not None:
                 _once(
                     op,
@@ -810,7 +860,7 @@ class NnrpDecoder:
                 )
             return None
         partial = status in _PARTIAL_STATUSES or bool(dflags & _DESC_PARTIAL)
-        if partial and any(r != "RESULT_PUSH after PARTIAL_RESULT" for r in reasons):
+        if partial and reasons:
             out.append(
                 Diagnose(
                     "terminal_conflict",
@@ -820,11 +870,11 @@ class NnrpDecoder:
                 )
             )
         op.stop_reason = stop
-        finish = None if stop is None else _STOP_TO_FINISH.get(stop.lower(), stop)
-        if finish is None and status in _FINAL_STATUSES | _QUALITY_STATUSES:
-            finish = "stop"
-        if finish is None and terminal_field is True:
-            finish = "stop"
+        if preview4_push and not reasons:
+            # The preview4 single terminal: its outcome is the pending profile event or the
+            # status_code (notes §2).
+            return _status_terminal(meta, op)
+        finish = "stop" if stop is None else _STOP_TO_FINISH.get(stop.lower(), stop)
         return _Terminal(RunStatus.COMPLETED, finish, stop)
 
     def _chunk(
@@ -1525,37 +1575,33 @@ def _flags(raw: Any, names: Mapping[str, int], what: str, op: _Op, out: list[Eve
     return value
 
 
-def _payload(payload: Any, op: _Op, out: list[Event]) -> str | bytes | None:
-    """The token chunk: ``token_chunk`` (text, or a list of byte values),
+def _payload(payload: Any) -> tuple[str | bytes | None, str | None]:
+    """The token chunk and an error: ``token_chunk`` (text, or a list of byte values),
     ``token_chunk_base64`` or ``token_chunk_hex`` (raw bytes)."""
     if not isinstance(payload, Mapping):
-        out.append(_warn("invalid_field", "payload_frame is not an object; ignored", op.run_id))
-        return None
+        return None, "payload_frame is not an object"
     if "token_chunk_base64" in payload:
         raw = payload["token_chunk_base64"]
         try:
             if type(raw) is not str:
                 raise TypeError
-            return base64.b64decode(raw, validate=True)
+            return base64.b64decode(raw, validate=True), None
         except (TypeError, binascii.Error):
-            out.append(_warn("invalid_field", "token_chunk_base64 is not base64", op.run_id))
-            return None
+            return None, "token_chunk_base64 is not base64"
     if "token_chunk_hex" in payload:
         raw = payload["token_chunk_hex"]
         try:
             if type(raw) is not str:
                 raise TypeError
-            return bytes.fromhex(raw.removeprefix("0x"))
+            return bytes.fromhex(raw.removeprefix("0x")), None
         except (TypeError, ValueError):
-            out.append(_warn("invalid_field", "token_chunk_hex is not hex", op.run_id))
-            return None
+            return None, "token_chunk_hex is not hex"
     chunk = payload.get("token_chunk")
     if chunk is None or type(chunk) is str:
-        return chunk
+        return chunk, None
     if isinstance(chunk, list) and all(type(b) is int and 0 <= b < 256 for b in chunk):
-        return bytes(chunk)
-    out.append(_warn("invalid_field", "token_chunk is neither text nor bytes", op.run_id))
-    return None
+        return bytes(chunk), None
+    return None, "token_chunk is neither text nor bytes"
 
 
 def _token_body(body: Mapping[str, Any], out: list[Event]) -> Mapping[str, Any]:
