@@ -579,6 +579,65 @@ def test_live_renders_are_coalesced(tmp_path: Path) -> None:
     assert renders == 3
 
 
+# ------------------------------------------------------------------------ framings
+
+
+def _as_sse(ndjson: bytes) -> bytes:
+    return b"".join(b"data: " + line + b"\n\n" for line in ndjson.splitlines())
+
+
+def _as_chunk_recording(ndjson: bytes) -> bytes:
+    chunks = [
+        {"chunk": orjson.loads(line), "timestamp": 1000 + i, "index": i}
+        for i, line in enumerate(ndjson.splitlines())
+    ]
+    return orjson.dumps({"version": 1, "chunks": chunks})
+
+
+@pytest.mark.parametrize(
+    ("suffix", "encode"),
+    [(".sse", _as_sse), (".json", _as_chunk_recording), (".txt", _as_sse)],
+)
+def test_framings_are_detected(
+    suffix: str, encode: Callable[[bytes], bytes], tmp_path: Path, capsys: Capsys
+) -> None:
+    plain = tmp_path / "react.ndjson"
+    plain.write_bytes(REACT)
+    framed = tmp_path / f"react{suffix}"
+    framed.write_bytes(encode(REACT))
+    assert _replay(capsys, framed) == _replay(capsys, plain)
+    code, out, _ = _run_cli(capsys, "inspect", str(framed), "--json")
+    assert code == 0
+    (run,) = orjson.loads(out)["sessions"]["run-react"]["runs"]
+    assert run["status"] == "completed"
+    assert run["usage"]["total_tokens"] == 282
+
+
+def test_framing_option(tmp_path: Path, capsys: Capsys) -> None:
+    path = tmp_path / "react.log"
+    path.write_bytes(_as_sse(REACT))
+    code, out, _ = _run_cli(capsys, "inspect", str(path), "--framing", "ndjson")
+    assert code == 0
+    assert "0 applied" in out  # read as NDJSON, the "data: " lines are not JSON
+    code, out, _ = _run_cli(capsys, "inspect", str(path), "--framing", "sse")
+    assert "20 frames (20 applied, 0 dropped)" in out
+
+
+# ---------------------------------------------------------------------- terminals
+
+
+def test_terminal_gets_the_live_view_unless_plain(
+    recording: Recording, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    code, out, _ = _run_cli(capsys, "replay", str(recording("react")), "--instant")
+    assert code == 0
+    assert "▶ run run-react#1 · completed" in out  # the final view of the live mode
+    assert "[run-react#1] run started" not in out
+    code, out, _ = _run_cli(capsys, "replay", str(recording("react")), "--instant", "--plain")
+    assert "[run-react#1] run started" in out
+
+
 # ---------------------------------------------------------------- options, exit codes
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import io
+import itertools
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Final
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Final, get_args
 
 import orjson
 
@@ -44,7 +45,7 @@ from .notifications import (
 from .reducer import Reducer
 from .safe_text import escape_json_output, inline
 from .snapshot import to_dict
-from .sources import CHUNK_SIZE, fold
+from .sources import CHUNK_SIZE, Framing, detect_framing, fold
 
 __all__ = [
     "DEMO_RECORDING",
@@ -110,15 +111,58 @@ def instant_pacer(notes: Sequence[Notification]) -> float:
 # ---------------------------------------------------------------------------------- replay
 
 
-def _pieces(source: IO[bytes]) -> Iterator[bytes]:
-    """The stream cut after every newline, so that each piece completes at most one frame."""
+def _read(source: IO[bytes]) -> Iterator[bytes]:
     while chunk := source.read(CHUNK_SIZE):
+        yield chunk
+
+
+def _with_framing(
+    source: IO[bytes], framing: Framing | None, name: str
+) -> tuple[Framing, Iterator[bytes]]:
+    """The framing (detected from the first bytes when not given) and the source's chunks."""
+    head = source.read(CHUNK_SIZE)
+    if framing is None:
+        framing = detect_framing(head, name)
+    return framing, itertools.chain((head,), _read(source))
+
+
+def _pieces(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The stream cut after every newline, so that each piece completes at most one frame
+    (an NDJSON line; for SSE, the blank line that dispatches an event)."""
+    for chunk in chunks:
         start = 0
         while (nl := chunk.find(b"\n", start)) >= 0:
             yield chunk[start : nl + 1]
             start = nl + 1
         if start < len(chunk):
             yield chunk[start:]
+
+
+def _frames(
+    chunks: Iterable[bytes], reducer: Reducer, framing: Framing
+) -> Iterator[list[Notification]]:
+    """Feed the chunks to ``reducer`` one frame at a time; yields each frame's notifications."""
+    if framing == "chunk-recording":
+        # As sources.feed_chunk_recording, one recorded chunk at a time.
+        document = b"".join(chunks)
+        try:
+            doc = orjson.loads(document)
+        except orjson.JSONDecodeError:
+            doc = None
+        entries = doc.get("chunks") if isinstance(doc, dict) else None
+        if not isinstance(entries, list):
+            yield reducer.feed_line(document)
+            return
+        for entry in entries:
+            chunk = entry.get("chunk") if isinstance(entry, dict) else None
+            if isinstance(chunk, dict):
+                yield reducer.feed(chunk)
+            else:
+                yield reducer.feed_line(orjson.dumps(entry))
+        return
+    feed = reducer.feed_sse if framing == "sse" else reducer.feed_bytes
+    for piece in _pieces(chunks):
+        yield feed(piece)
 
 
 def feed_paced(
@@ -128,12 +172,18 @@ def feed_paced(
     pacer: Pacer,
     on_frame: Callable[[Sequence[Notification], float], object],
     sleep: Callable[[float], object] = time.sleep,
+    framing: Framing | None = None,
+    name: str = "",
 ) -> None:
     """Feed ``source`` to ``reducer`` frame by frame, calling ``on_frame(notes, delay)`` for each
     frame that produced notifications and then sleeping ``delay = pacer(notes)``; close the
-    reducer at the end (``on_frame`` gets the closing notifications with delay 0)."""
-    for piece in _pieces(source):
-        notes = reducer.feed_bytes(piece)
+    reducer at the end (``on_frame`` gets the closing notifications with delay 0).
+
+    ``framing`` is ``"ndjson"``, ``"sse"`` or ``"chunk-recording"``; ``None`` detects it from the
+    first bytes and the file ``name`` (:func:`streamfold.sources.detect_framing`).
+    """
+    framing, chunks = _with_framing(source, framing, name)
+    for notes in _frames(chunks, reducer, framing):
         if not notes:
             continue
         delay = pacer(notes)
@@ -151,8 +201,11 @@ def replay_plain(
     pacer: Pacer = instant_pacer,
     sleep: Callable[[float], object] = time.sleep,
     flush: Callable[[], object] | None = None,
+    framing: Framing | None = None,
+    name: str = "",
 ) -> None:
-    """Replay as plain text lines (:class:`~streamfold.render.PlainPrinter`), then a summary."""
+    """Replay as plain text lines (:class:`~streamfold.render.PlainPrinter`), then a summary.
+    ``framing`` and ``name`` as in :func:`feed_paced`."""
     from .render import PlainPrinter, usage_text
 
     printer = PlainPrinter(write)
@@ -162,7 +215,15 @@ def replay_plain(
         if delay > 0 and flush is not None:
             flush()
 
-    feed_paced(source, reducer, pacer=pacer, on_frame=on_frame, sleep=sleep)
+    feed_paced(
+        source,
+        reducer,
+        pacer=pacer,
+        on_frame=on_frame,
+        sleep=sleep,
+        framing=framing,
+        name=name,
+    )
     conversation = reducer.conversation
     count = len(conversation.diagnostics) + conversation.diagnostics_evicted
     printer.line(
@@ -183,6 +244,8 @@ def replay_live(
     clock: Callable[[], float] = time.monotonic,
     title: str | None = None,
     max_fps: float = MAX_FPS,
+    framing: Framing | None = None,
+    name: str = "",
 ) -> int:
     """Replay with a rich live view on ``console`` (a :class:`rich.console.Console`).
 
@@ -190,6 +253,7 @@ def replay_live(
     between are coalesced), and right before a wait of at least one frame interval, so a
     structural change is on screen while the replay pauses on it. When the input ends the live
     display is replaced by the final view, printed normally. Returns the number of renders.
+    ``framing`` and ``name`` as in :func:`feed_paced`.
     """
     from rich.console import Console
     from rich.live import Live
@@ -218,7 +282,15 @@ def replay_live(
                 live.update(view.render(), refresh=True)
                 last = now
 
-        feed_paced(source, reducer, pacer=pacer, on_frame=on_frame, sleep=sleep)
+        feed_paced(
+            source,
+            reducer,
+            pacer=pacer,
+            on_frame=on_frame,
+            sleep=sleep,
+            framing=framing,
+            name=name,
+        )
     console.print(view.render(final=True))
     return view.renders
 
@@ -272,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME",
             help=f"wire format ({', '.join(sorted(FORMATS))}); default: detect per frame",
         )
+        sub.add_argument(
+            "--framing",
+            choices=list(get_args(Framing)),
+            default=None,
+            help="how frames are delimited; default: detect from the first bytes and the name",
+        )
 
     demo = commands.add_parser("demo", help="replay the bundled multi-agent recording")
     pacing(demo)
@@ -318,11 +396,24 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
+def _source_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def _require_rich() -> None:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        raise _Fail("this command needs rich: pip install 'streamfold[cli]'") from None
+
+
 def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
+    _require_rich()
     source = _open_demo() if demo else _open(args.file)
-    name = DEMO_RECORDING if demo else args.file
+    name = DEMO_RECORDING if demo else _source_name(args.file)
+    framing: Framing | None = getattr(args, "framing", None)
     pacer = instant_pacer if args.instant else fixed_pacer(args.speed)
-    reducer = Reducer(format=None if demo else args.format)
+    reducer = Reducer(format=getattr(args, "format", None))
     stdout = sys.stdout
     try:
         with source:
@@ -336,9 +427,19 @@ def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
                     reducer=reducer,
                     pacer=pacer,
                     title=f"streamfold replay · {name}",
+                    framing=framing,
+                    name=name,
                 )
             else:
-                replay_plain(source, stdout.write, reducer=reducer, pacer=pacer, flush=stdout.flush)
+                replay_plain(
+                    source,
+                    stdout.write,
+                    reducer=reducer,
+                    pacer=pacer,
+                    flush=stdout.flush,
+                    framing=framing,
+                    name=name,
+                )
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
@@ -347,15 +448,17 @@ def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    if not args.json:
+        _require_rich()
     source = _open(args.file)
+    name = _source_name(args.file)
     reducer = Reducer(format=args.format)
     try:
         with source:
-            fold(iter(lambda: source.read(CHUNK_SIZE), b""), reducer)
+            framing, chunks = _with_framing(source, args.framing, name)
+            fold(chunks, reducer, framing=framing)
     except OSError as exc:
-        raise _Fail(
-            f"cannot read {inline(args.file)}: {inline(exc.strerror or str(exc))}"
-        ) from None
+        raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
     stdout = sys.stdout
     if args.json:
         stats = {
@@ -375,7 +478,6 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     console = Console(
         file=stdout, force_terminal=_is_terminal(stdout), highlight=False, soft_wrap=True
     )
-    name = "<stdin>" if args.file == "-" else args.file
     for line in inspect_report(reducer, source=name):
         console.print(line)
     return 0

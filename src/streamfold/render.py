@@ -122,8 +122,8 @@ def usage_text(usage: Usage) -> str:
 
 
 def _tool_line(call: ToolCall, *, limit: int = _PREVIEW) -> Text:
-    """``⚙ name [state] call_id  args → result`` (all stream text made safe)."""
-    line = Text()
+    """``⚙ name [state] call_id  args → result`` on one line (all stream text made safe)."""
+    line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{_TOOL_MARK} ", style="cyan")
     line.append(inline(call.name or "?"), style="bold")
     line.append(" ")
@@ -140,10 +140,12 @@ def _tool_line(call: ToolCall, *, limit: int = _PREVIEW) -> Text:
 
 
 def _tool_outcome(call: ToolCall) -> str:
+    """The error, else the result (its decoded text when it came JSON-quoted), else the output."""
     if call.error is not None:
         return call.error
     if call.result is not None:
-        return call.result
+        value = call.result_value
+        return value if isinstance(value, str) else call.result
     return call.output
 
 
@@ -208,7 +210,7 @@ def _group_children(
     key: str | None = None
     for child in children:
         child_key = child.parent_tool_call_id
-        if group and (child_key != key or child_key is None):
+        if group and child_key != key:
             yield key, group
             group = []
         key = child_key
@@ -404,9 +406,38 @@ def _add_span_group(
     streaming: bool,
 ) -> None:
     if call_id is not None:
-        parent = parent.add(_subagent_label(run.tool_calls.get(call_id), call_id))
+        call = run.tool_calls.get(call_id)
+        label = _subagent_label(call, call_id)
+        if streaming and all(s.status is not SpanStatus.OPEN for s in spans):
+            # A finished sub-agent, while the run goes on: one line.
+            count = sum(1 for s in spans for _ in s.walk())
+            label.append(f"  ({count} span(s))", style="bright_black")
+            parent.add(label)
+            return
+        parent = parent.add(label)
+    quiet: Text | None = None  # consecutive closed spans with nothing to show, on one line
     for span in spans:
+        if streaming and span.status is not SpanStatus.OPEN and _is_empty(span, index):
+            if quiet is None:
+                quiet = Text(no_wrap=True, overflow="ellipsis")
+                parent.add(quiet)
+            else:
+                quiet.append(" · ", style="bright_black")
+            quiet.append_text(_span_label(span))
+            continue
+        quiet = None
         _add_span(parent, run, span, index, streaming=streaming)
+
+
+def _is_empty(span: Span, index: _RunIndex) -> bool:
+    """Whether a span shows nothing but its label (no text, no tool calls, no children)."""
+    if span.children or index.span_calls.get(span.span_id):
+        return False
+    for message_id in span.message_ids:
+        message = index.messages.get(message_id)
+        if message is not None and message.parts:
+            return False
+    return True
 
 
 def _add_span(parent: Tree, run: Run, span: Span, index: _RunIndex, *, streaming: bool) -> None:
@@ -430,13 +461,19 @@ def _add_message(parent: Tree, message: Message, index: _RunIndex, *, streaming:
                 if streaming:
                     parent.add(Text(_stream_tail(part.text)))
                 else:
-                    parent.add(Text(preview(part.text, _PREVIEW * 2)))
+                    parent.add(_one_line(preview(part.text, _PREVIEW * 2)))
         elif isinstance(part, ReasoningPart):
             if part.buffer:
-                shown = _stream_tail(part.text) if streaming else preview(part.text, _PREVIEW)
-                parent.add(Text(shown, style="dim italic"))
+                if streaming:
+                    parent.add(Text(_stream_tail(part.text), style="dim italic"))
+                else:
+                    parent.add(_one_line(preview(part.text, _PREVIEW), style="dim italic"))
         elif isinstance(part, ToolCallPart):
             parent.add(_tool_line(part.call))
+
+
+def _one_line(text: str, style: str = "") -> Text:
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
 # ---------------------------------------------------------------------------- plain text
