@@ -60,6 +60,9 @@ class Lane:
     def text(self) -> str:
         return "".join(self.parts)
 
+    def waiting(self) -> bool:
+        return self.r.waiting
+
     def kinds(self) -> list[NoticeKind]:
         return [k for k, _, _ in self.notices]
 
@@ -715,3 +718,35 @@ def test_multibyte_split_anywhere_in_bytes_survives(text: str, data: st.DataObje
     lane = _run(chunks)
     assert lane.text == text
     assert NoticeKind.INVALID_UTF8 not in lane.kinds()
+
+
+def test_empty_marker_sets_a_fence() -> None:
+    lane = Lane()
+    lane.push("ab", 0, 2)
+    assert not lane.waiting()
+    lane.push("", 6, 6)  # the sequence reaches 6
+    assert lane.waiting()
+    lane.push("cd", 2, 4)
+    assert lane.waiting()
+    lane.push("ef", 4, 6)
+    assert not lane.waiting()
+    lane.finish()
+    assert lane.r.missing == []
+
+
+def test_fence_short_at_finish_is_a_gap() -> None:
+    lane = Lane()
+    lane.push("ab", 0, 2)
+    lane.push("", 6, 6)
+    out = lane.finish()
+    assert [(n.kind, n.start, n.end) for n in out.notices] == [(NoticeKind.GAP, 2, 6)]
+    assert lane.r.missing == [(2, 6)]
+    assert lane.r.frontier == 6
+
+
+def test_fence_before_any_chunk() -> None:
+    lane = Lane(first_sequence=0)
+    lane.push("", 3, 3)
+    assert lane.waiting()
+    lane.finish()
+    assert lane.r.missing == [(0, 3)]

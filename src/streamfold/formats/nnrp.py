@@ -310,7 +310,7 @@ class _Op:
     control: dict[str, int] = attrs.field(factory=dict)
     noted: set[str] = attrs.field(factory=set)
     deferred: _Terminal | None = None
-    """A token terminal that arrived while chunks were held (see ``_settle``)."""
+    """A token terminal that arrived while a lane was still waiting for earlier text."""
     deferred_at: int = 0
     """Once-per-operation diagnostics already emitted."""
 
@@ -366,9 +366,10 @@ class NnrpDecoder:
             chunk's start (a chunk before it is then a ``sequence_before_start`` conflict).
         max_held_chunks, max_held_bytes: the reorder window per lane.
         gap_marker: text inserted where a permanent gap is (default: nothing).
-        terminal_grace_frames: when a token terminal arrives while a lane still holds early
-            chunks (a gap before them), the run waits for the gap to fill for at most this many
-            further frames (of any operation) before the gap is taken as permanent.
+        terminal_grace_frames: when a token terminal arrives while a lane still waits for
+            earlier text (early chunks held, or the terminal's own position not reached), the
+            run waits for the gap to fill for at most this many further frames (of any
+            operation) before the gap is taken as permanent.
         max_ended_operations: how many ended operations are remembered for late-frame
             detection.
     """
@@ -742,7 +743,7 @@ class NnrpDecoder:
             if status is None or _vocab(status, _RESULT_CLASSES).lower() not in _PARTIAL_STATUSES:
                 term = _status_terminal(meta, op)
         if term is not None and op.deferred is None:
-            if any(lane.held_count for lane in op.lanes.values()):
+            if any(lane.waiting for lane in op.lanes.values()):
                 # Chunks before the terminal may still be in flight (the terminal itself may
                 # have arrived early): wait for them within the grace period.
                 op.deferred, op.deferred_at = term, self._index
@@ -750,7 +751,8 @@ class NnrpDecoder:
                 out.append(
                     Diagnose(
                         "terminal_deferred",
-                        "terminal arrived while chunks are held; waiting for the gap to fill",
+                        "terminal arrived before all the text before it; waiting for the gap "
+                        "to fill",
                         Severity.INFO,
                         session_id=op.session_id,
                         run_id=op.run_id,
@@ -758,7 +760,7 @@ class NnrpDecoder:
                 )
             else:
                 self._end(op, term, out)
-        elif op.deferred is not None and not any(lane.held_count for lane in op.lanes.values()):
+        elif op.deferred is not None and not any(lane.waiting for lane in op.lanes.values()):
             self._end(op, op.deferred, out)
 
     def _expire_deferred(self, out: list[Event]) -> None:

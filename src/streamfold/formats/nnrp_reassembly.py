@@ -169,6 +169,7 @@ class SequenceReassembler:
     __slots__ = (
         "_adjacent",
         "_decoder",
+        "_fence",
         "_finished",
         "_gap_marker",
         "_held",
@@ -217,6 +218,8 @@ class SequenceReassembler:
         self._decoder: codecs.IncrementalDecoder | None = None
         self._unsequenced_noted = False
         self._finished = False
+        self._fence: int | None = None
+        """The highest empty marker ``[n, n)`` seen: text up to ``n`` is expected."""
         self.missing: list[tuple[int, int]] = []
         """Ranges given up (overflow) or never received (finish), sorted, half-open."""
         self.applied_chunks = 0
@@ -241,6 +244,15 @@ class SequenceReassembler:
     @property
     def held_size(self) -> int:
         return self._held_size
+
+    @property
+    def waiting(self) -> bool:
+        """Whether text known to come before something received is still missing: chunks are
+        held, or the frontier is short of an empty marker's position."""
+        if self._held:
+            return True
+        fence, frontier = self._fence, self.frontier
+        return fence is not None and (frontier is None or frontier < fence)
 
     @property
     def finished(self) -> bool:
@@ -279,7 +291,11 @@ class SequenceReassembler:
             return out
         if end == start:
             if not chunk.data and not self._inclusive:
-                return out  # an empty marker (e.g. a terminal frame with no text)
+                # An empty marker (e.g. a terminal frame without text): nothing to apply, but
+                # it says the sequence reaches ``start``.
+                if self._fence is None or start > self._fence:
+                    self._fence = start
+                return out
             if self._inclusive:
                 pass  # a one-token inclusive chunk
             elif not self._locked:
@@ -367,6 +383,23 @@ class SequenceReassembler:
             self._drain(out)
         while self._held:
             self._skip_to_lowest(out, NoticeKind.GAP)
+        fence = self._fence
+        if fence is not None:
+            frontier = self.frontier
+            if frontier is None:
+                base = self.first_sequence if self.first_sequence is not None else fence
+                self.base = self.frontier = frontier = base
+            if frontier < fence:
+                insort(self.missing, (frontier, fence))
+                out.notices.append(
+                    Notice(
+                        NoticeKind.GAP,
+                        frontier,
+                        fence,
+                        detail=f"tokens {frontier}..{fence} missing",
+                    )
+                )
+                self.frontier = fence
         self._flush_decoder(out)
         return out
 
