@@ -509,8 +509,6 @@ class PlainPrinter:
             case RunStarted(run_id=run_id, session_id=session_id, run=run):
                 extra = f" · agent {inline(run.agent)}" if run.agent else ""
                 self.line(run_id, f"run started (session {inline(session_id)}){extra}")
-                if run.input_text:
-                    self.line(run_id, f"user: {preview(run.input_text, 200)}")
             case RunFinished(run_id=run_id, status=status, run=run):
                 for message in run.messages:
                     self._flush(message)
@@ -546,6 +544,8 @@ class PlainPrinter:
                 self.line(run_id, f"{indent}◂ {inline(span.name)} {outcome}")
             case MessageStarted(message_id=message_id, message=message):
                 self._messages[message_id] = message
+                if message.role != "assistant":
+                    self._flush(message)  # e.g. the user's input, complete from the start
             case MessageCompleted(message=message):
                 self._flush(message)
             case ToolCallStarted(run_id=run_id, call=call):
