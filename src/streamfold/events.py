@@ -23,6 +23,7 @@ import attrs
 from .model import UNSET, RunStatus, Severity, Usage
 
 __all__ = [
+    "AdoptToolCallId",
     "AppendReasoning",
     "AppendText",
     "AppendToolArguments",
@@ -211,6 +212,18 @@ class SetToolArguments:
     call_id: str
     arguments: str | None = None
     input: Any = UNSET
+    name: str | None = None
+    """The tool's name, for a call whose stream never said it (it is set only if unknown)."""
+
+
+@attrs.frozen
+class AdoptToolCallId:
+    """The sender revealed the real id of a call known so far under a synthesized id (Loom
+    fills ``call_<uuid>`` into tool_start after an id-less tool_call). The call is re-keyed."""
+
+    run_id: str
+    call_id: str
+    new_call_id: str
 
 
 @attrs.frozen
@@ -360,6 +373,7 @@ Event = (
     | StartToolCall
     | AppendToolArguments
     | SetToolArguments
+    | AdoptToolCallId
     | RequestApproval
     | RespondApproval
     | StartToolExecution

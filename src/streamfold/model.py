@@ -565,6 +565,22 @@ class Conversation:
         """Every run of every session, sessions in first-seen order."""
         return [run for session in self.sessions.values() for run in session.runs]
 
+    @property
+    def threads(self) -> dict[str, list[Run]]:
+        """Runs grouped by conversation thread, in first-seen order.
+
+        Loom's CLI starts a new ``session_id`` every turn and names the thread only on the reply
+        line (notes/loom.md A2), so the runs of one conversation are spread over sessions; this
+        groups them back by ``run.thread_id`` (falling back to the session's thread id, then the
+        session id).
+        """
+        threads: dict[str, list[Run]] = {}
+        for session in self.sessions.values():
+            for run in session.runs:
+                key = run.thread_id or session.thread_id or session.session_id
+                threads.setdefault(key, []).append(run)
+        return threads
+
     def find_run(self, run_id: str) -> Run | None:
         for run in self.runs:
             if run.run_id == run_id:

@@ -166,6 +166,7 @@ class Reducer:
             ev.StartToolCall: self._start_tool_call,
             ev.AppendToolArguments: self._append_tool_arguments,
             ev.SetToolArguments: self._set_tool_arguments,
+            ev.AdoptToolCallId: self._adopt_tool_call_id,
             ev.RequestApproval: self._request_approval,
             ev.RespondApproval: self._respond_approval,
             ev.StartToolExecution: self._start_tool_execution,
@@ -780,6 +781,8 @@ class Reducer:
 
     def _set_tool_arguments(self, e: ev.SetToolArguments, notes: _Notes) -> None:
         call = self._calls.get((e.run_id, e.call_id)) or self._call(e.run_id, e.call_id, notes)
+        if e.name is not None and call.name is None:
+            call.name = e.name
         if e.arguments is not None and e.arguments != call.arguments:
             call.arguments_buffer.replace(e.arguments)
         if e.input is not UNSET:
@@ -790,6 +793,33 @@ class Reducer:
             self._complete_input(call, notes)
         elif call.input is UNSET:
             call.input = _parse_json(call.arguments)
+
+    def _adopt_tool_call_id(self, e: ev.AdoptToolCallId, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        new = e.new_call_id
+        run = self._run(e.run_id, notes)
+        if (e.run_id, new) in self._calls:
+            self._diagnose(
+                ev.Diagnose(
+                    "tool_call_id_conflict",
+                    f"cannot rename {e.call_id!r} to {new!r}: that call exists",
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
+        old = call.call_id
+        call.call_id = new
+        run.tool_calls = {(new if k == old else k): v for k, v in run.tool_calls.items()}
+        del self._calls[(e.run_id, old)]
+        self._calls[(e.run_id, new)] = call
+        if self._latest_call.get(old) is call:
+            del self._latest_call[old]
+        self._latest_call[new] = call
+        for message in run.messages:
+            for part in message.parts:
+                if type(part) is ToolResultPart and part.call_id == old:
+                    part.call_id = new
 
     def _request_approval(self, e: ev.RequestApproval, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)

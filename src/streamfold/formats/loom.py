@@ -54,6 +54,7 @@ import attrs
 import orjson
 
 from ..events import (
+    AdoptToolCallId,
     AppendReasoning,
     AppendText,
     AppendToolArguments,
@@ -129,6 +130,7 @@ class _Call:
     name: str | None
     started: bool = False  # tool_start seen
     span_id: str | None = None
+    synthetic: bool = False  # the id is ours (the sender gave none yet)
 
 
 @attrs.define(slots=True, eq=False)
@@ -393,6 +395,17 @@ class LoomDecoder:
         assert session is not None
         if thread_id == run.session_id:
             thread_id = None
+        last = run.last_event_id
+        if type(event_id) is int and last is not None and event_id > last + 1:
+            out.append(
+                _warn(
+                    "event_id_gap",
+                    f"event_ids {last + 1}..{event_id - 1} missing before the reply",
+                    run_id=run.run_id,
+                    event_id=event_id,
+                )
+            )
+            out.append(MarkMissing(run.run_id, last + 1, event_id))
         stop_reason = _str(frame.get("stop_reason"))
         reasoning = _str(frame.get("reasoning_content"))
         self._close_stack(run, 0, out)
@@ -548,13 +561,14 @@ class LoomDecoder:
     def _new_call(
         self, run: _Run, call_id: str | None, name: str | None, out: list[Event], *, message: bool
     ) -> _Call:
+        synthetic = call_id is None
         if call_id is None:
             run.anon_seq += 1
             call_id = f"{name or 'tool'}#{run.anon_seq}"
             while call_id in run.calls:
                 call_id += "'"
         span_id = run.stack[-1][0] if run.stack else None
-        call = run.calls[call_id] = _Call(call_id, name, span_id=span_id)
+        call = run.calls[call_id] = _Call(call_id, name, span_id=span_id, synthetic=synthetic)
         message_id = self._message_for(run, out) if message else None
         out.append(StartToolCall(run.run_id, call_id, name, message_id, span_id))
         if name is not None:
@@ -591,12 +605,16 @@ class LoomDecoder:
             queue = run.awaiting_args.get(name)
             if queue:
                 call = run.calls.get(queue.popleft())
+        named = False
         if call is None and call_id is None and run.current_call is not None:
             # Anonymous chunks streamed before the name was known.
             pending = run.calls[run.current_call]
             if pending.name is None:
                 call = pending
                 pending.name = name
+                named = name is not None
+                if name is not None:
+                    run.awaiting_start.setdefault(name, deque()).append(call.call_id)
         if call is None:
             call = self._new_call(run, call_id, name, out, message=True)
         elif call_id is not None and name is not None:
@@ -606,7 +624,9 @@ class LoomDecoder:
         if run.current_call == call.call_id:
             run.current_call = None
         arguments, value = _arguments(frame.get("arguments"))
-        out.append(SetToolArguments(run.run_id, call.call_id, arguments, value))
+        out.append(
+            SetToolArguments(run.run_id, call.call_id, arguments, value, name if named else None)
+        )
 
     def _resolve_started(
         self, run: _Run, frame: Mapping[str, Any], out: list[Event], *, starting: bool
@@ -615,6 +635,8 @@ class LoomDecoder:
         call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
         if call_id is not None:
             call = run.calls.get(call_id)
+            if call is None:
+                call = self._adopt(run, call_id, name, out)
             if call is None:
                 call = self._new_call(run, call_id, name, out, message=False)
             return call
@@ -634,6 +656,25 @@ class LoomDecoder:
                 if queue:
                     return run.calls[queue[0]]
         return self._new_call(run, None, name, out, message=False)
+
+    def _adopt(self, run: _Run, call_id: str, name: str | None, out: list[Event]) -> _Call | None:
+        """An id-less call of this name waiting to start takes the sender's id (Loom fills
+        ``call_<uuid>`` into tool_start when the provider gave none, notes §2.4)."""
+        queue = run.awaiting_start.get(name) if name is not None else None
+        if not queue:
+            return None
+        call = run.calls[queue[0]]
+        if not call.synthetic or call.started:
+            return None
+        old = call.call_id
+        out.append(AdoptToolCallId(run.run_id, old, call_id))
+        del run.calls[old]
+        run.calls[call_id] = call
+        call.call_id, call.synthetic = call_id, False
+        queue[0] = call_id
+        if run.current_call == old:
+            run.current_call = call_id
+        return call
 
     def _tool_start(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         call = self._resolve_started(run, frame, out, starting=True)
