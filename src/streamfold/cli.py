@@ -315,7 +315,7 @@ def _speed(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="streamfold",
-        description="Fold and replay streamed LLM / agent output (Loom NDJSON, …).",
+        description="Fold, replay and inspect recorded LLM / agent streams (Loom, NNRP, …).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -355,12 +355,16 @@ def build_parser() -> argparse.ArgumentParser:
     pacing(demo)
 
     replay = commands.add_parser("replay", help="replay a recording live")
-    replay.add_argument("file", metavar="FILE", help="recording (NDJSON); - for stdin")
+    replay.add_argument(
+        "file", metavar="FILE", help="recording (NDJSON, SSE or ChunkRecording JSON); - for stdin"
+    )
     pacing(replay)
     format_option(replay)
 
     inspect = commands.add_parser("inspect", help="fold a recording and print the final model")
-    inspect.add_argument("file", metavar="FILE", help="recording (NDJSON); - for stdin")
+    inspect.add_argument(
+        "file", metavar="FILE", help="recording (NDJSON, SSE or ChunkRecording JSON); - for stdin"
+    )
     inspect.add_argument("--json", action="store_true", help="print a JSON snapshot")
     format_option(inspect)
     return parser
