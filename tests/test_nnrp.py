@@ -6,6 +6,7 @@ import base64
 import copy
 import itertools
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,8 +18,10 @@ from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState
 from streamfold.events import AppendText, Diagnose, EndRun, Event, MarkMissing, StartRun
 from streamfold.formats import detect_format
 from streamfold.formats.nnrp import NnrpDecoder
+from streamfold.formats.nnrp_reassembly import RangeMode
 from streamfold.model import Run, Severity, TextPart, ToolCallPart
 from streamfold.notifications import RunFinished, TextDelta, TextReplaced
+from streamfold.sources import fold_file
 
 # The overview page's mock dump, verbatim (specs/nnrp-token-profile.txt).
 MOCK: dict[str, Any] = {
@@ -1246,7 +1249,7 @@ def test_openai_unknown_event_and_diagnostics_event() -> None:
     assert run.unknown_events == [{"type": "response.reasoning.delta", "delta": "hm"}]
     assert [e.name for e in run.custom_events] == ["nnrp.diagnostics", "nnrp.operation"]
     assert codes(reducer) == ["unknown_event_type", "invalid_field", "invalid_field"]
-    assert [m.metadata.get("index") for m in run.messages] == [1]
+    assert [m.metadata.get("index") for m in run.messages] == [None, 1]
 
 
 def test_openai_unsequenced_retransmit_is_dropped() -> None:
@@ -1296,9 +1299,16 @@ def test_any_permutation_within_the_window_plus_duplicates_matches_in_order(
     text: str, cuts: list[int], as_bytes: bool, data: st.DataObject
 ) -> None:
     """Frames of one operation in any order within the reorder window, with any number of
-    duplicated (optionally RETRANSMIT-flagged) frames, give the in-order text."""
+    duplicated (optionally RETRANSMIT-flagged) frames, give the in-order text. With
+    ``range_mode="auto"`` chunks span two positions or more: a one-position hole is what an
+    inclusive sender looks like (docs/nnrp.md)."""
     raw: str | bytes = text.encode() if as_bytes else text
-    points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
+    mode: RangeMode = "auto" if data.draw(st.booleans()) else "half_open"
+    points = [0]
+    for p in sorted({c % (len(raw) + 1) for c in cuts}):
+        if mode == "half_open" or (p - points[-1] >= 2 and len(raw) - p >= 2):
+            points.append(p)
+    points = sorted(set(points) | {len(raw)})
     op = Op()
     frames = []
     for a, b in itertools.pairwise(points):
@@ -1319,7 +1329,7 @@ def test_any_permutation_within_the_window_plus_duplicates_matches_in_order(
         shuffled.insert(data.draw(st.integers(0, len(shuffled))), dup)
     # the terminal (an empty marker at the end position) is delivered anywhere too
     shuffled.insert(data.draw(st.integers(0, len(shuffled))), terminal)
-    reducer = fold_with(NnrpDecoder(first_sequence=0), shuffled)
+    reducer = fold_with(NnrpDecoder(first_sequence=0, range_mode=mode), shuffled)
     run = only_run(reducer)
     assert run.text == text
     assert run.status is RunStatus.COMPLETED
@@ -1384,3 +1394,72 @@ def test_a_cancel_ends_a_deferred_terminal_at_once() -> None:
     run = only_run(fold(frames))
     assert run.status is RunStatus.CANCELLED
     assert run.missing == [(2, 4)]
+
+
+# --------------------------------------------------------------------------- recordings
+
+RECORDINGS = Path(__file__).resolve().parent.parent / "examples" / "recordings"
+EXPECTED = orjson.loads((RECORDINGS / "nnrp-expected.json").read_bytes())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_recordings_fold_to_their_expected_facts(name: str) -> None:
+    expected = EXPECTED[name]
+    reducer = Reducer()
+    fold_file(RECORDINGS / name, reducer)
+    assert reducer.frames_in == expected["frames"]
+    assert reducer.frames_in == reducer.frames_applied + reducer.frames_dropped
+    runs = reducer.conversation.runs
+    facts = []
+    for run, want in zip(runs, expected["runs"], strict=False):
+        fact: dict[str, Any] = {
+            "run_id": run.run_id,
+            "status": str(run.status),
+            "text": run.text,
+            "finish_reason": run.finish_reason,
+            "stop_reason": run.stop_reason,
+            "missing": [list(r) for r in run.missing],
+            "error_code": run.error_code,
+        }
+        if "input_text" in want:
+            fact["input_text"] = run.input_text
+        if "tool_calls" in want:
+            fact["tool_calls"] = {
+                cid: [c.name, str(c.state), c.input] for cid, c in run.tool_calls.items()
+            }
+        if "usage" in want:
+            fact["usage"] = [
+                run.usage.prompt_tokens,
+                run.usage.completion_tokens,
+                run.usage.total_tokens,
+            ]
+        facts.append(fact)
+    assert facts == expected["runs"]
+    assert len(runs) == len(expected["runs"])
+    counts: dict[str, int] = {}
+    for diagnostic in reducer.conversation.diagnostics:
+        counts[diagnostic.code] = counts.get(diagnostic.code, 0) + 1
+    assert counts == expected["diagnostics"]
+
+
+def test_recordings_are_what_the_script_writes(tmp_path: Path) -> None:
+    """The committed files match a fresh run of the (deterministic) generator."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "make_nnrp_recordings", RECORDINGS / "make_nnrp_recordings.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    module.__dict__["HERE"] = tmp_path
+    module.__dict__["EXPECTED_FILE"] = tmp_path / "nnrp-expected.json"
+    module.main()
+    for path in sorted(tmp_path.iterdir()):
+        assert path.read_bytes() == (RECORDINGS / path.name).read_bytes(), path.name

@@ -233,6 +233,8 @@ _STOP_TO_FINISH: Final = {
 }
 """Token ``stop_reason`` → OpenAI-style ``finish_reason`` (notes §5.9); others pass through."""
 
+_MAIN: Final = ("0x0000", 0)
+"""(view, output index) of an operation's main assistant message."""
 _RESULT_TYPES: Final = frozenset({"RESULT_PUSH", "PARTIAL_RESULT"})
 _CANCEL_TYPES: Final = frozenset({"FRAME_CANCEL", "CANCEL", "ABORT", "SUPERSEDE"})
 _METRIC_TYPES: Final = frozenset(
@@ -597,6 +599,8 @@ class NnrpDecoder:
     def _message(self, op: _Op, view: str, index: int, out: list[Event]) -> str:
         message_id = op.messages.get((view, index))
         if message_id is None:
+            if (view, index) != _MAIN and _MAIN not in op.messages:
+                self._message(op, *_MAIN, out)  # the main message comes first in the run
             message_id = f"{op.run_id}/{view}" + (f"/{index}" if index else "")
             op.messages[(view, index)] = message_id
             md: dict[str, Any] = {"view_id": view}
@@ -841,7 +845,10 @@ class NnrpDecoder:
             stop = stop_raw if type(stop_raw) is str else str(stop_raw)
             if stop.lower() == "none" or stop == "":
                 stop = None
-            elif "descriptor_flags" in descriptor and not dflags & _DESC_STOP_REASON:
+            elif isinstance(descriptor.get("descriptor_flags"), list) and not (
+                dflags & _DESC_STOP_REASON
+            ):
+                # Only a name list can say stop_reason_present (the flag has no wire bit).
                 _once(
                     op,
                     out,

@@ -10,9 +10,11 @@ Ranges
     Internally every range is half-open: an inclusive ``end`` becomes ``end + 1``. With
     ``range_mode="auto"`` the reassembler starts half-open and switches to inclusive — once, for
     good — on the first evidence: a non-empty chunk with ``start == end``, or a chunk that starts
-    exactly one past the end of the chunk applied just before it. A chunk that starts exactly at
-    that end locks half-open. (A real one-token gap right after a chunk is indistinguishable from
-    an inclusive sender; auto mode reads it as inclusive.)
+    one past the end of the text applied so far, followed by one that starts one past *its* end
+    (or a single such step, when the lane finishes or overflows). Any chunk that starts exactly
+    where another one ends locks half-open. A half-open sender whose one-token chunks are
+    delayed so that two one-position holes follow the applied text is indistinguishable from an
+    inclusive sender and is read as one: configure the range mode when the sender is known.
 
 The frontier
     ``frontier`` is the end of the contiguous text applied so far; ``base`` is where it started
@@ -412,21 +414,34 @@ class SequenceReassembler:
         self, out: Outcome, tag: Any, start: int | None = None, end: int | None = None
     ) -> None:
         """Auto mode: look for range-mode evidence among the frontier, held chunks and a new
-        chunk. ``x.end == y.start`` locks half-open. ``y.start == x.end + 1`` twice (or once,
-        when ``start`` is ``None``: at finish or overflow, where waiting is over) locks
-        inclusive. O(held), and only until the mode is locked."""
-        ends = {h.raw_end for h in self._held.values()}
-        if self._adjacent and self.frontier is not None:
-            ends.add(self.frontier)
-        starts = set(self._held)
+        chunk. Any ``x.end == y.start`` locks half-open (an inclusive sender never overlaps
+        its own chunks). Inclusive needs a chain from the applied text: the chunk after the
+        frontier starts at ``frontier + 1`` and the one after it at its ``end + 1`` (one step
+        is enough when ``start`` is ``None``: at finish or overflow, where waiting is over).
+        O(held), and only until the mode is locked."""
+        held = self._held
+        ends = {h.raw_end for h in held.values()}
+        frontier = self.frontier
+        if self._adjacent and frontier is not None:
+            ends.add(frontier)
         if start is not None and end is not None:
             ends.add(end)
-            starts.add(start)
-        if any(s in ends for s in starts):
+        if any(s in ends for s in held) or (start is not None and start in ends):
             self._locked = True
             return
-        plus_one = sum(1 for s in starts if s - 1 in ends)
-        if plus_one >= (1 if start is None else 2):
+        if not self._adjacent or frontier is None:
+            return
+        chain, position = 0, frontier
+        while chain < 2:
+            nxt = position + 1
+            if nxt in held:
+                position = held[nxt].raw_end
+            elif nxt == start and end is not None:
+                position = end
+            else:
+                break
+            chain += 1
+        if chain >= (1 if start is None else 2):
             self._lock_inclusive(out, tag, "chunks start one past the previous end")
 
     def _lock_inclusive(self, out: Outcome, tag: Any, why: str) -> None:
