@@ -19,8 +19,10 @@ from streamfold import (
 )
 from streamfold.model import ReasoningPart, TextBuffer, TextPart, ToolCallPart, ToolResultPart
 from streamfold.notifications import (
+    MessageCompleted,
     RunFinished,
     SpanEntered,
+    SpanExited,
     TextDelta,
     ToolCallStateChanged,
 )
@@ -156,6 +158,13 @@ def test_notifications_carry_deltas_and_states() -> None:
     assert [n.name for n in notes if isinstance(n, SpanEntered)][:3] == ["think", "title", "act"]
     [finished] = [n for n in notes if isinstance(n, RunFinished)]
     assert finished.status is RunStatus.COMPLETED
+    # A think turn's message completes when its span exits, not at the end of the run.
+    order = [
+        type(n).__name__
+        for n in notes
+        if isinstance(n, MessageCompleted | SpanExited) and n.run_id == finished.run_id
+    ]
+    assert order[:2] == ["MessageCompleted", "SpanExited"]
 
 
 def test_spec_example_lines_event_id_from_zero_and_run_start() -> None:

@@ -61,6 +61,7 @@ from ..events import (
     AppendToolOutput,
     CloseSpan,
     Diagnose,
+    EndMessage,
     EndRun,
     Event,
     KeepUnknown,
@@ -361,7 +362,15 @@ class LoomDecoder:
     def _close_stack(self, run: _Run, depth: int, out: list[Event]) -> None:
         while len(run.stack) > depth:
             span_id, _ = run.stack.pop()
+            self._end_message(run, span_id, out)
             out.append(CloseSpan(run.run_id, span_id, unclosed=True))
+
+    @staticmethod
+    def _end_message(run: _Run, span_id: str, out: list[Event]) -> None:
+        """A span's message is complete when the span closes (one LLM turn per think span)."""
+        message_id = run.messages.get(span_id)
+        if message_id is not None:
+            out.append(EndMessage(run.run_id, message_id))
 
     # ----------------------------------------------------------------------------- reply
 
@@ -491,6 +500,7 @@ class LoomDecoder:
             return
         self._close_stack(run, depth + 1, out)
         span_id, _ = stack.pop()
+        self._end_message(run, span_id, out)
         error = _node_error(frame.get("result"), out, run.run_id)
         if error is not None:
             run.error = error
