@@ -1463,3 +1463,11 @@ def test_recordings_are_what_the_script_writes(tmp_path: Path) -> None:
     module.main()
     for path in sorted(tmp_path.iterdir()):
         assert path.read_bytes() == (RECORDINGS / path.name).read_bytes(), path.name
+
+
+def test_a_cancel_racing_the_end_is_only_noted() -> None:
+    op = Op()
+    reducer = fold([*stream(op, "done"), op.control("CANCEL")])
+    assert only_run(reducer).status is RunStatus.COMPLETED
+    late = reducer.conversation.diagnostics[-1]
+    assert (late.code, late.severity) == ("late_frame", Severity.INFO)

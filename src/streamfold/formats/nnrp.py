@@ -547,7 +547,8 @@ class NnrpDecoder:
                 Diagnose(
                     "late_frame",
                     f"{kind} for operation {frame} after its terminal ({ended.status}); ignored",
-                    Severity.INFO if ended.cancelled else Severity.WARNING,
+                    # Results after a cancel are expected, and so is a cancel racing the end.
+                    Severity.INFO if ended.cancelled or kind in _CANCEL_TYPES else Severity.WARNING,
                     dropped=True,
                     session_id=session,
                     run_id=ended.run_id,
@@ -1461,8 +1462,8 @@ def _mapping(frame: Mapping[str, Any], field: str, out: list[Event]) -> Mapping[
     """``frame[field]`` as an object (``{}`` when absent); ``None`` (dropped) when not one."""
     value = frame.get(field)
     if value is None:
-        return {}
-    if not isinstance(value, Mapping):
+        return _EMPTY
+    if type(value) is not dict and not isinstance(value, Mapping):
         out.append(_drop("invalid_field", f"{field} is not an object"))
         return None
     return value
@@ -1494,15 +1495,30 @@ def _message_type(
     return kind
 
 
+_EMPTY: Final[Mapping[str, Any]] = {}
+_CACHE_LIMIT: Final = 4096
+_type_cache: dict[str, str] = {}
+_id_cache: dict[tuple[str, int], str] = {}
+
+
 def _type_name(raw: Any) -> str | None:
+    if type(raw) is str:
+        cached = _type_cache.get(raw)
+        if cached is not None:
+            return cached
     if type(raw) is int:
         return MESSAGE_TYPES.get(raw, f"0x{raw:02x}")
     if type(raw) is not str or not raw:
         return None
     code = _parse_int(raw)
     if code is not None:
-        return MESSAGE_TYPES.get(code, f"0x{code:02x}")
-    return raw.strip().upper().replace("-", "_").replace(" ", "_")
+        name = MESSAGE_TYPES.get(code, f"0x{code:02x}")
+    else:
+        name = raw.strip().upper().replace("-", "_").replace(" ", "_")
+    if len(_type_cache) >= _CACHE_LIMIT:
+        _type_cache.clear()
+    _type_cache[raw] = name
+    return name
 
 
 def _parse_int(text: str) -> int | None:
@@ -1522,8 +1538,15 @@ def _norm_id(raw: Any, digits: int) -> str | None:
     if type(raw) is int:
         return f"0x{raw:0{digits}x}" if raw >= 0 else str(raw)
     if type(raw) is str and raw:
-        value = _parse_int(raw)
-        return f"0x{value:0{digits}x}" if value is not None else raw
+        key = (raw, digits)
+        cached = _id_cache.get(key)
+        if cached is None:
+            value = _parse_int(raw)
+            cached = f"0x{value:0{digits}x}" if value is not None else raw
+            if len(_id_cache) >= _CACHE_LIMIT:
+                _id_cache.clear()
+            _id_cache[key] = cached
+        return cached
     return None
 
 
@@ -1540,6 +1563,8 @@ def _vocab(raw: Any, codes: Mapping[int, str]) -> str:
     if type(raw) is int:
         return codes.get(raw, str(raw))
     if type(raw) is str:
+        if raw[:1].isalpha():  # the usual case: a name
+            return raw.strip()
         number = _parse_int(raw)
         if number is not None:
             return codes.get(number, raw)
@@ -1559,7 +1584,7 @@ def _flags(raw: Any, names: Mapping[str, int], what: str, op: _Op, out: list[Eve
         if number is not None:
             return number
         raw = [raw]
-    if isinstance(raw, Mapping):
+    if type(raw) is not list and isinstance(raw, Mapping):
         raw = [k for k, v in raw.items() if v]
     if not isinstance(raw, list):
         _once(op, out, what, "invalid_field", f"{what} {raw!r} is not a flag set; ignored")
@@ -1587,7 +1612,7 @@ def _flags(raw: Any, names: Mapping[str, int], what: str, op: _Op, out: list[Eve
 def _payload(payload: Any) -> tuple[str | bytes | None, str | None]:
     """The token chunk and an error: ``token_chunk`` (text, or a list of byte values),
     ``token_chunk_base64`` or ``token_chunk_hex`` (raw bytes)."""
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):
         return None, "payload_frame is not an object"
     if "token_chunk_base64" in payload:
         raw = payload["token_chunk_base64"]
@@ -1618,7 +1643,7 @@ def _token_body(body: Mapping[str, Any], out: list[Event]) -> Mapping[str, Any]:
     token = body.get("token")
     if token is None:
         return body if any(k in body for k in _TOKEN_FIELDS) else {}
-    if not isinstance(token, Mapping):
+    if type(token) is not dict and not isinstance(token, Mapping):
         out.append(_warn("invalid_field", "profile_body.token is not an object; ignored"))
         return {}
     return token
