@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import copy
 import itertools
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState
@@ -1288,7 +1289,6 @@ def test_finish_events_order() -> None:
 # ---------------------------------------------------------------------- property tests
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     text=st.text(min_size=1, max_size=60),
     cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=15),
@@ -1471,3 +1471,72 @@ def test_a_cancel_racing_the_end_is_only_noted() -> None:
     assert only_run(reducer).status is RunStatus.COMPLETED
     late = reducer.conversation.diagnostics[-1]
     assert (late.code, late.severity) == ("late_frame", Severity.INFO)
+
+
+# ------------------------------------------------------------------------- adversarial
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["0x12", "0xzz", "", "partial", "terminal", "retransmit", "snapshot"]),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _base_frames() -> list[dict[str, Any]]:
+    op = Op()
+    return [
+        copy.deepcopy(MOCK),
+        op.chunk("x", 0, 1, terminal=True, stop="eos", b64=b"\xe6\x97"),
+        op.event(text_event("hi"), 1),
+        op.event({"type": "response.completed", "body": {"choices": [{}]}}, kind="RESULT_PUSH"),
+        op.control("ERROR", error_code=3, error_scope="session", is_fatal=True),
+        op.control("CANCEL", cancel_scope=3),
+        op.control("RESULT_DROP_REASON", drop_reason=3),
+        op.event(
+            {"body": {"messages": [{"role": "user", "content": [{"text": "a"}]}]}},
+            kind="FRAME_SUBMIT",
+        ),
+    ]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += _paths(item, (*prefix, i))
+    return out
+
+
+@given(data=st.data())
+def test_mutated_frames_never_break_the_decoder(data: st.DataObject) -> None:
+    frames = _base_frames()
+    reducer = Reducer()
+    for _ in range(data.draw(st.integers(1, 6))):
+        frame = copy.deepcopy(data.draw(st.sampled_from(frames)))
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from([p for p in _paths(frame) if p]))
+            target: Any = frame
+            for key in path[:-1]:
+                target = target[key]
+            if isinstance(target, dict) and data.draw(st.booleans()):
+                del target[path[-1]]
+            else:
+                target[path[-1]] = data.draw(JSON_VALUES)
+        reducer.feed_line(json.dumps(frame))  # json: orjson refuses integers beyond 64 bits
+    reducer.close()
+    assert "decoder_error" not in codes(reducer), [
+        d.message for d in reducer.conversation.diagnostics if d.code == "decoder_error"
+    ]
+    assert reducer.frames_in == reducer.frames_applied + reducer.frames_dropped
+    for run in reducer.conversation.runs:
+        assert run.status.is_terminal

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold.formats.nnrp_reassembly import (
@@ -599,7 +599,6 @@ def _run(chunks: list[Chunk], **kwargs: object) -> Lane:
     return lane
 
 
-@settings(max_examples=300)
 @given(
     text=texts,
     cuts=cuts,
@@ -628,7 +627,6 @@ def test_any_permutation_within_window_plus_duplicates_gives_in_order_text(
     assert lane.r.duplicates == dup_count
 
 
-@settings(max_examples=200)
 @given(text=texts, cuts=cuts, as_bytes=st.booleans(), data=st.data())
 def test_permutation_in_auto_mode_when_the_first_chunk_leads(
     text: str, cuts: list[int], as_bytes: bool, data: st.DataObject
@@ -645,7 +643,6 @@ def test_permutation_in_auto_mode_when_the_first_chunk_leads(
     assert lane.text == text
 
 
-@settings(max_examples=200)
 @given(
     text=st.text(min_size=1, max_size=120),
     cuts=st.lists(st.integers(min_value=0, max_value=500), max_size=40),
@@ -671,7 +668,6 @@ def test_block_local_shuffles_fit_the_window(
     assert lane.r.overflows == 0
 
 
-@settings(max_examples=300)
 @given(
     text=st.text(alphabet="abcdefgh", min_size=1, max_size=60),
     cuts=st.lists(st.integers(min_value=0, max_value=100), max_size=20),
@@ -709,7 +705,6 @@ def test_any_delivery_is_exact_or_reports_what_is_missing(
         assert lane.r.missing == []
 
 
-@settings(max_examples=100)
 @given(text=st.text(min_size=1, max_size=30), data=st.data())
 def test_multibyte_split_anywhere_in_bytes_survives(text: str, data: st.DataObject) -> None:
     raw = text.encode()
