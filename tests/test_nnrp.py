@@ -1540,3 +1540,14 @@ def test_mutated_frames_never_break_the_decoder(data: st.DataObject) -> None:
     assert reducer.frames_in == reducer.frames_applied + reducer.frames_dropped
     for run in reducer.conversation.runs:
         assert run.status.is_terminal
+
+
+def test_frame_scoped_error_without_a_frame_is_session_level() -> None:
+    error = {
+        "message_type": "ERROR",
+        "common_header": {"session_id": 0x34},
+        "fixed_metadata": {"error_code": 3, "error_scope": 2},
+    }
+    reducer = fold([Op().chunk("a", 0, 1), error])
+    assert codes(reducer)[0] == "sender_error"  # not fatal: the operation goes on
+    assert [r.run_id for r in reducer.conversation.runs] == ["nnrp:0x00000034:0x00000c21"]

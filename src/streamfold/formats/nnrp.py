@@ -1330,6 +1330,8 @@ class NnrpDecoder:
             scope = "session"
         else:
             scope = "connection"
+        if scope == "frame" and frame_id == "0x00000000":
+            scope = "session"  # a frame-scoped error that names no frame
         fatal_raw = meta.get("is_fatal")
         code_raw = meta.get("error_code")
         code = _vocab(code_raw, ERROR_CODES) if code_raw is not None else "error"
@@ -1370,7 +1372,7 @@ class NnrpDecoder:
         session, frame_id, _view = ids
         scope_raw = meta.get("cancel_scope")
         scope = _vocab(scope_raw, _CANCEL_SCOPES).lower() if scope_raw is not None else None
-        if scope == "session" or (frame_id == "0x00000000" and kind != "SUPERSEDE"):
+        if scope == "session" or frame_id == "0x00000000":
             targets = [key for key in self._ops if key[0] == session]
         else:
             targets = [(session, frame_id)]
