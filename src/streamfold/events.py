@@ -35,13 +35,16 @@ __all__ = [
     "Event",
     "KeepUnknown",
     "MarkMissing",
+    "MergeMetadata",
     "OpenSpan",
     "PatchState",
     "RecordCustom",
     "RecordSearch",
+    "ReplaceMessages",
     "ReplaceText",
     "ReportUsage",
     "RequestApproval",
+    "RequestClientTool",
     "RespondApproval",
     "SaveCheckpoint",
     "SetReasoningSignature",
@@ -49,6 +52,12 @@ __all__ = [
     "SetState",
     "SetToolArguments",
     "SetToolResult",
+    "SnapshotMessage",
+    "SnapshotPart",
+    "SnapshotReasoning",
+    "SnapshotText",
+    "SnapshotToolCall",
+    "SnapshotToolResult",
     "StartMessage",
     "StartRun",
     "StartToolCall",
@@ -177,6 +186,81 @@ class EndMessage:
     message_id: str
 
 
+@attrs.frozen
+class SnapshotText:
+    text: str
+
+
+@attrs.frozen
+class SnapshotReasoning:
+    text: str
+    signature: str | None = None
+    step_id: str | None = None
+
+
+@attrs.frozen
+class SnapshotToolCall:
+    """A tool call in a snapshot message. ``arguments=None`` keeps the known call as it is
+    (the snapshot only says where it sits); a call the reducer does not know is created with
+    state ``input-complete``."""
+
+    call_id: str
+    name: str | None = None
+    arguments: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@attrs.frozen
+class SnapshotToolResult:
+    """A tool result in a snapshot message. It completes the call only when the call has no
+    result yet (what the client saw before the snapshot wins)."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+    error: str | None = None
+    value: Any = UNSET
+
+
+SnapshotPart = SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToolResult
+
+
+@attrs.frozen
+class SnapshotMessage:
+    message_id: str
+    role: str
+    parts: tuple[SnapshotPart, ...] = ()
+    metadata: dict[str, Any] | None = None
+    """Replaces the message's metadata when given; kept otherwise."""
+
+
+@attrs.frozen
+class ReplaceMessages:
+    """A messages snapshot (AG-UI ``MESSAGES_SNAPSHOT``): the session's message list becomes
+    ``messages``, in this order.
+
+    Known messages keep their identity and run and get the snapshot's parts; unknown ones are
+    created in ``run_id``; messages of the session that the snapshot leaves out are removed
+    (reported in the :class:`~streamfold.notifications.MessagesReplaced` notification). Tool
+    calls keep their state: a call the snapshot mentions is re-homed into its snapshot message,
+    never reset."""
+
+    run_id: str
+    messages: tuple[SnapshotMessage, ...]
+
+
+@attrs.frozen
+class MergeMetadata:
+    """Merge ``metadata`` into a message's (``message_id``) or a tool call's (``call_id``)
+    metadata: top-level keys replace, except that two mappings under the same key are merged
+    one level deep (``{"tanstack": {...}}`` accumulates)."""
+
+    run_id: str
+    metadata: dict[str, Any]
+    message_id: str | None = None
+    call_id: str | None = None
+
+
 # ------------------------------------------------------------------------------- tool calls
 
 
@@ -232,6 +316,19 @@ class RequestApproval:
     call_id: str
     approval_id: str | None = None
     input: Any = UNSET
+
+
+@attrs.frozen
+class RequestClientTool:
+    """The sender asks the client to execute a tool call itself (AG-UI client-tool interrupt,
+    TanStack ``tool-input-available``). The call's input is complete."""
+
+    run_id: str
+    call_id: str
+    name: str | None = None
+    input: Any = UNSET
+    request_id: str | None = None
+    """The interrupt id to answer when resuming, when the wire gives one."""
 
 
 @attrs.frozen
@@ -370,11 +467,14 @@ Event = (
     | AppendReasoning
     | SetReasoningSignature
     | EndMessage
+    | ReplaceMessages
+    | MergeMetadata
     | StartToolCall
     | AppendToolArguments
     | SetToolArguments
     | AdoptToolCallId
     | RequestApproval
+    | RequestClientTool
     | RespondApproval
     | StartToolExecution
     | AppendToolOutput

@@ -281,6 +281,11 @@ class ToolCall:
     raw_result: str | None = None
     error: str | None = None
     provider_executed: bool = False
+    client_tool: bool = False
+    """The sender asked the client to execute this call (AG-UI client-tool interrupt, TanStack
+    ``tool-input-available``); its result comes from the client (:mod:`streamfold.actions`)."""
+    interrupt_id: str | None = None
+    """The id of the interrupt that asked for the client execution, to answer when resuming."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
     timeline: list[tuple[ToolCallState, int | None]] = attrs.field(factory=list, repr=False)
 
@@ -380,6 +385,10 @@ class Message:
     parts: list[Part] = attrs.field(factory=list)
     completed: bool = False
     metadata: dict[str, Any] = attrs.field(factory=dict)
+    seq: int = 0
+    """Position in the conversation's message order: the reducer numbers messages as they are
+    created (across runs and sessions), and a messages snapshot renumbers its messages in the
+    snapshot's order. Sort a session's messages by it to get the thread as the sender sees it."""
 
     @property
     def text(self) -> str:

@@ -36,10 +36,12 @@ from .model import (
 
 __all__ = [
     "CheckpointSaved",
+    "ClientToolRequested",
     "CustomEventReceived",
     "Diagnostic",
     "MessageCompleted",
     "MessageStarted",
+    "MessagesReplaced",
     "Notification",
     "ReasoningDelta",
     "ReplyReceived",
@@ -180,6 +182,29 @@ class ToolCallStateChanged:
 
 
 @attrs.frozen
+class ClientToolRequested:
+    """The sender asks the client to run tool call ``call_id`` with ``input`` and send the
+    result back (:func:`streamfold.actions.add_tool_result`)."""
+
+    run_id: str
+    call_id: str
+    name: str | None
+    input: Any = attrs.field(repr=False)
+    call: ToolCall = attrs.field(repr=False)
+
+
+@attrs.frozen
+class MessagesReplaced:
+    """A messages snapshot replaced session ``session_id``'s message list: ``message_ids`` in
+    their new order, ``removed`` those the snapshot left out (they are gone from the model)."""
+
+    run_id: str
+    session_id: str
+    message_ids: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class ToolOutputDelta:
     run_id: str
     call_id: str
@@ -239,6 +264,8 @@ Notification = (
     | ToolCallStarted
     | ToolCallArgumentsDelta
     | ToolCallStateChanged
+    | ClientToolRequested
+    | MessagesReplaced
     | ToolOutputDelta
     | UsageUpdated
     | StateUpdated

@@ -35,6 +35,7 @@ from .model import (
     CustomEvent,
     Diagnostic,
     Message,
+    Part,
     ReasoningPart,
     Run,
     SearchTree,
@@ -54,8 +55,10 @@ from .model import (
 )
 from .notifications import (
     CheckpointSaved,
+    ClientToolRequested,
     CustomEventReceived,
     MessageCompleted,
+    MessagesReplaced,
     MessageStarted,
     Notification,
     ReasoningDelta,
@@ -146,6 +149,7 @@ class Reducer:
         self._calls: dict[tuple[str, str], ToolCall] = {}
         self._latest_call: dict[str, ToolCall] = {}
         self._usage_set: dict[str, Usage] = {}
+        self._seq = 0  # Message.seq of the next message
         # Per-frame context, for diagnostics and timelines.
         self._index = -1
         self._frame: Mapping[str, Any] | None = None
@@ -163,11 +167,14 @@ class Reducer:
             ev.AppendReasoning: self._append_reasoning,
             ev.SetReasoningSignature: self._set_reasoning_signature,
             ev.EndMessage: self._end_message,
+            ev.ReplaceMessages: self._replace_messages,
+            ev.MergeMetadata: self._merge_metadata,
             ev.StartToolCall: self._start_tool_call,
             ev.AppendToolArguments: self._append_tool_arguments,
             ev.SetToolArguments: self._set_tool_arguments,
             ev.AdoptToolCallId: self._adopt_tool_call_id,
             ev.RequestApproval: self._request_approval,
+            ev.RequestClientTool: self._request_client_tool,
             ev.RespondApproval: self._respond_approval,
             ev.StartToolExecution: self._start_tool_execution,
             ev.AppendToolOutput: self._append_tool_output,
@@ -334,8 +341,13 @@ class Reducer:
         return self._latest_call.get(call_id)
 
     def apply(self, events: Iterable[ev.Event]) -> _Notes:
-        """Apply canonical events directly (client-side actions, tests, custom decoders)."""
-        self._check_usable()
+        """Apply canonical events directly (client-side actions, tests, custom decoders).
+
+        Allowed after :meth:`close` (client actions such as answering an approval come after
+        the stream ended, :mod:`streamfold.actions`); refused after a strict-mode protocol
+        error."""
+        if self._failed is not None:
+            self._check_usable()
         notes: _Notes = []
         apply = self._apply
         for event in events:
@@ -660,6 +672,7 @@ class Reducer:
             run_id=e.run_id,
             span_id=e.span_id,
             metadata=dict(e.metadata) if e.metadata else {},
+            seq=self._next_seq(),
         )
         if e.text is not None:
             message.parts.append(TextPart(TextBuffer(e.text)))
@@ -670,6 +683,10 @@ class Reducer:
             if span is not None:
                 span.message_ids.append(e.message_id)
         notes.append(MessageStarted(e.run_id, e.message_id, e.role, message))
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
 
     def _append_text(self, e: ev.AppendText, notes: _Notes) -> None:
         message = self._messages.get(e.message_id) or self._message(e.run_id, e.message_id, notes)
@@ -731,11 +748,129 @@ class Reducer:
             message.completed = True
             notes.append(MessageCompleted(e.run_id, e.message_id, message))
 
+    def _merge_metadata(self, e: ev.MergeMetadata, notes: _Notes) -> None:
+        target: dict[str, Any] | None = None
+        if e.message_id is not None:
+            message = self._messages.get(e.message_id)
+            target = message.metadata if message is not None else None
+        elif e.call_id is not None:
+            call = self._calls.get((e.run_id, e.call_id)) or self._latest_call.get(e.call_id)
+            target = call.metadata if call is not None else None
+        if target is None:
+            self._diagnose(
+                ev.Diagnose(
+                    "unknown_metadata_target",
+                    "metadata for an unknown message or tool call; ignored",
+                    Severity.INFO,
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
+        _merge_metadata(target, e.metadata)
+
+    def _replace_messages(self, e: ev.ReplaceMessages, notes: _Notes) -> None:
+        run = self._run(e.run_id, notes)
+        session = self.conversation.sessions[run.session_id]
+        wanted = {m.message_id for m in e.messages}
+        removed: list[str] = []
+        for other in session.runs:
+            if any(m.message_id not in wanted for m in other.messages):
+                kept = []
+                for old in other.messages:
+                    if old.message_id in wanted:
+                        kept.append(old)
+                    else:
+                        removed.append(old.message_id)
+                        if self._messages.get(old.message_id) is old:
+                            del self._messages[old.message_id]
+                other.messages = kept
+        for snap in e.messages:
+            found = self._messages.get(snap.message_id)
+            if found is not None:
+                message = found
+            else:
+                message = Message(
+                    message_id=snap.message_id,
+                    role=snap.role,
+                    run_id=run.run_id,
+                    completed=True,
+                )
+                run.messages.append(message)
+                self._messages[snap.message_id] = message
+                notes.append(MessageStarted(run.run_id, snap.message_id, snap.role, message))
+            message.role = snap.role
+            message.seq = self._next_seq()
+            if snap.metadata is not None:
+                message.metadata = dict(snap.metadata)
+            message.parts = [self._snapshot_part(message, part, notes) for part in snap.parts]
+        notes.append(
+            MessagesReplaced(
+                run.run_id,
+                run.session_id,
+                tuple(m.message_id for m in e.messages),
+                tuple(removed),
+            )
+        )
+
+    def _snapshot_part(self, message: Message, part: ev.SnapshotPart, notes: _Notes) -> Part:
+        run_id = message.run_id or ""
+        if type(part) is ev.SnapshotText:
+            return TextPart(TextBuffer(part.text))
+        if type(part) is ev.SnapshotReasoning:
+            return ReasoningPart(TextBuffer(part.text), part.step_id, part.signature)
+        if type(part) is ev.SnapshotToolCall:
+            call = self._calls.get((run_id, part.call_id)) or self._latest_call.get(part.call_id)
+            if call is None:
+                self._start_tool_call(
+                    ev.StartToolCall(run_id, part.call_id, part.name, None, None, part.metadata),
+                    notes,
+                )
+                call = self._calls[(run_id, part.call_id)]
+            elif call.name is None and part.name is not None:
+                call.name = part.name
+            if part.arguments is not None and part.arguments != call.arguments:
+                call.arguments_buffer.replace(part.arguments)
+                call.input = _parse_json(part.arguments)
+            if call.state in _INPUT_OPEN:
+                self._complete_input(call, notes)
+            call.message_id = message.message_id
+            return ToolCallPart(call)
+        assert type(part) is ev.SnapshotToolResult
+        call = self._calls.get((run_id, part.call_id)) or self._latest_call.get(part.call_id)
+        if call is not None and call.result is None and not call.state.is_terminal:
+            if call.state in _INPUT_OPEN:
+                self._complete_input(call, notes)
+            call.result = part.content
+            call.result_value = part.value
+            call.error = (part.error or part.content) if part.is_error else None
+            new = ToolCallState.ERROR if part.is_error else ToolCallState.COMPLETE
+            self._set_tool_state(call, new, notes)
+        return ToolResultPart(part.call_id, part.content, part.is_error, part.error)
+
     # --------------------------------------------------------------------- tool calls
 
     def _start_tool_call(self, e: ev.StartToolCall, notes: _Notes) -> None:
         key = (e.run_id, e.call_id)
         call = self._calls.get(key)
+        if call is not None and call.message_id is None and e.message_id is not None:
+            # The call was known without a message (arguments before its start): place it.
+            call.message_id = e.message_id
+            if call.name is None:
+                call.name = e.name
+            if e.metadata:
+                call.metadata.update(e.metadata)
+            self._message(e.run_id, e.message_id, notes).parts.append(ToolCallPart(call))
+            self._diagnose(
+                ev.Diagnose(
+                    "late_tool_call_start",
+                    f"tool call {e.call_id!r} started after its arguments; placed in its message",
+                    Severity.INFO,
+                    run_id=e.run_id,
+                ),
+                notes,
+            )
+            return
         if call is not None:
             self._diagnose(
                 ev.Diagnose(
@@ -786,6 +921,8 @@ class Reducer:
         if e.arguments is not None and e.arguments != call.arguments:
             call.arguments_buffer.replace(e.arguments)
         if e.input is not UNSET:
+            if e.arguments is None and call.arguments_buffer:
+                self._check_input_override(call, e.input, notes)
             call.input = e.input
         elif e.arguments is not None:
             call.input = UNSET
@@ -793,6 +930,23 @@ class Reducer:
             self._complete_input(call, notes)
         elif call.input is UNSET:
             call.input = _parse_json(call.arguments)
+
+    def _check_input_override(self, call: ToolCall, value: Any, notes: _Notes) -> None:
+        """The sender's parsed input replaces what the streamed arguments say: keep both, and
+        say so when they disagree (notes/tanstack.md §1.6, TOOL_CALL_END ``input``)."""
+        streamed = _parse_json(call.arguments)
+        if streamed is UNSET or streamed != value:
+            what = "are not valid JSON" if streamed is UNSET else "parse to a different value"
+            self._diagnose(
+                ev.Diagnose(
+                    "tool_input_override",
+                    f"tool call {call.call_id!r}: the streamed arguments {what}; the sender's "
+                    "input is used and the argument text kept",
+                    Severity.INFO,
+                    run_id=call.run_id,
+                ),
+                notes,
+            )
 
     def _adopt_tool_call_id(self, e: ev.AdoptToolCallId, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)
@@ -830,6 +984,24 @@ class Reducer:
             e.approval_id, None, None if approval_input is UNSET else approval_input
         )
         self._set_tool_state(call, ToolCallState.APPROVAL_REQUESTED, notes)
+
+    def _request_client_tool(self, e: ev.RequestClientTool, notes: _Notes) -> None:
+        call = self._call(e.run_id, e.call_id, notes)
+        if call.name is None and e.name is not None:
+            call.name = e.name
+        if e.input is not UNSET and call.input is UNSET:
+            call.input = e.input
+        if call.state in _INPUT_OPEN:
+            self._complete_input(call, notes)
+        call.client_tool = True
+        if e.request_id is not None:
+            call.interrupt_id = e.request_id
+        value = e.input if e.input is not UNSET else call.input
+        notes.append(
+            ClientToolRequested(
+                e.run_id, call.call_id, call.name, None if value is UNSET else value, call
+            )
+        )
 
     def _respond_approval(self, e: ev.RespondApproval, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)
@@ -968,6 +1140,16 @@ def _parse_json(text: str) -> Any:
 
 def _int(value: Any) -> int | None:
     return value if type(value) is int else None
+
+
+def _merge_metadata(target: dict[str, Any], incoming: Mapping[str, Any]) -> None:
+    """Top-level keys replace; two mappings under one key merge one level deep."""
+    for key, value in incoming.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            target[key] = {**current, **value}
+        else:
+            target[key] = value
 
 
 def _fold_search(tree: SearchTree, kind: str, data: Mapping[str, Any]) -> None:
