@@ -44,6 +44,10 @@ class Decoder(Protocol):
 
 
 FORMATS: dict[str, str] = {
+    # TanStack first: Loom also has a "tool_call" type and would claim TanStack's legacy
+    # tool_call chunks; TanStack's detect only takes a tool_call with a ``toolCall`` object,
+    # which Loom's never has (Loom's carries call_id/arguments).
+    "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
     "loom": "streamfold.formats.loom:LoomDecoder",
     "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
 }

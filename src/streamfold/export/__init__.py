@@ -1,0 +1,1 @@
+"""Exporters: the model in other tools' shapes (:mod:`streamfold.export.tanstack`)."""
