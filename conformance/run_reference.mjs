@@ -4,6 +4,8 @@
 //
 //   node conformance/run_reference.mjs <current|legacy|erab> <file>
 //   node conformance/run_reference.mjs --batch <dir>      (version picked by file-name prefix)
+//   node conformance/run_reference.mjs --jobs <jobs.json> ([{key, version, file}] -> {key: output};
+//                                         the Python conformance suite runs everything in one call)
 //
 // Versions (see package.json): current = @tanstack/ai 0.58.0, legacy = 0.2.2 (era A),
 // erab = 0.10.3 (era B, TanStack-flavoured AG-UI).
@@ -33,6 +35,13 @@
 //   callbacks = ordered processor events: onStreamStart, onStreamEnd, onError, onToolCall,
 //   onApprovalRequest, onCustomEvent, and onToolCallStateChange (only when a call's state
 //   changes, i.e. consecutive duplicates are dropped; args deltas are not listed).
+//   areAllToolsComplete = processor.areAllToolsComplete() after the stream.
+//
+// Client actions: when `<scenario>.actions.json` sits next to the input (a JSON list of
+// {"action": "addToolApprovalResponse", "approvalId", "approved"} and
+// {"action": "addToolResult", "toolCallId", "output", "error"?}), they are applied after the
+// stream, in order, and the output gains
+//   afterActions = {messages, areAllToolsComplete, callbacks}  (callbacks fired by the actions).
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -213,8 +222,28 @@ export async function runOne(version, file) {
     messages: norm(processor.getMessages(), 'messages'),
     result: norm(result, 'result'),
     callbacks: norm(callbacks, 'callbacks'),
+    areAllToolsComplete: processor.areAllToolsComplete(),
   }
   if (transportError) out.transportError = transportError
+
+  const actionsFile = file.replace(SCENARIO_EXT, '.actions.json')
+  if (actionsFile !== file && fs.existsSync(actionsFile)) {
+    const before = callbacks.length
+    for (const action of JSON.parse(fs.readFileSync(actionsFile, 'utf8'))) {
+      if (action.action === 'addToolApprovalResponse') {
+        processor.addToolApprovalResponse(action.approvalId, action.approved)
+      } else if (action.action === 'addToolResult') {
+        processor.addToolResult(action.toolCallId, action.output, action.error)
+      } else {
+        throw new Error(`${actionsFile}: unknown action ${action.action}`)
+      }
+    }
+    out.afterActions = {
+      messages: norm(processor.getMessages(), 'messages'),
+      areAllToolsComplete: processor.areAllToolsComplete(),
+      callbacks: norm(callbacks.slice(before), 'callbacks'),
+    }
+  }
   return out
 }
 
@@ -223,9 +252,10 @@ const SCENARIO_EXT = /\.(ndjson|jsonl|sse|json)$/
 export async function runBatch(dir) {
   const out = {}
   // *.manifest.json files describe recordings; they are not chunk streams.
+  // *.actions.json files are client actions applied after a scenario (see the header).
   const files = fs
     .readdirSync(dir)
-    .filter((f) => SCENARIO_EXT.test(f) && !f.endsWith('.manifest.json'))
+    .filter((f) => SCENARIO_EXT.test(f) && !f.endsWith('.manifest.json') && !f.endsWith('.actions.json'))
     .sort()
   for (const f of files) {
     const name = f.replace(SCENARIO_EXT, '')
@@ -239,13 +269,30 @@ export async function runBatch(dir) {
   return out
 }
 
+export async function runJobs(jobs) {
+  const out = {}
+  for (const { key, version, file } of jobs) {
+    try {
+      out[key] = await runOne(version, file)
+    } catch (error) {
+      out[key] = { runnerError: summarizeError(error) }
+    }
+  }
+  return out
+}
+
 async function main(argv) {
   if (argv[0] === '--batch' && argv[1]) {
     process.stdout.write(JSON.stringify(await runBatch(argv[1])) + '\n')
     return
   }
+  if (argv[0] === '--jobs' && argv[1]) {
+    const jobs = JSON.parse(fs.readFileSync(argv[1], 'utf8'))
+    process.stdout.write(JSON.stringify(await runJobs(jobs)) + '\n')
+    return
+  }
   if (argv.length !== 2 || !VERSIONS[argv[0]]) {
-    process.stderr.write('usage: run_reference.mjs <current|legacy|erab> <file> | --batch <dir>\n')
+    process.stderr.write('usage: run_reference.mjs <current|legacy|erab> <file> | --batch <dir> | --jobs <jobs.json>\n')
     process.exit(2)
   }
   process.stdout.write(JSON.stringify(await runOne(argv[0], argv[1])) + '\n')
