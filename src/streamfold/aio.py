@@ -436,7 +436,9 @@ class AsyncReduction:
     ``close_reducer=False`` leaves the reducer open at the end of the source (to feed it the next
     connection of the same stream: SSE reconnects with ``reducer.sse_last_event_id``); such a
     reduction cuts frames itself so that a partial frame never leaks into the next source.
-    ``close_source=False`` leaves the source open. Extra keyword arguments are
+    ``close_source=False`` leaves the source open. ``epoch`` is the clock time that arrival times
+    are measured from (default: when iteration starts; pass the previous segment's
+    :attr:`epoch` to continue one recording across reconnects). Extra keyword arguments are
     :class:`~streamfold.reducer.Reducer` options.
     """
 
@@ -451,6 +453,7 @@ class AsyncReduction:
         clock: Clock | None = None,
         close_reducer: bool = True,
         close_source: bool = True,
+        epoch: float | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         **reducer_options: Any,
     ) -> None:
@@ -459,7 +462,7 @@ class AsyncReduction:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._source = source
         self._iter: AsyncIterator[Item] | None = None
-        self._start = 0.0
+        self._start: float | None = epoch
         self._close_reducer = close_reducer
         self._close_source_flag = close_source
         self._intake = _Intake(
@@ -477,7 +480,13 @@ class AsyncReduction:
         self._hub: Broadcaster | None = None
 
     def _elapsed(self) -> float:
-        return self.clock.now() - self._start
+        start = self._start
+        return self.clock.now() - (start if start is not None else 0.0)
+
+    @property
+    def epoch(self) -> float | None:
+        """The clock time arrival times are measured from (``None`` until iteration starts)."""
+        return self._start
 
     @property
     def conversation(self) -> Conversation:
@@ -550,7 +559,8 @@ class AsyncReduction:
     async def _pull(self) -> None:
         if self._iter is None:
             self._iter = aiter(self._source)
-            self._start = self.clock.now()
+            if self._start is None:
+                self._start = self.clock.now()
         try:
             try:
                 item = await self._iter.__anext__()
