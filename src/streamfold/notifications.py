@@ -55,6 +55,7 @@ __all__ = [
     "TextDelta",
     "TextReplaced",
     "ToolCallArgumentsDelta",
+    "ToolCallIdChanged",
     "ToolCallStarted",
     "ToolCallStateChanged",
     "ToolOutputDelta",
@@ -173,6 +174,17 @@ class ToolCallArgumentsDelta:
 
 
 @attrs.frozen
+class ToolCallIdChanged:
+    """A call known under a synthesized id got the sender's real id (Loom ``tool_start`` after
+    an id-less ``tool_call``); ``call.call_id`` is now ``new``."""
+
+    run_id: str
+    old: str
+    new: str
+    call: ToolCall = attrs.field(repr=False)
+
+
+@attrs.frozen
 class ToolCallStateChanged:
     run_id: str
     call_id: str
@@ -263,6 +275,7 @@ Notification = (
     | MessageCompleted
     | ToolCallStarted
     | ToolCallArgumentsDelta
+    | ToolCallIdChanged
     | ToolCallStateChanged
     | ClientToolRequested
     | MessagesReplaced

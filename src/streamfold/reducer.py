@@ -73,6 +73,7 @@ from .notifications import (
     TextDelta,
     TextReplaced,
     ToolCallArgumentsDelta,
+    ToolCallIdChanged,
     ToolCallStarted,
     ToolCallStateChanged,
     ToolOutputDelta,
@@ -107,6 +108,8 @@ class Reducer:
         max_diagnostics: how many diagnostics ``conversation.diagnostics`` keeps (a ring; older
             ones are counted in ``conversation.diagnostics_evicted``).
         max_raw_chars: how much of a frame's raw text a diagnostic keeps.
+        decoders: ready-made decoders by format name, for formats with options (e.g.
+            ``{"nnrp": NnrpDecoder(range_mode="inclusive")}``); other formats get defaults.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class Reducer:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_diagnostics: int = 10_000,
         max_raw_chars: int = 4096,
+        decoders: Mapping[str, Decoder] | None = None,
     ) -> None:
         if max_diagnostics < 1 or max_raw_chars < 0:
             raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
@@ -129,7 +133,7 @@ class Reducer:
         self.frames_applied = 0
         self.frames_dropped = 0
         """Frames not applied; each one has a ``dropped`` diagnostic with its raw text."""
-        self._decoders: dict[str, Decoder] = {}
+        self._decoders: dict[str, Decoder] = dict(decoders) if decoders else {}
         self._last_decoder: tuple[str, Decoder] | None = None
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
@@ -155,7 +159,11 @@ class Reducer:
         self._frame: Mapping[str, Any] | None = None
         self._raw: bytes | str | None = None
         self._dropped = False
-        self._apply: dict[type[Any], Callable[[Any, _Notes], None]] = {
+        self._apply = self._dispatch_table()
+
+    def _dispatch_table(self) -> dict[type[Any], Callable[[Any, _Notes], None]]:
+        """Canonical event type → the method that applies it (rebuilt after a restore)."""
+        return {
             ev.StartRun: self._start_run,
             ev.EndRun: self._end_run,
             ev.SetReply: self._set_reply,
@@ -189,6 +197,42 @@ class Reducer:
             ev.MarkMissing: self._mark_missing,
             ev.Diagnose: self._diagnose,
         }
+
+    # -------------------------------------------------------------------------- persistence
+
+    _TRANSIENT: Final = frozenset({"_apply", "_frame", "_raw", "_dropped"})
+
+    def _persistent_state(self) -> dict[str, Any]:
+        """Everything that defines this reducer, for :mod:`streamfold.persist` (the per-frame
+        context is left out: a snapshot is always taken between frames)."""
+        return {k: v for k, v in vars(self).items() if k not in self._TRANSIENT}
+
+    @classmethod
+    def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
+        reducer = cls.__new__(cls)
+        vars(reducer).update(state)
+        reducer._frame, reducer._raw, reducer._dropped = None, None, False
+        reducer._apply = reducer._dispatch_table()
+        return reducer
+
+    def snapshot(self) -> dict[str, Any]:
+        """This reducer's complete state as JSON-safe data; see :mod:`streamfold.persist`."""
+        from .persist import snapshot
+
+        return snapshot(self)
+
+    @classmethod
+    def from_snapshot(cls, data: Any) -> Reducer:
+        """A reducer that continues exactly where the snapshotted one stopped.
+
+        ``data`` is :meth:`snapshot` output or its JSON bytes. Raises
+        :class:`~streamfold.persist.SnapshotError` for an unsupported version or damaged data.
+        """
+        from .persist import from_bytes, restore
+
+        if isinstance(data, bytes | bytearray | memoryview):
+            return from_bytes(bytes(data))
+        return restore(data)
 
     # ------------------------------------------------------------------------- public API
 
@@ -582,6 +626,7 @@ class Reducer:
             if span.status is SpanStatus.OPEN:
                 span.status = SpanStatus.UNCLOSED
                 span.end_frame = self._index
+                notes.append(SpanExited(run.run_id, span.span_id, span.name, False, None, span))
         for call in run.tool_calls.values():
             if call.state in _INPUT_OPEN:
                 self._complete_input(call, notes)
@@ -649,7 +694,8 @@ class Reducer:
             span.status = SpanStatus.ERROR if e.error is not None else SpanStatus.OK
         span.error = e.error
         span.end_frame = self._index
-        notes.append(SpanExited(e.run_id, e.span_id, span.name, e.error is None, e.error, span))
+        ok = span.status is SpanStatus.OK
+        notes.append(SpanExited(e.run_id, e.span_id, span.name, ok, e.error, span))
 
     # ----------------------------------------------------------------------- messages
 
@@ -750,7 +796,10 @@ class Reducer:
 
     def _merge_metadata(self, e: ev.MergeMetadata, notes: _Notes) -> None:
         target: dict[str, Any] | None = None
-        if e.message_id is not None:
+        if e.message_id is None and e.call_id is None:
+            run = self._runs.get(e.run_id)
+            target = run.metadata if run is not None else None
+        elif e.message_id is not None:
             message = self._messages.get(e.message_id)
             target = message.metadata if message is not None else None
         elif e.call_id is not None:
@@ -974,6 +1023,7 @@ class Reducer:
             for part in message.parts:
                 if type(part) is ToolResultPart and part.call_id == old:
                     part.call_id = new
+        notes.append(ToolCallIdChanged(e.run_id, old, new, call))
 
     def _request_approval(self, e: ev.RequestApproval, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)
