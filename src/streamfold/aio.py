@@ -231,7 +231,8 @@ class _Intake:
             return direct(data)
         splitter = self._splitter
         if splitter is not None:
-            return self._feed_frames(splitter.feed(data, self._elapsed()))
+            t = self._elapsed()
+            return self._feed_frames(splitter.feed(data, t), t)
         self._head += data
         framing = detect_stream_framing(bytes(self._head), self.name)
         if framing is None:
@@ -247,7 +248,8 @@ class _Intake:
             return direct(data)
         splitter = self._splitter
         assert splitter is not None
-        return self._feed_frames(splitter.feed(data, self._elapsed()))
+        t = self._elapsed()
+        return self._feed_frames(splitter.feed(data, t), t)
 
     def _feed_object(self, obj: Mapping[str, Any]) -> list[Notification]:
         if self.recorder is not None:
@@ -255,12 +257,13 @@ class _Intake:
             self.recorder.write_many([Frame(text, self._elapsed(), value=obj)])
         return self.reducer.feed(obj)
 
-    def _feed_frames(self, frames: list[Frame]) -> list[Notification]:
+    def _feed_frames(self, frames: list[Frame], t: float) -> list[Notification]:
+        """Record (arrival time ``t``), then apply. Frames cut from plain bytes already carry
+        ``t``; a recording's frames carry their recorded times and are re-stamped."""
         if not frames:
             return []
         recorder = self.recorder
         if recorder is not None:
-            t = self._elapsed()
             recorder.write_many([f if f.t == t else attrs.evolve(f, t=t) for f in frames])
         reducer = self.reducer
         notes: list[Notification] = []
@@ -277,7 +280,8 @@ class _Intake:
             self._choose(detect_stream_framing(head, self.name, final=True) or "ndjson")
             notes += self._route(head)
         if self._splitter is not None:
-            notes += self._feed_frames(self._splitter.close(self._elapsed()))
+            t = self._elapsed()
+            notes += self._feed_frames(self._splitter.close(t), t)
         if close_reducer and not self.reducer.closed:
             notes += self.reducer.close()
         return notes

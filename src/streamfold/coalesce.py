@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import TypeVar, cast
 
 import anyio
 import attrs
@@ -172,16 +173,19 @@ def coalesce_all(notes: Iterable[Notification], *, max_chars: int = 4096) -> lis
     return out
 
 
+_T = TypeVar("_T")
+
+
 @contextlib.asynccontextmanager
 async def coalesced(
-    source: AsyncIterable[Notification],
+    source: AsyncIterable[_T],
     *,
     window: float | None = 0.016,
     max_chars: int = 4096,
     clock: Clock | None = None,
     max_buffer: int = 64,
     close_source: bool = True,
-) -> AsyncIterator[MemoryObjectReceiveStream[Notification]]:
+) -> AsyncIterator[MemoryObjectReceiveStream[_T]]:
     """Coalesce an async stream of notifications (``AsyncReduction``, a subscription…)::
 
         async with coalesced(stream, window=0.05) as notes:
@@ -189,7 +193,9 @@ async def coalesced(
                 view.apply(note)
 
     A background task reads ``source`` and a timer flushes a pending merge when its window ends
-    on ``clock`` (default: the event loop's), so text never waits for the next delta. The output
+    on ``clock`` (default: the event loop's), so text never waits for the next delta. Items that
+    are not notifications (a subscription's :class:`~streamfold.aio.Lagged`) pass through like
+    any other non-delta, in order. The output
     is a bounded memory stream (``max_buffer``): a slow consumer slows the reading of ``source``.
     Leaving the block stops the reading and closes ``source`` (its ``aclose()``, shielded from
     cancellation: an :class:`~streamfold.aio.AsyncReduction` then closes its own source) unless
@@ -198,21 +204,21 @@ async def coalesced(
     """
     co = Coalescer(window=window, max_chars=max_chars)
     clk: Clock = clock if clock is not None else SystemClock()
-    send, receive = anyio.create_memory_object_stream[Notification](max_buffer)
+    send, receive = anyio.create_memory_object_stream[_T](max_buffer)
     lock = anyio.Lock()
     timer_scope = anyio.CancelScope()
     state = _PumpState()
 
     async def emit(notes: list[Notification]) -> None:
         for note in notes:
-            await send.send(note)
+            await send.send(cast(_T, note))
 
     async def pump() -> None:
         try:
             try:
                 async for note in source:
                     async with lock:
-                        await emit(co.feed(note, clk.now()))
+                        await emit(co.feed(cast(Notification, note), clk.now()))
                     if co.deadline is not None:
                         state.armed.set()
             except anyio.BrokenResourceError:

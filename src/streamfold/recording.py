@@ -158,6 +158,17 @@ def _feed_oversized(reducer: Reducer, head: bytes, size: int) -> list[Notificati
     return reducer.feed_line(head)  # fallback: kept as a not_json diagnostic with its head
 
 
+def _feed_sse(reducer: Reducer, frame: Frame) -> list[Notification]:
+    # One parsed SSE event: the reducer's own per-event entry point when it has one (not
+    # public yet), else the event re-encoded through the public ``feed_sse`` (same result,
+    # parsed twice).
+    feed = getattr(reducer, "_feed_sse_event", None)
+    if feed is not None and not reducer.closed:
+        event = SSEEvent(frame.text, frame.sse_event, frame.sse_id)
+        return cast(list[Notification], feed(event))
+    return reducer.feed_sse(encode_sse(frame))
+
+
 def feed_frame(reducer: Reducer, frame: Frame) -> list[Notification]:
     """Apply one frame to ``reducer`` and return its notifications.
 
@@ -169,7 +180,7 @@ def feed_frame(reducer: Reducer, frame: Frame) -> list[Notification]:
         head = data.encode() if isinstance(data, str) else data
         return _feed_oversized(reducer, head, frame.oversized)
     if frame.kind == "sse":
-        return reducer.feed_sse(encode_sse(frame))
+        return _feed_sse(reducer, frame)
     if frame.value is not None:
         return reducer.feed(frame.value, raw=frame.data)
     return reducer.feed_line(frame.data)
