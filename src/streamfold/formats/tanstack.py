@@ -115,7 +115,7 @@ from ..events import (
     StartRun,
     StartToolCall,
 )
-from ..model import UNSET, RunStatus, Severity, TextBuffer
+from ..model import UNSET, RunStatus, Severity
 from .tanstack_wire import (
     extra,
     json_text,
@@ -223,9 +223,9 @@ class _Msg:
     run_id: str
     role: str
     open: bool = True
-    segment: TextBuffer = attrs.field(factory=TextBuffer)  # for the cumulative fallback
+    segment: list[str] = attrs.field(factory=list)  # deltas of the segment, for the fallback
     step: str | None = None  # current thinking step
-    thinking: dict[str | None, TextBuffer] = attrs.field(factory=dict)
+    thinking: dict[str | None, list[str]] = attrs.field(factory=dict)
 
 
 @attrs.define(slots=True, eq=False)
@@ -233,7 +233,7 @@ class _Call:
     call_id: str
     run_id: str
     message_id: str | None
-    args: TextBuffer = attrs.field(factory=TextBuffer)  # for the cumulative fallback
+    args: list[str] = attrs.field(factory=list)  # argument deltas, for the fallback
     ended: bool = False
 
 
@@ -307,7 +307,15 @@ class TanStackDecoder:
                 self.resume_cursor = str(envelope_id)
             frame = frame["chunk"]
             kind = frame.get("type")
-        if type(kind) is not str:
+        if kind == "TEXT_MESSAGE_CONTENT":
+            # The hot path (one frame per token): a delta for a known message.
+            message_id = frame.get("messageId")
+            message = self._messages.get(message_id) if type(message_id) is str else None
+            delta = frame.get("delta")
+            if message is not None and type(delta) is str and delta and "metadata" not in frame:
+                message.segment.append(delta)
+                return [AppendText(message.run_id, message.message_id, delta)]
+        elif type(kind) is not str:
             return [_drop("missing_type", "frame has no string 'type'")]
         out: list[Event] = []
         if kind in LEGACY_CHUNK_TYPES:
@@ -742,7 +750,7 @@ class TanStackDecoder:
     ) -> None:
         buffer = message.thinking.get(step)
         if buffer is None:
-            buffer = message.thinking[step] = TextBuffer()
+            buffer = message.thinking[step] = []
         if type(delta) is str and delta:
             piece: str | None = delta
         else:
@@ -866,7 +874,7 @@ class TanStackDecoder:
             message = self._active_message() or self._new_message(
                 self._synthetic_id("message"), "assistant", out
             )
-        message.segment = TextBuffer()  # text after a tool call is a new segment
+        message.segment = []  # text after a tool call is a new segment
         if known is not None:  # arguments arrived first: attach the kept call
             out.append(
                 StartToolCall(known.run_id, call_id, name, message.message_id, None, metadata)
@@ -1199,7 +1207,7 @@ class TanStackDecoder:
         call = self._calls.get(call_id)
         if call is None:
             message = self._legacy_message(run, frame, out)
-            message.segment = TextBuffer()
+            message.segment = []
             call = self._calls[call_id] = _Call(call_id, run.run_id, message.message_id)
             run.open_calls.append(call_id)
             out.append(StartToolCall(run.run_id, call_id, name, message.message_id))
@@ -1258,11 +1266,13 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 # ----------------------------------------------------------------------------------- helpers
 
 
-def _fallback(current: TextBuffer, content: Any) -> str | None:
-    """The era-B cumulative fallback (module docstring): what ``content`` adds to ``current``."""
+def _fallback(pieces: list[str], content: Any) -> str | None:
+    """The era-B cumulative fallback (module docstring): what ``content`` adds to the text of
+    ``pieces`` (joined here, once, and kept joined)."""
     if type(content) is not str or not content:
         return None
-    cur = current.text
+    cur = "".join(pieces)
+    pieces[:] = [cur] if cur else []
     if content.startswith(cur):
         return content[len(cur) :]
     if cur.startswith(content):
