@@ -133,6 +133,15 @@ async def test_every_byte_split_of_ndjson_and_sse_with_detection_and_recording()
             assert len(recorded) == stream.reducer.frames_in
 
 
+async def test_a_streamed_recording_with_a_truncated_tail_is_reported() -> None:
+    data = recording_bytes(timed_frames(loom_lines()[:6]))
+    stream = aio.reduce(pieces(data[:-9], 100))
+    await stream.run()
+    assert [p.code for p in stream.problems] == ["truncated_record"]
+    assert stream.reducer.frames_in == 5
+    assert aio.reduce(pieces(b"")).problems == ()
+
+
 async def test_sources_of_every_shape() -> None:
     want = model(fold_bytes(loom_bytes()))
     lines = [line.decode() for line in loom_lines()]

@@ -97,6 +97,18 @@ async def test_a_slow_consumer_catches_up_instead_of_stretching_the_replay() -> 
     assert at[6:] == pytest.approx([*monotone(TIMES)[6:], 4.25])
 
 
+def test_next_delay() -> None:
+    replayer = Replayer(recording(), speed=2)
+    assert replayer.next_delay == 0.25
+    replayer.seek(5)
+    assert replayer.next_delay == pytest.approx((2.0 - 0.9) / 2)
+    replayer.seek(len(TIMES))
+    assert replayer.next_delay == 0.0
+    replayer.speed = None
+    replayer.seek(0)
+    assert replayer.next_delay == 0.0
+
+
 def test_steps_report_delays_without_sleeping() -> None:
     replayer = Replayer(recording(), speed=2)
     delays = [step.delay for step in replayer.steps()]

@@ -62,6 +62,7 @@ from .recording import (
     Frame,
     FrameSplitter,
     InputFraming,
+    RecordingProblem,
     RecordingWriter,
     detect_stream_framing,
     feed_frame,
@@ -201,8 +202,9 @@ class _Intake:
             self._choose(framing)
 
     @property
-    def splitter(self) -> FrameSplitter | None:
-        return self._splitter
+    def problems(self) -> tuple[RecordingProblem, ...]:
+        splitter = self._splitter
+        return tuple(splitter.problems) if splitter is not None else ()
 
     def _choose(self, framing: InputFraming) -> None:
         self.framing = framing
@@ -355,6 +357,12 @@ class Reduction:
     def done(self) -> bool:
         return self._done
 
+    @property
+    def problems(self) -> tuple[RecordingProblem, ...]:
+        """What was wrong with a recording source (a truncated last record…); see
+        :class:`~streamfold.recording.RecordingProblem`."""
+        return self._intake.problems
+
     def __iter__(self) -> Reduction:
         return self
 
@@ -504,6 +512,12 @@ class AsyncReduction:
     def done(self) -> bool:
         """The source ended, failed or was closed."""
         return self._done
+
+    @property
+    def problems(self) -> tuple[RecordingProblem, ...]:
+        """What was wrong with a recording source (a truncated last record, bad lines…): the
+        frames around them were reduced; see :class:`~streamfold.recording.RecordingProblem`."""
+        return self._intake.problems
 
     @property
     def pending(self) -> tuple[Notification, ...]:

@@ -173,6 +173,14 @@ class Replayer:
         return self.times[self.position - 1] if self.position else 0.0
 
     @property
+    def next_delay(self) -> float:
+        """The wait before the next frame at the current speed (0 at the end or when instant):
+        what a view needs to decide whether to draw now, before a long pause."""
+        if self.position >= len(self.frames):
+            return 0.0
+        return self._delay(self.position)
+
+    @property
     def speed(self) -> float | None:
         return self._speed
 
