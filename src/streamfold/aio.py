@@ -66,6 +66,7 @@ from .recording import (
     RecordingWriter,
     detect_stream_framing,
     feed_frame,
+    worth_detecting,
 )
 from .reducer import Reducer
 
@@ -236,6 +237,8 @@ class _Intake:
             t = self._elapsed()
             return self._feed_frames(splitter.feed(data, t), t)
         self._head += data
+        if not worth_detecting(self._head, data):
+            return []
         framing = detect_stream_framing(bytes(self._head), self.name)
         if framing is None:
             return []

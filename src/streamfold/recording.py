@@ -62,6 +62,7 @@ __all__ = [
     "encode_sse",
     "feed_frame",
     "read_recording",
+    "worth_detecting",
 ]
 
 RECORDING_VERSION: Final = 1
@@ -227,6 +228,13 @@ def detect_stream_framing(
     return detect_framing(head, name)
 
 
+def worth_detecting(head: bytes | bytearray, new: bytes) -> bool:
+    """Whether :func:`detect_stream_framing` can decide differently now that ``new`` arrived
+    (a line ended, the head is still short, or it reached the limit): calling it only then
+    keeps detection linear however small the chunks."""
+    return b"\n" in new or len(head) <= 16 or len(head) >= DETECT_LIMIT
+
+
 # ------------------------------------------------------------------------------- the splitter
 
 
@@ -295,6 +303,8 @@ class FrameSplitter:
             raise UsageError("feed after close()")
         if self.framing is None:
             self._head += data
+            if not worth_detecting(self._head, data):
+                return []
             framing = detect_stream_framing(bytes(self._head), self.name)
             if framing is None:
                 return []
