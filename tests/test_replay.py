@@ -11,7 +11,7 @@ from streamfold import Reducer
 from streamfold.aio import FakeClock
 from streamfold.errors import UsageError
 from streamfold.recording import Frame, Recording, feed_frame, read_recording
-from streamfold.replay import Replayer, Step
+from streamfold.replay import PeriodicSnapshots, Replayer, Step
 
 from .test_recording import loom_lines, loom_sse, model, recording_bytes
 
@@ -289,6 +289,37 @@ def test_seek_uses_a_snapshot_store() -> None:
     assert store.asked == [6]
     assert store.offers == [*range(1, 11), 5, 6]  # restored at 4, folded 4→6
     assert model(replayer.reducer) == fold_prefix(rec, 6)
+
+
+def test_periodic_snapshots_make_backward_seeks_short() -> None:
+    lines = loom_lines() * 1
+    rec = Recording(tuple(Frame(line, i * 0.01) for i, line in enumerate(lines)), "recording")
+    store = PeriodicSnapshots(every=5, max_snapshots=4)
+    replayer = Replayer(rec, snapshots=store)
+    replayer.seek(len(rec))
+    assert len(store.indexes) <= 4
+    assert store.every > 5  # thinned out to stay within max_snapshots
+    for n in [len(rec) - 1, 17, 3, 0, 25, 11]:
+        replayer.seek(n)
+        assert model(replayer.reducer) == fold_prefix(rec, n), n
+    assert store.enabled
+    restored = store.restore(len(rec))
+    assert restored is not None
+    assert restored[0] == store.indexes[-1]
+    assert model(restored[1]) == fold_prefix(rec, restored[0])
+    replayer.run()
+    assert model(replayer.reducer) == replayed_all(rec)
+
+
+def replayed_all(rec: Recording) -> dict[str, Any]:
+    replayer = Replayer(rec, speed=None)
+    replayer.run()
+    return model(replayer.reducer)
+
+
+def test_periodic_snapshots_validation() -> None:
+    with pytest.raises(UsageError):
+        PeriodicSnapshots(every=0)
 
 
 async def test_seek_while_playing_restarts_the_timing_from_there() -> None:

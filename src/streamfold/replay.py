@@ -16,8 +16,9 @@ the previous one after ``untimed_interval``). ``play`` schedules on absolute dea
 slow consumer does not stretch the replay: it catches up. ``speed=None`` is instant.
 
 Seeking re-folds frames ``[0, n)`` into a fresh reducer when going backwards (forwards it folds
-on from the current position). :class:`SnapshotStore` is the hook for a future snapshot/restore
-of reducer state: a store may hand back a reducer already at frame ``k <= n``.
+on from the current position). A :class:`SnapshotStore` may hand back a reducer already at frame
+``k <= n`` instead: ``Replayer(…, snapshots=PeriodicSnapshots(every=1000))`` keeps reducer
+snapshots (:mod:`streamfold.persist`) so a seek re-folds at most ``every`` frames.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .notifications import Notification
 from .recording import Frame, Recording, feed_frame, read_recording
 from .reducer import Reducer
 
-__all__ = ["Replayer", "SnapshotStore", "Step"]
+__all__ = ["PeriodicSnapshots", "Replayer", "SnapshotStore", "Step"]
 
 
 @attrs.frozen
@@ -60,7 +61,8 @@ class Step:
 
 
 class SnapshotStore(Protocol):
-    """Hook for seeking without re-folding from frame 0 (nothing in the core implements it yet).
+    """Hook for seeking without re-folding from frame 0 (:class:`PeriodicSnapshots` implements
+    it with :mod:`streamfold.persist`).
 
     ``restore(n)`` returns ``(k, reducer)`` — a reducer that has folded exactly frames
     ``[0, k)`` with ``k <= n`` — or ``None``; the replayer takes ownership of that reducer.
@@ -71,6 +73,56 @@ class SnapshotStore(Protocol):
     def restore(self, index: int) -> tuple[int, Reducer] | None: ...
 
     def offer(self, index: int, reducer: Reducer) -> None: ...
+
+
+class PeriodicSnapshots:
+    """A :class:`SnapshotStore` on :mod:`streamfold.persist`: a snapshot of the reducer every
+    ``every`` frames, so a backward seek re-folds at most ``every`` frames.
+
+    Memory is bounded: past ``max_snapshots`` every other snapshot is dropped and the spacing
+    doubles. A reducer that cannot be snapshotted (a foreign decoder) just turns the store off:
+    seeking falls back to re-folding from frame 0.
+    """
+
+    def __init__(self, every: int = 1000, *, max_snapshots: int = 64) -> None:
+        if every < 1 or max_snapshots < 2:
+            raise UsageError("every must be >= 1 and max_snapshots >= 2")
+        self.every = every
+        self.max_snapshots = max_snapshots
+        self._snaps: dict[int, dict[str, Any]] = {}
+        self.enabled = True
+
+    @property
+    def indexes(self) -> list[int]:
+        """The frame positions that have a snapshot."""
+        return sorted(self._snaps)
+
+    def offer(self, index: int, reducer: Reducer) -> None:
+        if not self.enabled or index % self.every or index in self._snaps:
+            return
+        from .persist import SnapshotError, snapshot
+
+        try:
+            self._snaps[index] = snapshot(reducer)
+        except SnapshotError:
+            self.enabled = False
+            self._snaps.clear()
+            return
+        if len(self._snaps) > self.max_snapshots:
+            self.every *= 2
+            self._snaps = {k: v for k, v in self._snaps.items() if k % self.every == 0}
+
+    def restore(self, index: int) -> tuple[int, Reducer] | None:
+        from .persist import SnapshotError, restore
+
+        best = max((k for k in self._snaps if k <= index), default=None)
+        if best is None:
+            return None
+        try:
+            return best, restore(self._snaps[best])
+        except SnapshotError:
+            del self._snaps[best]
+            return None
 
 
 def _check_speed(speed: float | None) -> float | None:
