@@ -702,6 +702,12 @@ def test_durable_envelope_keeps_the_resume_cursor() -> None:
     events = decoder.decode({"id": "memory:v1:r:7", "chunk": START}, 0)
     assert decoder.resume_cursor == "memory:v1:r:7"
     assert [type(e).__name__ for e in events] == ["StartRun"]
+    reducer = Reducer()
+    reducer.feed_bytes(b'{"id":"memory:v1:r:1","chunk":{"type":"RUN_STARTED","runId":"r"}}\n')
+    reducer.feed_bytes(b'{"id":"memory:v1:r:2","chunk":{"type":"RUN_FINISHED","runId":"r"}}\n')
+    tanstack = reducer.decoders["tanstack"]
+    assert isinstance(tanstack, TanStackDecoder)
+    assert tanstack.resume_cursor == "memory:v1:r:2"
 
 
 def test_garbage_fields_never_crash() -> None:

@@ -20,7 +20,7 @@ from streamfold.actions import (
     respond_to_approval,
 )
 from streamfold.errors import UsageError
-from streamfold.export.tanstack import CONVERT_TARGETS, convert_file, to_ui_messages
+from streamfold.export.tanstack import CONVERT_TARGETS, convert, convert_file, to_ui_messages
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import ToolCallStateChanged
 
@@ -171,6 +171,16 @@ def test_convert_file(tmp_path: Path) -> None:
         convert_file(path, framing="xml")
     with pytest.raises(FileNotFoundError):
         convert_file(tmp_path / "missing.sse")
+    data = path.read_bytes()
+    assert convert([data[:100], data[100:]], framing="ndjson") == text  # e.g. stdin
+    with pytest.raises(UsageError):
+        convert([data], framing="xml")
+    with pytest.raises(UsageError):
+        convert([data], "vercel")
+    sse = SCENARIOS / "sse-done-sentinel.sse"
+    assert convert([sse.read_bytes()], framing="sse") == convert_file(sse)
+    with pytest.raises(UsageError):
+        convert_file(sse, session_id="nope")
     bidi = tmp_path / "bidi.ndjson"
     bidi.write_text(
         '{"type":"TEXT_MESSAGE_CONTENT","messageId":"m","delta":"a\\u202eb"}\n', "utf-8"

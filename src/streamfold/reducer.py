@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import orjson
@@ -370,6 +371,13 @@ class Reducer:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def decoders(self) -> Mapping[str, Decoder]:
+        """The decoders this reducer created so far, by format name (read-only), e.g. to read
+        ``decoders["tanstack"].resume_cursor`` (the offset of the last durable NDJSON
+        envelope) when reconnecting."""
+        return MappingProxyType(self._decoders)
 
     def run(self, run_id: str) -> Run:
         """The run with this id. Raises :class:`UsageError` if there is none."""

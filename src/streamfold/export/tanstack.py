@@ -52,7 +52,7 @@ from ..model import (
     ToolResultPart,
 )
 
-__all__ = ["CONVERT_TARGETS", "convert_file", "to_ui_messages", "tool_call_part"]
+__all__ = ["CONVERT_TARGETS", "convert", "convert_file", "to_ui_messages", "tool_call_part"]
 
 CONVERT_TARGETS: Final = ("tanstack-ui-messages",)
 """What :func:`convert_file` can produce (``streamfold convert FILE --to TARGET``)."""
@@ -181,6 +181,43 @@ def to_ui_messages(
     return out + pending
 
 
+def _check_target(to: str) -> None:
+    if to not in CONVERT_TARGETS:
+        raise UsageError(f"unknown conversion target {to!r}; known: {', '.join(CONVERT_TARGETS)}")
+
+
+def _render(conversation: Conversation, session_id: str | None) -> str:
+    from ..safe_text import escape_json_output
+
+    messages = to_ui_messages(conversation, session_id=session_id)
+    text = orjson.dumps(messages, option=orjson.OPT_INDENT_2).decode()
+    # orjson leaves DEL, C1 and bidi controls raw; escaped, the JSON value is the same.
+    return escape_json_output(text) + "\n"
+
+
+def convert(
+    chunks: Iterable[bytes],
+    to: str = "tanstack-ui-messages",
+    *,
+    framing: str = "ndjson",
+    format: str | None = None,
+    session_id: str | None = None,
+) -> str:
+    """Fold a byte stream (chunks of any size) and return it converted, as JSON text.
+
+    ``to`` is one of :data:`CONVERT_TARGETS`; ``framing`` and ``format`` are as for
+    :func:`streamfold.fold`. Raises :class:`UsageError` for an unknown target, framing, format
+    or session.
+    """
+    from ..sources import fold
+
+    _check_target(to)
+    if framing not in ("ndjson", "sse", "chunk-recording"):
+        raise UsageError(f"unknown framing {framing!r}")
+    conversation = fold(chunks, framing=framing, format=format)  # type: ignore[arg-type]
+    return _render(conversation, session_id)
+
+
 def convert_file(
     path: str | os.PathLike[str],
     to: str = "tanstack-ui-messages",
@@ -191,19 +228,13 @@ def convert_file(
 ) -> str:
     """Fold a recording file and return it converted, as JSON text (``streamfold convert``).
 
-    ``to`` is one of :data:`CONVERT_TARGETS`; ``format``/``framing`` are as for
-    :func:`streamfold.fold_file` (detected when ``None``). Raises :class:`UsageError` for an
-    unknown target, framing or session and :class:`OSError` when the file cannot be read.
+    Like :func:`convert`, with the framing detected from the file when ``None``. Raises
+    :class:`OSError` when the file cannot be read.
     """
-    from ..safe_text import escape_json_output
-    from ..sources import Framing, fold_file
+    from ..sources import fold_file
 
-    if to not in CONVERT_TARGETS:
-        raise UsageError(f"unknown conversion target {to!r}; known: {', '.join(CONVERT_TARGETS)}")
+    _check_target(to)
     if framing is not None and framing not in ("ndjson", "sse", "chunk-recording"):
         raise UsageError(f"unknown framing {framing!r}")
-    chosen: Framing | None = framing  # type: ignore[assignment]
-    conversation = fold_file(path, framing=chosen, format=format)
-    messages = to_ui_messages(conversation, session_id=session_id)
-    text = orjson.dumps(messages, option=orjson.OPT_INDENT_2).decode()
-    return escape_json_output(text) + "\n"
+    conversation = fold_file(path, framing=framing, format=format)  # type: ignore[arg-type]
+    return _render(conversation, session_id)
