@@ -178,6 +178,23 @@ def test_inspect_and_replay(path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "run started" in log and log.rstrip().splitlines()[-1].startswith("end: ")
 
 
+@pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
+def test_decoder_state_survives_a_reducer_snapshot_mid_stream(path: Path) -> None:
+    from streamfold import persist
+
+    data = path.read_bytes()
+    framing = detect_framing(data, path.name)
+    whole = to_ui_messages(fold([data], framing=framing))
+    for cut in (len(data) // 3, len(data) // 2, 2 * len(data) // 3):
+        first = Reducer()
+        feed = first.feed_sse if framing == "sse" else first.feed_bytes
+        feed(data[:cut])
+        second = persist.from_bytes(persist.to_bytes(first))
+        (second.feed_sse if framing == "sse" else second.feed_bytes)(data[cut:])
+        second.close()
+        assert to_ui_messages(second.conversation) == whole
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_chunk_recording_corpus(path: Path) -> None:
     assert detect_framing(path.read_bytes(), str(path)) == "chunk-recording"
