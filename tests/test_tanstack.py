@@ -734,3 +734,21 @@ def test_garbage_fields_never_crash() -> None:
     assert reducer.frames_in == len(frames)
     assert "decoder_error" not in codes(reducer)
     assert call(reducer, "x").result == '{"obj":1}'
+
+
+def test_mixed_eras_in_one_stream() -> None:
+    reducer, _ = fold(
+        {"type": "content", "id": "a", "delta": "legacy"},
+        {"type": "RUN_ERROR", "message": "boom"},  # no AG-UI run: fails the legacy one
+        START,
+        {"type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": "agui"},
+        {"type": "content", "id": "b", "delta": "legacy again"},  # its own legacy run
+        FINISH,
+        {"type": "done", "id": "b", "finishReason": "stop"},
+    )
+    # Legacy runs are in session "default", the AG-UI run in its thread "t".
+    assert [(r.run_id, r.status, r.text) for r in reducer.conversation.runs] == [
+        ("tanstack-legacy#1", RunStatus.FAILED, "legacy"),
+        ("tanstack-legacy#2", RunStatus.COMPLETED, "legacy again"),
+        ("r", RunStatus.COMPLETED, "agui"),
+    ]

@@ -467,6 +467,10 @@ class TanStackDecoder:
         error: str | None = None,
         error_code: str | None = None,
     ) -> None:
+        if run.legacy:  # a RUN_ERROR / RUN_FINISHED inside a legacy stream
+            run.finish_reason = finish_reason or run.finish_reason
+            self._end_legacy(run, status, out, error=error, error_code=error_code)
+            return
         for span_id in run.steps.values():
             out.append(CloseSpan(run.run_id, span_id, unclosed=True))
         run.steps.clear()
@@ -1127,11 +1131,28 @@ class TanStackDecoder:
             out.append(SetToolArguments(call.run_id, call_id))
         run.open_calls.clear()
 
-    def _end_legacy(self, run: _Run, status: RunStatus, out: list[Event], **error: Any) -> None:
+    def _end_legacy(
+        self,
+        run: _Run,
+        status: RunStatus,
+        out: list[Event],
+        *,
+        error: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
         self._complete_legacy_calls(run, out)
         run.open = False
-        self._legacy = None
-        out.append(EndRun(run.run_id, status, finish_reason=run.finish_reason, **error))
+        if self._legacy is run:
+            self._legacy = None
+        out.append(
+            EndRun(
+                run.run_id,
+                status,
+                finish_reason=run.finish_reason,
+                error=error,
+                error_code=error_code,
+            )
+        )
 
     def _decode_legacy(self, kind: str, frame: Mapping[str, Any], out: list[Event]) -> None:
         run = self._legacy_run(frame, out)
