@@ -19,17 +19,18 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import io
-import itertools
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Final, get_args
 
 import orjson
 
 from . import __version__
+from .errors import UsageError
+from .export.tanstack import CONVERT_TARGETS, render_converted
 from .formats import FORMATS
 from .notifications import (
     MessageStarted,
@@ -42,10 +43,12 @@ from .notifications import (
     ToolCallStarted,
     ToolCallStateChanged,
 )
+from .recording import Recording, feed_frame, read_recording
 from .reducer import Reducer
+from .replay import Replayer
 from .safe_text import escape_json_output, inline
 from .snapshot import to_dict
-from .sources import CHUNK_SIZE, Framing, detect_framing, fold
+from .sources import Framing
 
 __all__ = [
     "DEMO_RECORDING",
@@ -111,58 +114,16 @@ def instant_pacer(notes: Sequence[Notification]) -> float:
 # ---------------------------------------------------------------------------------- replay
 
 
-def _read(source: IO[bytes]) -> Iterator[bytes]:
-    while chunk := source.read(CHUNK_SIZE):
-        yield chunk
-
-
-def _with_framing(
-    source: IO[bytes], framing: Framing | None, name: str
-) -> tuple[Framing, Iterator[bytes]]:
-    """The framing (detected from the first bytes when not given) and the source's chunks."""
-    head = source.read(CHUNK_SIZE)
-    if framing is None:
-        framing = detect_framing(head, name)
-    return framing, itertools.chain((head,), _read(source))
-
-
-def _pieces(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The stream cut after every newline, so that each piece completes at most one frame
-    (an NDJSON line; for SSE, the blank line that dispatches an event)."""
-    for chunk in chunks:
-        start = 0
-        while (nl := chunk.find(b"\n", start)) >= 0:
-            yield chunk[start : nl + 1]
-            start = nl + 1
-        if start < len(chunk):
-            yield chunk[start:]
-
-
-def _frames(
-    chunks: Iterable[bytes], reducer: Reducer, framing: Framing
-) -> Iterator[list[Notification]]:
-    """Feed the chunks to ``reducer`` one frame at a time; yields each frame's notifications."""
-    if framing == "chunk-recording":
-        # As sources.feed_chunk_recording, one recorded chunk at a time.
-        document = b"".join(chunks)
-        try:
-            doc = orjson.loads(document)
-        except orjson.JSONDecodeError:
-            doc = None
-        entries = doc.get("chunks") if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            yield reducer.feed_line(document)
-            return
-        for entry in entries:
-            chunk = entry.get("chunk") if isinstance(entry, dict) else None
-            if isinstance(chunk, dict):
-                yield reducer.feed(chunk)
-            else:
-                yield reducer.feed_line(orjson.dumps(entry))
-        return
-    feed = reducer.feed_sse if framing == "sse" else reducer.feed_bytes
-    for piece in _pieces(chunks):
-        yield feed(piece)
+def read_input(source: IO[bytes], framing: str | None, name: str, reducer: Reducer) -> Recording:
+    """Read a whole input as frames (:func:`streamfold.recording.read_recording`): NDJSON, SSE,
+    a ChunkRecording or a streamfold recording with arrival times; detected when ``framing`` is
+    ``None``."""
+    return read_recording(
+        source,
+        framing=framing,  # type: ignore[arg-type]
+        name=name,
+        max_line_bytes=reducer.max_line_bytes,
+    )
 
 
 def feed_paced(
@@ -172,21 +133,40 @@ def feed_paced(
     pacer: Pacer,
     on_frame: Callable[[Sequence[Notification], float], object],
     sleep: Callable[[float], object] = time.sleep,
-    framing: Framing | None = None,
+    framing: str | None = None,
     name: str = "",
+    speed: float | None = None,
+    start: float | None = None,
+    until: float | None = None,
 ) -> None:
     """Feed ``source`` to ``reducer`` frame by frame, calling ``on_frame(notes, delay)`` for each
-    frame that produced notifications and then sleeping ``delay = pacer(notes)``; close the
-    reducer at the end (``on_frame`` gets the closing notifications with delay 0).
+    frame that produced notifications and then sleeping ``delay``; close the reducer at the end
+    (``on_frame`` gets the closing notifications with delay 0).
 
-    ``framing`` is ``"ndjson"``, ``"sse"`` or ``"chunk-recording"``; ``None`` detects it from the
-    first bytes and the file ``name`` (:func:`streamfold.sources.detect_framing`).
+    The delay after a frame is the recorded gap to the next frame divided by ``speed`` when the
+    input is a recording with arrival times and ``speed`` is given (:class:`Replayer`), else
+    ``pacer(notes)``. ``start`` / ``until`` (seconds of recorded time, or frame numbers for
+    untimed inputs) skip ahead without pausing and stop early. ``framing`` is ``"ndjson"``,
+    ``"sse"``, ``"chunk-recording"`` or ``"recording"``; ``None`` detects it.
     """
-    framing, chunks = _with_framing(source, framing, name)
-    for notes in _frames(chunks, reducer, framing):
+    recording = read_input(source, framing, name, reducer)
+    timed = recording.timed and speed is not None
+    replayer = Replayer(recording, speed=speed if timed else None, reducer_factory=lambda: reducer)
+    if start is not None:
+        if timed:
+            replayer.seek_time(start)
+        else:
+            replayer.seek(int(start))
+    until_time = until if timed else None
+    until_frame = int(until) if until is not None and not timed else None
+    for step in replayer.steps(until_time=until_time, until_frame=until_frame):
+        notes = step.notes
+        if step.frame is None:
+            on_frame(notes, 0.0)
+            return
         if not notes:
             continue
-        delay = pacer(notes)
+        delay = replayer.next_delay if timed else pacer(notes)
         on_frame(notes, delay)
         if delay > 0:
             sleep(delay)
@@ -201,8 +181,11 @@ def replay_plain(
     pacer: Pacer = instant_pacer,
     sleep: Callable[[float], object] = time.sleep,
     flush: Callable[[], object] | None = None,
-    framing: Framing | None = None,
+    framing: str | None = None,
     name: str = "",
+    speed: float | None = None,
+    start: float | None = None,
+    until: float | None = None,
 ) -> None:
     """Replay as plain text lines (:class:`~streamfold.render.PlainPrinter`), then a summary.
     ``framing`` and ``name`` as in :func:`feed_paced`."""
@@ -223,6 +206,9 @@ def replay_plain(
         sleep=sleep,
         framing=framing,
         name=name,
+        speed=speed,
+        start=start,
+        until=until,
     )
     conversation = reducer.conversation
     count = len(conversation.diagnostics) + conversation.diagnostics_evicted
@@ -244,8 +230,11 @@ def replay_live(
     clock: Callable[[], float] = time.monotonic,
     title: str | None = None,
     max_fps: float = MAX_FPS,
-    framing: Framing | None = None,
+    framing: str | None = None,
     name: str = "",
+    speed: float | None = None,
+    start: float | None = None,
+    until: float | None = None,
 ) -> int:
     """Replay with a rich live view on ``console`` (a :class:`rich.console.Console`).
 
@@ -290,6 +279,9 @@ def replay_live(
             sleep=sleep,
             framing=framing,
             name=name,
+            speed=speed,
+            start=start,
+            until=until,
         )
     console.print(view.render(final=True))
     return view.renders
@@ -309,6 +301,19 @@ def _speed(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+_INPUTS: Final = "recording (NDJSON, SSE, ChunkRecording JSON or a streamfold recording)"
+
+
+def _position(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a number >= 0")
     return value
 
 
@@ -346,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--framing",
-            choices=list(get_args(Framing)),
+            choices=[*get_args(Framing), "recording"],
             default=None,
             help="how frames are delimited; default: detect from the first bytes and the name",
         )
@@ -355,18 +360,44 @@ def build_parser() -> argparse.ArgumentParser:
     pacing(demo)
 
     replay = commands.add_parser("replay", help="replay a recording live")
-    replay.add_argument(
-        "file", metavar="FILE", help="recording (NDJSON, SSE or ChunkRecording JSON); - for stdin"
-    )
+    replay.add_argument("file", metavar="FILE", help=f"{_INPUTS}; - for stdin")
     pacing(replay)
     format_option(replay)
+    replay.add_argument(
+        "--from",
+        dest="start",
+        type=_position,
+        default=None,
+        metavar="T",
+        help="start at T seconds of recorded time (a frame number for untimed files)",
+    )
+    replay.add_argument(
+        "--until",
+        type=_position,
+        default=None,
+        metavar="T",
+        help="stop after T seconds of recorded time (a frame number for untimed files)",
+    )
 
     inspect = commands.add_parser("inspect", help="fold a recording and print the final model")
-    inspect.add_argument(
-        "file", metavar="FILE", help="recording (NDJSON, SSE or ChunkRecording JSON); - for stdin"
-    )
+    inspect.add_argument("file", metavar="FILE", help=f"{_INPUTS}; - for stdin")
     inspect.add_argument("--json", action="store_true", help="print a JSON snapshot")
     format_option(inspect)
+
+    convert = commands.add_parser(
+        "convert", help="fold a recording and print it in another shape (JSON)"
+    )
+    convert.add_argument("file", metavar="FILE", help=f"{_INPUTS}; - for stdin")
+    convert.add_argument(
+        "--to",
+        required=True,
+        choices=list(CONVERT_TARGETS),
+        help="tanstack-ui-messages: TanStack AI UIMessage[] (StreamProcessor.getMessages())",
+    )
+    convert.add_argument(
+        "--session", default=None, metavar="ID", help="only this session (default: all)"
+    )
+    format_option(convert)
     return parser
 
 
@@ -417,6 +448,8 @@ def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
     name = DEMO_RECORDING if demo else _source_name(args.file)
     framing: Framing | None = getattr(args, "framing", None)
     pacer = instant_pacer if args.instant else fixed_pacer(args.speed)
+    speed = None if args.instant else args.speed
+    start, until = getattr(args, "start", None), getattr(args, "until", None)
     reducer = Reducer(format=getattr(args, "format", None))
     stdout = sys.stdout
     try:
@@ -433,6 +466,9 @@ def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
                     title=f"streamfold replay · {name}",
                     framing=framing,
                     name=name,
+                    speed=speed,
+                    start=start,
+                    until=until,
                 )
             else:
                 replay_plain(
@@ -443,6 +479,9 @@ def _cmd_replay(args: argparse.Namespace, *, demo: bool) -> int:
                     flush=stdout.flush,
                     framing=framing,
                     name=name,
+                    speed=speed,
+                    start=start,
+                    until=until,
                 )
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
@@ -459,8 +498,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     reducer = Reducer(format=args.format)
     try:
         with source:
-            framing, chunks = _with_framing(source, args.framing, name)
-            fold(chunks, reducer, framing=framing)
+            for frame in read_input(source, args.framing, name, reducer):
+                feed_frame(reducer, frame)
+            reducer.close()
     except OSError as exc:
         raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
     stdout = sys.stdout
@@ -487,6 +527,24 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    source = _open(args.file)
+    name = _source_name(args.file)
+    reducer = Reducer(format=args.format)
+    try:
+        with source:
+            for frame in read_input(source, args.framing, name, reducer):
+                feed_frame(reducer, frame)
+            reducer.close()
+    except OSError as exc:
+        raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
+    try:
+        sys.stdout.write(render_converted(reducer.conversation, args.to, args.session))
+    except UsageError as exc:
+        raise _Fail(str(exc)) from None
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     parser = build_parser()
@@ -501,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "inspect":
             return _cmd_inspect(args)
+        if args.command == "convert":
+            return _cmd_convert(args)
         return _cmd_replay(args, demo=args.command == "demo")
     except _Fail as exc:
         print(f"streamfold: {exc}", file=sys.stderr)

@@ -151,23 +151,11 @@ def encode_sse(frame: Frame) -> bytes:
 
 
 def _feed_oversized(reducer: Reducer, head: bytes, size: int) -> list[Notification]:
-    # The reducer reports an over-long line from its own splitters only (``_feed_framed`` is not
-    # public); use it when present so the diagnostic is the same ``line_too_long``.
-    feed = getattr(reducer, "_feed_framed", None)
-    if feed is not None:
-        return cast(list[Notification], feed(OversizedLine(size, head)))
-    return reducer.feed_line(head)  # fallback: kept as a not_json diagnostic with its head
+    return reducer.feed_framed(OversizedLine(size, head))
 
 
 def _feed_sse(reducer: Reducer, frame: Frame) -> list[Notification]:
-    # One parsed SSE event: the reducer's own per-event entry point when it has one (not
-    # public yet), else the event re-encoded through the public ``feed_sse`` (same result,
-    # parsed twice).
-    feed = getattr(reducer, "_feed_sse_event", None)
-    if feed is not None and not reducer.closed:
-        event = SSEEvent(frame.text, frame.sse_event, frame.sse_id)
-        return cast(list[Notification], feed(event))
-    return reducer.feed_sse(encode_sse(frame))
+    return reducer.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
 
 
 def feed_frame(reducer: Reducer, frame: Frame) -> list[Notification]:

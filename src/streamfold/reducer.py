@@ -127,6 +127,7 @@ class Reducer:
             raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
         self.format = format
         self.strict = strict
+        self.max_line_bytes = max_line_bytes
         self.max_raw_chars = max_raw_chars
         self.conversation = Conversation(diagnostics=deque(maxlen=max_diagnostics))
         self.frames_in = 0
@@ -300,7 +301,7 @@ class Reducer:
         self._check_usable()
         notes: _Notes = []
         for line in self._splitter.feed(data):
-            notes += self._feed_framed(line)
+            notes += self.feed_framed(line)
         return notes
 
     def feed_sse(self, data: bytes) -> _Notes:
@@ -313,12 +314,14 @@ class Reducer:
         self._check_usable()
         notes: _Notes = []
         for event in self._sse.feed(data):
-            notes += self._feed_sse_event(event)
+            notes += self.feed_sse_event(event)
         return notes
 
-    def _feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
+    def feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
+        """Apply one already-split SSE event (from :class:`~streamfold.framing.SSESplitter` or a
+        recording): its data as a JSON frame, ``[DONE]`` as the stream's end marker."""
         if isinstance(event, OversizedLine):
-            return self._feed_framed(event)
+            return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
         if event.data.strip() == "[DONE]":
             return self._feed_done(event.data)
@@ -356,9 +359,9 @@ class Reducer:
             return []
         notes: _Notes = []
         for line in self._splitter.close():
-            notes += self._feed_framed(line)
+            notes += self.feed_framed(line)
         for sse_event in self._sse.close():
-            notes += self._feed_sse_event(sse_event)
+            notes += self.feed_sse_event(sse_event)
         self._closed = True
         self._index += 1
         self._frame, self._raw, self._dropped = None, None, False
@@ -438,7 +441,9 @@ class Reducer:
         self._last_decoder = (name, decoder)
         return decoder
 
-    def _feed_framed(self, line: bytes | OversizedLine) -> _Notes:
+    def feed_framed(self, line: bytes | OversizedLine) -> _Notes:
+        """Apply one already-split NDJSON line; an :class:`~streamfold.framing.OversizedLine`
+        becomes a dropped ``line_too_long`` diagnostic."""
         if isinstance(line, OversizedLine):
             return self._feed_rejected(
                 line.head,

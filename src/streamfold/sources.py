@@ -112,19 +112,30 @@ def fold_file(
     path: str | os.PathLike[str],
     reducer: Reducer | None = None,
     *,
-    framing: Framing | None = None,
+    framing: Framing | Literal["recording"] | None = None,
     **options: Any,
 ) -> Conversation:
     """Fold a recording file and return the final model; the framing is detected when not
-    given (:func:`detect_framing`).
+    given (:func:`streamfold.recording.detect_stream_framing`): NDJSON, SSE, a ChunkRecording or
+    a streamfold recording (``"recording"``, docs/recording.md).
 
     Raises :class:`OSError` when the file cannot be read; the content itself never raises in
     lenient mode.
     """
+    from .recording import detect_stream_framing, feed_frame, read_recording
+
     with open(path, "rb") as fh:
         head = fh.read(CHUNK_SIZE)
-        if framing is None:
-            framing = detect_framing(head, os.fspath(path))
+        detected = framing or detect_stream_framing(head, os.fspath(path), final=True)
+        if detected == "recording":
+            # A streamfold recording (docs/recording.md): frames with arrival times.
+            reducer = reducer if reducer is not None else Reducer(**options)
+            fh.seek(0)
+            for frame in read_recording(fh, framing="recording"):
+                feed_frame(reducer, frame)
+            reducer.close()
+            return reducer.conversation
+        framing = detected or detect_framing(head, os.fspath(path))
         rest = iter(lambda: fh.read(CHUNK_SIZE), b"")
 
         def chunks() -> Iterable[bytes]:

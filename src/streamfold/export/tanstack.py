@@ -186,6 +186,13 @@ def _check_target(to: str) -> None:
         raise UsageError(f"unknown conversion target {to!r}; known: {', '.join(CONVERT_TARGETS)}")
 
 
+def render_converted(conversation: Conversation, to: str, session_id: str | None = None) -> str:
+    """``conversation`` converted to ``to`` (one of :data:`CONVERT_TARGETS`), as JSON text.
+    Raises :class:`UsageError` for an unknown target or session."""
+    _check_target(to)
+    return _render(conversation, session_id)
+
+
 def _render(conversation: Conversation, session_id: str | None) -> str:
     from ..safe_text import escape_json_output
 
