@@ -51,7 +51,6 @@ the run ids issued (one string per run, like the model) and the keys of the last
 from __future__ import annotations
 
 import base64
-import binascii
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
@@ -1622,7 +1621,7 @@ def _payload(payload: Any) -> tuple[str | bytes | None, str | None]:
             if type(raw) is not str:
                 raise TypeError
             return base64.b64decode(raw, validate=True), None
-        except (TypeError, binascii.Error):
+        except (TypeError, ValueError):  # binascii.Error, or non-ASCII text (a ValueError)
             return None, "token_chunk_base64 is not base64"
     if "token_chunk_hex" in payload:
         raw = payload["token_chunk_hex"]
