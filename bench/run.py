@@ -1,0 +1,710 @@
+"""streamfold benchmark suite (issue #7): one command, ratios measured side by side in one run.
+
+Run::
+
+    .venv/bin/pip install -e '.[bench]'      # openai, for the ChatCompletionStreamState peer
+    npm ci --prefix conformance              # optional: TanStack's StreamProcessor (node >= 20)
+    .venv/bin/python bench/run.py            # 10k, 100k, 1M frames; a few minutes
+    .venv/bin/python bench/run.py --quick    # 10k and 100k only
+
+Prints a markdown report and writes it to ``bench/results.md``. For each stream of
+``bench/streams.py`` (Loom ReAct with tools, AG-UI text + tools, NNRP token chunks) it measures:
+
+* streamfold ``feed_line`` vs plain ``orjson.loads`` of the same lines (the floor; the target is
+  within 5x for these text-delta-dominated streams), and the chunked byte path (``feed_bytes``
+  for NDJSON, ``feed_sse`` for AG-UI's SSE);
+* streamfold vs openai-python's ``ChatCompletionStreamState`` on the same text and tool calls as
+  OpenAI chunks (orjson parse + ``construct_type`` + ``handle_chunk`` + ``get_final_completion``
+  per completion, which is what the SDK's stream does per SSE event);
+* streamfold vs TanStack's ``StreamProcessor`` (Node, ``bench/peer_tanstack.mjs``) on the same
+  AG-UI NDJSON;
+* per-frame cost at each size (it must stay flat), peak memory for the largest size (a separate
+  process, ``ru_maxrss`` growth while feeding a file), and the latency of single ``feed_line``
+  calls during the largest stream (p50/p99/p99.9/max, with the garbage collector's pauses).
+
+All ratios are *streamfold time / other time*: below 1 means streamfold is faster.
+Timings are best-of-N wall clock (N=3 below 1M frames, 1 at 1M) with the garbage collector on.
+Not part of the test suite: timings belong here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import streams
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NODE_SCRIPT = HERE / "peer_tanstack.mjs"
+CHUNK = 65536
+LABELS = {
+    "loom": "Loom ReAct + tools",
+    "agui": "AG-UI text + tools",
+    "nnrp": "NNRP token chunks",
+}
+FLOOR_TARGET = 5.0
+FLAT_LIMIT = 1.25  # per-frame cost at the largest size / at the smallest
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def streamfold_format(fmt: str) -> str | None:
+    """streamfold's format name for a bench stream, or None when its decoder is missing."""
+    from streamfold.formats import FORMATS
+
+    module = {"loom": "loom", "agui": "tanstack", "nnrp": "nnrp"}[fmt]
+    for name, target in FORMATS.items():
+        if target.split(":")[0] == f"streamfold.formats.{module}":
+            return name
+    return None
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def chunks(blob: bytes) -> list[bytes]:
+    return [blob[i : i + CHUNK] for i in range(0, len(blob), CHUNK)]
+
+
+def framed(fmt: str, lines: list[bytes]) -> tuple[str, bytes]:
+    if fmt == "agui":
+        return "feed_sse", streams.sse(lines)
+    return "feed_bytes", b"\n".join(lines) + b"\n"
+
+
+# ------------------------------------------------------------------------- measurements
+
+
+def parse_all(lines: list[bytes]) -> None:
+    loads = orjson.loads
+    for line in lines:
+        loads(line)
+
+
+def fold_lines(name: str, lines: list[bytes]) -> Any:
+    from streamfold import Reducer
+
+    r = Reducer(format=name)
+    feed = r.feed_line
+    for line in lines:
+        feed(line)
+    r.close()
+    return r
+
+
+def fold_framed(name: str, method: str, pieces: list[bytes]) -> Any:
+    from streamfold import Reducer
+
+    r = Reducer(format=name)
+    feed = getattr(r, method)
+    for piece in pieces:
+        feed(piece)
+    r.close()
+    return r
+
+
+def openai_available() -> str | None:
+    try:
+        import openai  # noqa: F401
+        from openai.lib.streaming.chat import ChatCompletionStreamState  # noqa: F401
+    except ImportError as exc:
+        return f"openai not installed ({exc}); pip install -e '.[bench]'"
+    return None
+
+
+def openai_fold(completions: Iterable[list[bytes]]) -> int:
+    from openai._models import construct_type
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+    from openai.types.chat import ChatCompletionChunk
+
+    loads = orjson.loads
+    n = 0
+    for lines in completions:
+        state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+        for line in lines:
+            chunk = construct_type(type_=ChatCompletionChunk, value=loads(line))
+            for _ in state.handle_chunk(chunk):  # type: ignore[arg-type]
+                pass
+        state.get_final_completion()
+        n += len(lines)
+    return n
+
+
+def node_available() -> str | None:
+    if shutil.which("node") is None:
+        return "node not found on PATH"
+    if not (ROOT / "conformance/node_modules/@tanstack/ai/package.json").exists():
+        return "conformance/ not installed (npm ci --prefix conformance)"
+    return None
+
+
+def run_node(path: Path, repeat: int, budget: float, latency: bool) -> dict[str, Any]:
+    cmd = ["node", "--max-old-space-size=8192", str(NODE_SCRIPT), str(path)]
+    cmd += ["--repeat", str(repeat), "--budget-s", str(budget)]
+    if latency:
+        cmd.append("--latency")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=budget * repeat * 3 + 120)
+    if proc.returncode != 0:
+        return {"error": (proc.stdout + proc.stderr).strip()[-400:]}
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def latency_pass(name: str, lines: list[bytes]) -> dict[str, Any]:
+    """Time every feed_line call of one long stream, and every garbage collection."""
+    from streamfold import Reducer
+
+    r = Reducer(format=name)
+    feed = r.feed_line
+    clock = time.perf_counter_ns
+    lat = [0] * len(lines)
+    pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    started = [0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = clock()
+        else:
+            pauses[info["generation"]].append(clock() - started[0])
+
+    gc.collect()
+    gc.callbacks.append(on_gc)
+    try:
+        for i, line in enumerate(lines):
+            t = clock()
+            feed(line)
+            lat[i] = clock() - t
+    finally:
+        gc.callbacks.remove(on_gc)
+    r.close()
+    lat.sort()
+    n = len(lat)
+
+    def q(f: float) -> float:
+        return lat[min(n - 1, int(f * n))] / 1e3
+
+    return {
+        "p50": q(0.5),
+        "p99": q(0.99),
+        "p999": q(0.999),
+        "max": lat[-1] / 1e3,
+        "over_50us": sum(1 for x in lat if x > 50_000),
+        "over_1ms": sum(1 for x in lat if x > 1_000_000),
+        "over_16ms": sum(1 for x in lat if x > 16_000_000),
+        "gc2": len(pauses[2]),
+        "gc2_max_ms": max(pauses[2], default=0) / 1e6,
+        "gc_max_ms": max((max(p, default=0) for p in pauses.values()), default=0) / 1e6,
+    }
+
+
+def memory_child(name: str, method: str, path: str) -> None:
+    """In a fresh process: peak RSS growth while feeding ``path`` in 64 KiB chunks."""
+    from streamfold import Reducer
+
+    r = Reducer(format=name)
+    gc.collect()
+    base = proc_status_kib("VmRSS")
+    feed = getattr(r, method)
+    with open(path, "rb") as fh:
+        for piece in iter(lambda: fh.read(CHUNK), b""):
+            feed(piece)
+    r.close()
+    out = {
+        "base_kib": base,
+        "peak_kib": proc_status_kib("VmHWM"),
+        "frames": r.frames_in,
+        "dropped": r.frames_dropped,
+        "gc_objects": len(gc.get_objects()),
+    }
+    print(json.dumps(out))
+
+
+def proc_status_kib(field: str) -> int:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in KiB.
+
+    Not ``ru_maxrss``: on Linux a child's ru_maxrss starts at its parent's RSS when it was
+    spawned (the bench parent holds the 1M-frame streams), which hides the child's own peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_memory(name: str, method: str, path: Path) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-memory", name, method, str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip()[-400:]}
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+# ------------------------------------------------------------------------------ results
+
+
+@dataclass
+class Row:
+    fmt: str
+    size: int
+    frames: int = 0
+    bytes: int = 0
+    delta_share: float = 0.0
+    floor: float = 0.0  # seconds
+    line: float | None = None
+    framed: float | None = None
+    framed_method: str = ""
+    dropped: int = 0
+    openai: float | None = None  # seconds for the whole equivalent stream (estimated if sampled)
+    openai_chunks: int = 0
+    openai_sampled: int = 0  # chunks actually timed (== openai_chunks when not sampled)
+    tanstack: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def us(self, seconds: float | None, per: int | None = None) -> float | None:
+        return None if seconds is None else seconds / (per or self.frames) * 1e6
+
+
+@dataclass
+class Report:
+    sizes: list[int]
+    rows: dict[tuple[str, int], Row] = field(default_factory=dict)
+    latency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+DELTA_MARKERS = (b'_chunk"', b"TEXT_MESSAGE_CONTENT", b"TOOL_CALL_ARGS", b'"RESULT_PUSH"')
+
+
+def measure(fmt: str, size: int, args: argparse.Namespace, report: Report, tmp: Path) -> None:
+    largest = size == max(report.sizes)
+    repeat = 1 if size >= 1_000_000 else args.repeat
+    t0 = time.perf_counter()
+    s = streams.make_stream(fmt, size, with_openai=not report.skipped.get("openai"))
+    row = Row(fmt, size, frames=len(s.lines), bytes=sum(map(len, s.lines)) + len(s.lines))
+    deltas = sum(1 for line in s.lines if any(m in line for m in DELTA_MARKERS))
+    row.delta_share = deltas / row.frames
+    report.rows[fmt, size] = row
+    say(f"{fmt} {size:>9,}: {row.frames:,} frames generated in {time.perf_counter() - t0:.1f}s")
+
+    lines = s.lines
+    row.floor = best_of(repeat, lambda: parse_all(lines))
+    name = streamfold_format(fmt)
+    if name is None:
+        row.notes.append("streamfold.formats.tanstack missing: no streamfold timing")
+    else:
+        r = fold_lines(name, lines)  # warm-up, and check the stream folds cleanly
+        row.dropped = r.frames_dropped
+        if row.dropped:
+            row.notes.append(f"{row.dropped:,} of {row.frames:,} frames dropped by streamfold")
+        del r
+        row.line = best_of(repeat, lambda: fold_lines(name, lines))
+        method, blob = framed(fmt, lines)
+        pieces = chunks(blob)
+        del blob
+        row.framed_method = method
+        row.framed = best_of(repeat, lambda: fold_framed(name, method, pieces))
+        del pieces
+    say(f"   floor {row.us(row.floor):.2f} µs/frame, streamfold {fmt_us(row.us(row.line))}")
+
+    if not report.skipped.get("openai"):
+        completions = s.openai
+        row.openai_chunks = s.openai_chunks
+        step = 1
+        if not args.full_peers and row.openai_chunks > args.peer_max:
+            step = -(-row.openai_chunks // args.peer_max)
+            completions = completions[::step]
+        row.openai_sampled = sum(map(len, completions))
+        orep = repeat if row.openai_sampled <= 20_000 else 1
+        t = best_of(orep, lambda: openai_fold(completions))
+        row.openai = t * row.openai_chunks / row.openai_sampled
+        if step > 1:
+            row.notes.append(f"openai at {row.frames:,} frames: 1 completion in {step} timed")
+        say(f"   openai {row.us(row.openai, row.openai_chunks):.1f} µs/chunk")
+
+    if fmt == "agui" and not report.skipped.get("tanstack"):
+        path = tmp / f"agui-{size}.ndjson"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        row.tanstack = run_node(path, repeat, args.budget, latency=size <= 100_000)
+        path.unlink()
+        ts = row.tanstack
+        if "error" in ts:
+            say(f"   tanstack error: {ts['error']}")
+        else:
+            say(
+                f"   tanstack {ts['us_per_frame_total']:.2f} µs/frame"
+                + ("" if ts["completed"] else f" (stopped at {ts['processed']:,} frames)")
+            )
+    del s
+
+    if largest and name is not None:
+        say("   latency pass …")
+        report.latency[fmt] = latency_pass(name, lines)
+        method, blob = framed(fmt, lines)
+        path = tmp / f"{fmt}-{size}.stream"
+        path.write_bytes(blob)
+        report.memory[fmt] = {"input_bytes": len(blob), "method": method}
+        del blob, lines
+        gc.collect()
+        say("   memory (child process) …")
+        report.memory[fmt].update(run_memory(name, method, path))
+        path.unlink()
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def fmt_us(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    r = a / b
+    return f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
+
+
+def size_label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+
+
+def git_describe() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head[:72] + (" (+ uncommitted changes in src/)" if dirty else "")
+
+
+def machine() -> list[tuple[str, str]]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    packages = ", ".join(
+        f"{d} {version(d)}" for d in ("streamfold", "orjson", "attrs", "openai", "pydantic")
+    )
+    node = "not found"
+    if shutil.which("node"):
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+        pkg = ROOT / "conformance/node_modules/@tanstack/ai/package.json"
+        if pkg.exists():
+            node += f", @tanstack/ai {json.loads(pkg.read_text())['version']}"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return [
+        ("CPU", f"{cpu} ({os.cpu_count()} logical cores, {usable} usable)"),
+        ("Load average (1/5/15 min) at the end", f"{load} (other processes share the cores)"),
+        ("Memory", mem or "unknown"),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("Packages", packages),
+        ("Node", node),
+        ("streamfold commit", git_describe()),
+    ]
+
+
+def render(report: Report, args: argparse.Namespace) -> str:
+    sizes = report.sizes
+    fmts = [f for f in streams.FORMATS if any((f, n) in report.rows for n in sizes)]
+    out: list[str] = []
+    w = out.append
+    w("# streamfold benchmark results")
+    w("")
+    cmd = "python bench/run.py" + (" --quick" if args.quick else "")
+    w(
+        f"Written by `{cmd}` on {time.strftime('%Y-%m-%d %H:%M')} in {report.seconds:.0f} s. "
+        "Streams: `bench/streams.py` (deterministic, seed 7). Ratios are **streamfold time ÷ "
+        "other time** (below 1 = streamfold faster). Best of "
+        f"{args.repeat} runs below 1M frames, 1 run at 1M; garbage collector on."
+    )
+    w("")
+    w("## Machine")
+    w("")
+    w("| | |")
+    w("|---|---|")
+    for key, value in machine():
+        w(f"| {key} | {value} |")
+    w("")
+
+    w("## Throughput")
+    w("")
+    w(
+        "µs per frame (per OpenAI chunk for openai). *÷ floor*: streamfold `feed_line` vs "
+        f"`orjson.loads` of the same lines (target ≤ {FLOOR_TARGET:.0f}×). *÷ openai*: the whole "
+        "stream vs openai-python `ChatCompletionStreamState` on the same text and tool calls "
+        "(one state per completion). *÷ TanStack*: vs `StreamProcessor.processChunk` "
+        "(+ `JSON.parse`) on the same AG-UI NDJSON."
+    )
+    w("")
+    w(
+        "| stream | frames | delta frames | orjson | streamfold feed_line | ÷ floor "
+        "| framed (64 KiB) | openai µs/chunk | ÷ openai | TanStack | ÷ TanStack |"
+    )
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for fmt in fmts:
+        for n in sizes:
+            row = report.rows.get((fmt, n))
+            if row is None:
+                continue
+            floor_r = ratio(row.line, row.floor)
+            if row.line is not None:
+                ok = row.line / row.floor <= FLOOR_TARGET
+                floor_r += " ✓" if ok else " ✗"
+            framed_s = "—"
+            if row.framed is not None:
+                framed_s = f"{fmt_us(row.us(row.framed))} ({row.framed_method})"
+            oa = row.us(row.openai, row.openai_chunks) if row.openai else None
+            oa_s = fmt_us(oa, 1) + (" *" if row.openai_sampled < row.openai_chunks else "")
+            ts = row.tanstack
+            ts_s, ts_r = "—", "—"
+            if ts is not None and "error" not in ts:
+                ts_s = f"{ts['us_per_frame_total']:.2f}"
+                if ts["completed"]:
+                    ts_r = ratio(row.line, ts["parse_s"] + ts["process_s"])
+                else:
+                    ts_s += f" † (stopped at {ts['processed']:,})"
+                    # Compare the same prefix: streamfold's average rate holds for any prefix.
+                    t_ts = ts["us_per_frame_total"] * ts["processed"] / 1e6
+                    t_sf = row.line * ts["processed"] / row.frames if row.line else None
+                    ts_r = ratio(t_sf, t_ts) + " †"
+            elif ts is not None:
+                ts_s = "error"
+            w(
+                f"| {LABELS[fmt]} | {row.frames:,} | {row.delta_share:.0%} "
+                f"| {fmt_us(row.us(row.floor))} | {fmt_us(row.us(row.line))} | {floor_r} "
+                f"| {framed_s} | {oa_s} | {ratio(row.line, row.openai)} | {ts_s} | {ts_r} |"
+            )
+    w("")
+    notes = sorted({f"{LABELS[r.fmt]}: {n}" for r in report.rows.values() for n in r.notes})
+    for note in notes:
+        w(f"- {note}")
+    if any(r.openai_sampled < r.openai_chunks for r in report.rows.values()):
+        w(
+            f"- \\* openai above {args.peer_max:,} chunks: timed on an evenly spaced sample of the "
+            "stream's completions and scaled to the whole stream (each completion gets a fresh "
+            "state, so its cost does not depend on the stream's length; `--full-peers` times "
+            "all of them)."
+        )
+    if any(r.tanstack and not r.tanstack.get("completed", True) for r in report.rows.values()):
+        w(
+            f"- † TanStack stopped after the {args.budget:.0f} s budget (`--budget-s`); its "
+            "µs/frame and ratio are for the part it processed (see flatness below)."
+        )
+    for what, why in report.skipped.items():
+        w(f"- {what} skipped: {why}")
+    w("")
+
+    w("## Per-frame cost vs stream length (must stay flat)")
+    w("")
+    head = " | ".join(f"@{size_label(n)}" for n in sizes)
+    w(f"| stream | streamfold µs/frame {head} | largest ÷ smallest | TanStack µs/chunk by tenth |")
+    w("|---|" + "--:|" * len(sizes) + "--:|---|")
+    for fmt in fmts:
+        rows = [report.rows.get((fmt, n)) for n in sizes]
+        vals = [r.us(r.line) if r else None for r in rows]
+        cells = " | ".join(fmt_us(v) for v in vals)
+        flat = "—"
+        if vals[0] and vals[-1]:
+            growth = vals[-1] / vals[0]
+            flat = f"{growth:.2f}×" + (" ✓" if growth <= FLAT_LIMIT else " ✗")
+        tenths = "—"
+        if fmt == "agui":
+            parts = []
+            for r in rows:
+                ts = r.tanstack if r else None
+                if ts and "window_us" in ts and ts["window_us"]:
+                    win = ts["window_us"]
+                    parts.append(f"{size_label(r.size)}: {win[0]:.1f} → {win[-1]:.1f}")  # type: ignore[union-attr]
+            tenths = "; ".join(parts) or "—"
+        w(f"| {LABELS[fmt]} | {cells} | {flat} | {tenths} |")
+    w("")
+
+    big = size_label(max(sizes))
+    if report.memory:
+        w(f"## Peak memory, {big} frames")
+        w("")
+        w(
+            "A fresh process feeds the stream from a file in 64 KiB pieces (`feed_bytes`, or "
+            "`feed_sse` for AG-UI) and keeps the whole folded conversation: its peak RSS "
+            "(`VmHWM`) minus its RSS after import. TanStack: the Node process's RSS / heap "
+            "at the end of its run (its whole input is parsed in memory too)."
+        )
+        w("")
+        w(
+            "| stream | frames | input MB | peak RSS growth MB | bytes/frame | ÷ input "
+            "| GC-tracked objects | TanStack RSS / heap MB |"
+        )
+        w("|---|--:|--:|--:|--:|--:|--:|--:|")
+        for fmt in fmts:
+            m = report.memory.get(fmt)
+            if not m:
+                continue
+            if "error" in m:
+                w(f"| {LABELS[fmt]} | error: {m['error'][:80]} | | | | | | |")
+                continue
+            grow = (m["peak_kib"] - m["base_kib"]) * 1024
+            ts = report.rows[fmt, max(sizes)].tanstack
+            ts_s = "—"
+            if ts and "rss_mb" in ts:
+                ts_s = f"{ts['rss_mb']:.0f} / {ts['heap_used_mb']:.0f}"
+                if not ts["completed"]:
+                    ts_s += f" (at {ts['processed']:,})"
+            w(
+                f"| {LABELS[fmt]} | {m['frames']:,} | {m['input_bytes'] / 1e6:.0f} "
+                f"| {grow / 1e6:.1f} | {grow / m['frames']:.0f} | {grow / m['input_bytes']:.2f}× "
+                f"| {m['gc_objects']:,} | {ts_s} |"
+            )
+        w("")
+
+    if report.latency:
+        w(f"## Latency of one `feed_line` call during the {big}-frame stream")
+        w("")
+        w(
+            "Every call timed (`perf_counter_ns`; includes the JSON parse). A UI frame is 16 ms; "
+            "a single feed should stay far below 50 µs. Gen-2: full collections of the "
+            "garbage collector during the stream and the longest one."
+        )
+        w("")
+        w(
+            "| stream | p50 µs | p99 µs | p99.9 µs | max µs | calls > 50 µs | > 1 ms | > 16 ms "
+            "| gen-2 GCs (longest ms) | TanStack p99 / max µs |"
+        )
+        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for fmt in fmts:
+            lat = report.latency.get(fmt)
+            if not lat:
+                continue
+            ts_lat = None
+            for n in reversed(sizes):
+                ts = (report.rows.get((fmt, n)) or Row(fmt, n)).tanstack
+                if ts and "latency_us" in ts:
+                    ts_lat = f"{ts['latency_us']['p99']:.1f} / {ts['latency_us']['max']:.0f} "
+                    ts_lat += f"(@{size_label(n)})"
+                    break
+            w(
+                f"| {LABELS[fmt]} | {lat['p50']:.1f} | {lat['p99']:.1f} | {lat['p999']:.1f} "
+                f"| {lat['max']:.0f} | {lat['over_50us']:,} | {lat['over_1ms']:,} "
+                f"| {lat['over_16ms']:,} | {lat['gc2']} ({lat['gc2_max_ms']:.0f}) "
+                f"| {ts_lat or '—'} |"
+            )
+        w("")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child-memory"]:
+        memory_child(*argv[1:4])
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="10k and 100k frames only")
+    p.add_argument("--sizes", type=int, nargs="+", help="frame counts (overrides --quick)")
+    p.add_argument("--formats", nargs="+", choices=streams.FORMATS, default=list(streams.FORMATS))
+    p.add_argument("--repeat", type=int, default=3, help="best of N below 1M frames")
+    p.add_argument("--no-peers", action="store_true", help="skip openai and TanStack")
+    p.add_argument(
+        "--peer-max",
+        type=int,
+        default=50_000,
+        help="openai: time at most ~N chunks (a sample of completions)",
+    )
+    p.add_argument("--full-peers", action="store_true", help="openai on every completion")
+    p.add_argument("--budget-s", dest="budget", type=float, default=45.0, help="TanStack budget")
+    p.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = p.parse_args(argv)
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+
+    start = time.perf_counter()
+    report = Report(sorted(sizes))
+    if args.no_peers:
+        report.skipped["openai"] = report.skipped["tanstack"] = "--no-peers"
+    else:
+        if why := openai_available():
+            report.skipped["openai"] = why
+        if why := node_available():
+            report.skipped["tanstack"] = why
+    for what, why in report.skipped.items():
+        say(f"{what}: skipped ({why})")
+    with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as tmp:
+        for fmt in args.formats:
+            for n in report.sizes:
+                measure(fmt, n, args, report, Path(tmp))
+                gc.collect()
+    report.seconds = time.perf_counter() - start
+    text = render(report, args)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    say(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
