@@ -208,6 +208,7 @@ class _Run:
     legacy: bool = False
     open: bool = True
     open_messages: int = 0
+    message_ids: list[str] = attrs.field(factory=list)
     steps: dict[str, str] = attrs.field(factory=dict)  # open step name → span id
     # legacy runs
     message_id: str | None = None
@@ -268,7 +269,6 @@ class TanStackDecoder:
         self._pending: list[Mapping[str, Any]] = []
         self._synth = 0
         self._span_ids: set[str] = set()
-        self._index = 0
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 
@@ -299,7 +299,6 @@ class TanStackDecoder:
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
-        self._index = frame_index
         kind = frame.get("type")
         if kind is None and isinstance(frame.get("chunk"), Mapping):
             envelope_id = frame.get("id")
@@ -351,7 +350,6 @@ class TanStackDecoder:
         """``data: [DONE]``: the stream is over. The legacy run ends (with its last ``done``'s
         finish reason); open AG-UI runs end completed with finish reason ``stop``, as the
         reference client synthesizes a ``RUN_FINISHED``."""
-        self._index = frame_index
         out: list[Event] = []
         self._flush_pending(out)
         if self._legacy is not None:
@@ -477,10 +475,10 @@ class TanStackDecoder:
         run.open = False
         if run in self._open:
             self._open.remove(run)
-        for message_id in [m for m in self._active if self._messages[m].run_id == run.run_id]:
-            del self._active[message_id]
-        for message in self._messages.values():
-            if message.run_id == run.run_id:
+        for message_id in run.message_ids:
+            self._active.pop(message_id, None)
+            message = self._messages.get(message_id)
+            if message is not None:
                 message.open = False
         if self._reasoning is not None and self._reasoning.run_id == run.run_id:
             self._reasoning = None
@@ -629,6 +627,7 @@ class TanStackDecoder:
             run = self._run_for_message(out)
         message = _Msg(message_id, run.run_id, role)
         self._messages[message_id] = message
+        run.message_ids.append(message_id)
         run.open_messages += 1
         if role not in ("user", "system", "reasoning"):
             self._active[message_id] = None
@@ -1022,6 +1021,7 @@ class TanStackDecoder:
                 message = self._messages[snap.message_id] = _Msg(
                     snap.message_id, run.run_id, snap.role, open=False
                 )
+                run.message_ids.append(snap.message_id)
             for part in snap.parts:
                 call_id = getattr(part, "call_id", None)
                 if call_id is not None and call_id not in self._calls:
