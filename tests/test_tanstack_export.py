@@ -290,3 +290,22 @@ def test_all_tools_complete_rules() -> None:
 )
 def test_normalize_tool_result(value: Any, text: str) -> None:
     assert normalize_tool_result(value) == text
+
+
+def test_convert_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from streamfold.cli import main
+    from streamfold.export.tanstack import render_converted
+    from streamfold.sources import fold_file
+
+    path = ROOT / "examples" / "recordings" / "tanstack-agui-approval.sse"
+    assert main(["convert", str(path), "--to", "tanstack-ui-messages"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == convert_file(path)
+    assert printed == render_converted(fold_file(path), "tanstack-ui-messages")
+    messages = orjson.loads(printed)
+    assert [m["id"] for m in messages] == ["user-msg-1", "anthropic-1795235675730-246t9qqegybi"]
+    args = ["convert", str(path), "--to", "tanstack-ui-messages", "--session", "nope"]
+    assert main(args) == 1
+    assert "no session 'nope'" in capsys.readouterr().err
+    with pytest.raises(UsageError):
+        render_converted(fold_file(path), "vercel")
