@@ -78,13 +78,50 @@ def streamfold_format(fmt: str) -> str | None:
     return None
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    best = float("inf")
+class GcClock:
+    """Total time spent in garbage collections while active (gc.callbacks), and the pauses."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, int]] = []  # (generation, ns)
+        self._start = 0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter_ns()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter_ns() - self._start))
+
+    def __enter__(self) -> GcClock:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    @property
+    def seconds(self) -> float:
+        return sum(ns for _, ns in self.pauses) / 1e9
+
+
+@dataclass
+class Timing:
+    seconds: float
+    gc_seconds: float
+    result: Any
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> Timing:
+    """Best wall-clock time of ``repeat`` calls (garbage collector on, its time recorded)."""
+    best = Timing(float("inf"), 0.0, None)
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        with GcClock() as clock:
+            start = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - start
+        if elapsed < best.seconds:
+            best = Timing(elapsed, clock.seconds, result)
+        del result
     return best
 
 
@@ -176,71 +213,56 @@ def run_node(path: Path, repeat: int, budget: float, latency: bool) -> dict[str,
     return result
 
 
-def latency_pass(name: str, lines: list[bytes]) -> dict[str, Any]:
-    """Time every feed_line call of one long stream, and every garbage collection."""
+def child(name: str, path: str, frames: str) -> None:
+    """In a fresh process (so the bench's own data is not on the heap): read the NDJSON file
+    line by line, time every ``feed_line`` and every garbage collection, and report the peak
+    RSS growth and the latency distribution as JSON."""
+    from array import array
+
     from streamfold import Reducer
 
+    n = int(frames)
+    lat = array("q", bytes(8 * n))
     r = Reducer(format=name)
     feed = r.feed_line
-    clock = time.perf_counter_ns
-    lat = [0] * len(lines)
-    pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
-    started = [0]
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            started[0] = clock()
-        else:
-            pauses[info["generation"]].append(clock() - started[0])
-
-    gc.collect()
-    gc.callbacks.append(on_gc)
-    try:
-        for i, line in enumerate(lines):
-            t = clock()
-            feed(line)
-            lat[i] = clock() - t
-    finally:
-        gc.callbacks.remove(on_gc)
-    r.close()
-    lat.sort()
-    n = len(lat)
-
-    def q(f: float) -> float:
-        return lat[min(n - 1, int(f * n))] / 1e3
-
-    return {
-        "p50": q(0.5),
-        "p99": q(0.99),
-        "p999": q(0.999),
-        "max": lat[-1] / 1e3,
-        "over_50us": sum(1 for x in lat if x > 50_000),
-        "over_1ms": sum(1 for x in lat if x > 1_000_000),
-        "over_16ms": sum(1 for x in lat if x > 16_000_000),
-        "gc2": len(pauses[2]),
-        "gc2_max_ms": max(pauses[2], default=0) / 1e6,
-        "gc_max_ms": max((max(p, default=0) for p in pauses.values()), default=0) / 1e6,
-    }
-
-
-def memory_child(name: str, method: str, path: str) -> None:
-    """In a fresh process: peak RSS growth while feeding ``path`` in 64 KiB chunks."""
-    from streamfold import Reducer
-
-    r = Reducer(format=name)
+    clock_ns = time.perf_counter_ns
     gc.collect()
     base = proc_status_kib("VmRSS")
-    feed = getattr(r, method)
-    with open(path, "rb") as fh:
-        for piece in iter(lambda: fh.read(CHUNK), b""):
-            feed(piece)
-    r.close()
+    i = 0
+    with open(path, "rb") as fh, GcClock() as clock:
+        start = time.perf_counter()
+        for line in fh:
+            t = clock_ns()
+            feed(line)
+            lat[i] = clock_ns() - t
+            i += 1
+        r.close()
+        elapsed = time.perf_counter() - start
+    peak = proc_status_kib("VmHWM")
+    assert i == n, (i, n)
+    ordered = sorted(lat)
+
+    def q(f: float) -> float:
+        return ordered[min(n - 1, int(f * n))] / 1e3
+
+    gen2 = [ns for gen, ns in clock.pauses if gen == 2]
     out = {
         "base_kib": base,
-        "peak_kib": proc_status_kib("VmHWM"),
+        "peak_kib": peak,
         "frames": r.frames_in,
         "dropped": r.frames_dropped,
         "gc_objects": len(gc.get_objects()),
+        "seconds": elapsed,
+        "gc_seconds": clock.seconds,
+        "p50": q(0.5),
+        "p99": q(0.99),
+        "p999": q(0.999),
+        "max": ordered[-1] / 1e3,
+        "over_50us": sum(1 for x in lat if x > 50_000),
+        "over_1ms": sum(1 for x in lat if x > 1_000_000),
+        "over_16ms": sum(1 for x in lat if x > 16_000_000),
+        "gc2": len(gen2),
+        "gc2_max_ms": max(gen2, default=0) / 1e6,
     }
     print(json.dumps(out))
 
@@ -260,8 +282,8 @@ def proc_status_kib(field: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_memory(name: str, method: str, path: Path) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-memory", name, method, str(path)]
+def run_child(name: str, path: Path, frames: int) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, str(path), str(frames)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip()[-400:]}
@@ -281,6 +303,7 @@ class Row:
     delta_share: float = 0.0
     floor: float = 0.0  # seconds
     line: float | None = None
+    line_gc: float = 0.0  # seconds of garbage collection within ``line``
     framed: float | None = None
     framed_method: str = ""
     dropped: int = 0
@@ -319,22 +342,24 @@ def measure(fmt: str, size: int, args: argparse.Namespace, report: Report, tmp: 
     say(f"{fmt} {size:>9,}: {row.frames:,} frames generated in {time.perf_counter() - t0:.1f}s")
 
     lines = s.lines
-    row.floor = best_of(repeat, lambda: parse_all(lines))
+    row.floor = best_of(repeat, lambda: parse_all(lines)).seconds
     name = streamfold_format(fmt)
     if name is None:
         row.notes.append("streamfold.formats.tanstack missing: no streamfold timing")
     else:
-        r = fold_lines(name, lines)  # warm-up, and check the stream folds cleanly
-        row.dropped = r.frames_dropped
+        if size < 1_000_000:
+            fold_lines(name, lines)  # warm-up (at 1M the first run is warm enough)
+        t = best_of(repeat, lambda: fold_lines(name, lines))
+        row.line, row.line_gc = t.seconds, t.gc_seconds
+        row.dropped = t.result.frames_dropped
         if row.dropped:
             row.notes.append(f"{row.dropped:,} of {row.frames:,} frames dropped by streamfold")
-        del r
-        row.line = best_of(repeat, lambda: fold_lines(name, lines))
+        del t
         method, blob = framed(fmt, lines)
         pieces = chunks(blob)
         del blob
         row.framed_method = method
-        row.framed = best_of(repeat, lambda: fold_framed(name, method, pieces))
+        row.framed = best_of(repeat, lambda: fold_framed(name, method, pieces)).seconds
         del pieces
     say(f"   floor {row.us(row.floor):.2f} µs/frame, streamfold {fmt_us(row.us(row.line))}")
 
@@ -347,17 +372,19 @@ def measure(fmt: str, size: int, args: argparse.Namespace, report: Report, tmp: 
             completions = completions[::step]
         row.openai_sampled = sum(map(len, completions))
         orep = repeat if row.openai_sampled <= 20_000 else 1
-        t = best_of(orep, lambda: openai_fold(completions))
-        row.openai = t * row.openai_chunks / row.openai_sampled
+        seconds = best_of(orep, lambda: openai_fold(completions)).seconds
+        row.openai = seconds * row.openai_chunks / row.openai_sampled
         if step > 1:
             row.notes.append(f"openai at {row.frames:,} frames: 1 completion in {step} timed")
         say(f"   openai {row.us(row.openai, row.openai_chunks):.1f} µs/chunk")
+    del s
 
+    path = tmp / f"{fmt}-{size}.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    lines = []  # free the stream before the child processes run
+    gc.collect()
     if fmt == "agui" and not report.skipped.get("tanstack"):
-        path = tmp / f"agui-{size}.ndjson"
-        path.write_bytes(b"\n".join(lines) + b"\n")
         row.tanstack = run_node(path, repeat, args.budget, latency=size <= 100_000)
-        path.unlink()
         ts = row.tanstack
         if "error" in ts:
             say(f"   tanstack error: {ts['error']}")
@@ -366,20 +393,12 @@ def measure(fmt: str, size: int, args: argparse.Namespace, report: Report, tmp: 
                 f"   tanstack {ts['us_per_frame_total']:.2f} µs/frame"
                 + ("" if ts["completed"] else f" (stopped at {ts['processed']:,} frames)")
             )
-    del s
-
     if largest and name is not None:
-        say("   latency pass …")
-        report.latency[fmt] = latency_pass(name, lines)
-        method, blob = framed(fmt, lines)
-        path = tmp / f"{fmt}-{size}.stream"
-        path.write_bytes(blob)
-        report.memory[fmt] = {"input_bytes": len(blob), "method": method}
-        del blob, lines
-        gc.collect()
-        say("   memory (child process) …")
-        report.memory[fmt].update(run_memory(name, method, path))
-        path.unlink()
+        say("   latency and memory (child process) …")
+        result = run_child(name, path, row.frames)
+        report.latency[fmt] = result
+        report.memory[fmt] = {"input_bytes": path.stat().st_size, **result}
+    path.unlink()
 
 
 # ------------------------------------------------------------------------------ output
@@ -563,16 +582,33 @@ def render(report: Report, args: argparse.Namespace) -> str:
     w("## Per-frame cost vs stream length (must stay flat)")
     w("")
     head = " | ".join(f"@{size_label(n)}" for n in sizes)
-    w(f"| stream | streamfold µs/frame {head} | largest ÷ smallest | TanStack µs/chunk by tenth |")
-    w("|---|" + "--:|" * len(sizes) + "--:|---|")
+    w(
+        "streamfold `feed_line` µs/frame at each size (garbage collection's share in brackets); "
+        f"*flat* means the largest size costs at most {FLAT_LIMIT:.2f}× the smallest per frame, "
+        "with and without the collector's time. TanStack: µs per chunk in the first and the "
+        "last tenth of each run."
+    )
+    w("")
+    w(
+        f"| stream | {head} | largest ÷ smallest | without GC time "
+        "| TanStack µs/chunk, first → last tenth |"
+    )
+    w("|---|" + "--:|" * len(sizes) + "--:|--:|---|")
     for fmt in fmts:
         rows = [report.rows.get((fmt, n)) for n in sizes]
         vals = [r.us(r.line) if r else None for r in rows]
-        cells = " | ".join(fmt_us(v) for v in vals)
-        flat = "—"
+        net = [r.us(r.line - r.line_gc) if r and r.line else None for r in rows]
+        cells = " | ".join(
+            fmt_us(v) + (f" ({r.line_gc / r.line:.0%})" if r and r.line else "")
+            for v, r in zip(vals, rows, strict=True)
+        )
+        flat = flat_net = "—"
         if vals[0] and vals[-1]:
             growth = vals[-1] / vals[0]
             flat = f"{growth:.2f}×" + (" ✓" if growth <= FLAT_LIMIT else " ✗")
+        if net[0] and net[-1]:
+            growth = net[-1] / net[0]
+            flat_net = f"{growth:.2f}×" + (" ✓" if growth <= FLAT_LIMIT else " ✗")
         tenths = "—"
         if fmt == "agui":
             parts = []
@@ -582,7 +618,7 @@ def render(report: Report, args: argparse.Namespace) -> str:
                     win = ts["window_us"]
                     parts.append(f"{size_label(r.size)}: {win[0]:.1f} → {win[-1]:.1f}")  # type: ignore[union-attr]
             tenths = "; ".join(parts) or "—"
-        w(f"| {LABELS[fmt]} | {cells} | {flat} | {tenths} |")
+        w(f"| {LABELS[fmt]} | {cells} | {flat} | {flat_net} | {tenths} |")
     w("")
 
     big = size_label(max(sizes))
@@ -590,8 +626,8 @@ def render(report: Report, args: argparse.Namespace) -> str:
         w(f"## Peak memory, {big} frames")
         w("")
         w(
-            "A fresh process feeds the stream from a file in 64 KiB pieces (`feed_bytes`, or "
-            "`feed_sse` for AG-UI) and keeps the whole folded conversation: its peak RSS "
+            "A fresh process reads the NDJSON file line by line into `feed_line` and keeps the "
+            "whole folded conversation (every text delta, tool call and run): its peak RSS "
             "(`VmHWM`) minus its RSS after import. TanStack: the Node process's RSS / heap "
             "at the end of its run (its whole input is parsed in memory too)."
         )
@@ -626,9 +662,12 @@ def render(report: Report, args: argparse.Namespace) -> str:
         w(f"## Latency of one `feed_line` call during the {big}-frame stream")
         w("")
         w(
-            "Every call timed (`perf_counter_ns`; includes the JSON parse). A UI frame is 16 ms; "
-            "a single feed should stay far below 50 µs. Gen-2: full collections of the "
-            "garbage collector during the stream and the longest one."
+            "The same child process as the memory table (so the bench's own data is not on the "
+            "heap) times every call (`perf_counter_ns`; includes the JSON parse). A UI frame is "
+            "16 ms; a single feed should stay far below 50 µs. Gen-2: full collections of the "
+            "garbage collector during the stream and the longest one (the call during which a "
+            "full collection runs pays for all of it). TanStack: `processChunk` at the largest "
+            "size its run completed."
         )
         w("")
         w(
@@ -638,7 +677,7 @@ def render(report: Report, args: argparse.Namespace) -> str:
         w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for fmt in fmts:
             lat = report.latency.get(fmt)
-            if not lat:
+            if not lat or "error" in lat:
                 continue
             ts_lat = None
             for n in reversed(sizes):
@@ -662,8 +701,8 @@ def render(report: Report, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--child-memory"]:
-        memory_child(*argv[1:4])
+    if argv[:1] == ["--child"]:
+        child(*argv[1:4])
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="10k and 100k frames only")
@@ -674,11 +713,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--peer-max",
         type=int,
-        default=50_000,
+        default=30_000,
         help="openai: time at most ~N chunks (a sample of completions)",
     )
     p.add_argument("--full-peers", action="store_true", help="openai on every completion")
-    p.add_argument("--budget-s", dest="budget", type=float, default=45.0, help="TanStack budget")
+    p.add_argument("--budget-s", dest="budget", type=float, default=30.0, help="TanStack budget")
     p.add_argument("--out", type=Path, default=HERE / "results.md")
     args = p.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
