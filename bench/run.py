@@ -444,13 +444,18 @@ def git_describe() -> str:
 
 def machine() -> list[tuple[str, str]]:
     cpu = platform.processor() or platform.machine()
+    info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    if "model name" in info:
+        cpu = info["model name"]
+        extra = [f"{k} {info[k]}" for k in ("cpu family", "model", "cache size") if info.get(k)]
+        if extra:
+            cpu += f" ({', '.join(extra)})"
     mem = ""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -477,7 +482,7 @@ def machine() -> list[tuple[str, str]]:
             node += f", @tanstack/ai {json.loads(pkg.read_text())['version']}"
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return [
-        ("CPU", f"{cpu} ({os.cpu_count()} logical cores, {usable} usable)"),
+        ("CPU", f"{cpu}; {os.cpu_count()} logical cores, {usable} usable"),
         ("Load average (1/5/15 min) at the end", f"{load} (other processes share the cores)"),
         ("Memory", mem or "unknown"),
         ("OS", f"{platform.system()} {platform.release()}"),
@@ -486,6 +491,75 @@ def machine() -> list[tuple[str, str]]:
         ("Node", node),
         ("streamfold commit", git_describe()),
     ]
+
+
+def verdicts(report: Report) -> list[str]:
+    """One line per requirement of issue #7, computed from the measurements."""
+    sizes = report.sizes
+    small, big = min(sizes), max(sizes)
+    out = []
+    rows = [r for r in report.rows.values() if r.line is not None]
+    if rows:
+        worst = {
+            LABELS[f]: max(r.line / r.floor for r in rows if r.fmt == f and r.line)  # type: ignore[operator]
+            for f in streams.FORMATS
+            if any(r.fmt == f for r in rows)
+        }
+        ok = all(v <= FLOOR_TARGET for v in worst.values())
+        listed = ", ".join(f"{k} {v:.1f}×" for k, v in worst.items())
+        out.append(
+            f"Within {FLOOR_TARGET:.0f}× of `orjson.loads`: **{'yes' if ok else 'no'}** "
+            f"(worst ratio per stream: {listed})."
+        )
+        flat, flat_net = [], []
+        for f in streams.FORMATS:
+            a, b = report.rows.get((f, small)), report.rows.get((f, big))
+            if a and b and a.line and b.line and a is not b:
+                ua, ub = a.line / a.frames, b.line / b.frames
+                na, nb = (a.line - a.line_gc) / a.frames, (b.line - b.line_gc) / b.frames
+                flat.append(f"{LABELS[f]} {ub / ua:.2f}×")
+                flat_net.append(nb / na)
+        if flat:
+            out.append(
+                f"Per-frame cost {size_label(big)} ÷ {size_label(small)}: {', '.join(flat)}; "
+                f"without garbage-collection time at most {max(flat_net):.2f}× "
+                f"(flat = ≤ {FLAT_LIMIT:.2f}×)."
+            )
+    lats = {f: lat for f, lat in report.latency.items() if "error" not in lat}
+    if lats:
+        p99 = max(lat["p99"] for lat in lats.values())
+        stalls = sum(lat["over_16ms"] for lat in lats.values())
+        longest = max(lat["max"] for lat in lats.values()) / 1e3
+        gc2 = sum(lat["gc2"] for lat in lats.values())
+        gc2_max = max(lat["gc2_max_ms"] for lat in lats.values())
+        out.append(
+            f"Single `feed_line` p99 ≤ {p99:.1f} µs on every stream (target ≪ 50 µs); "
+            f"{stalls} calls over 16 ms in {len(lats)} × {size_label(big)} frames, the longest "
+            f"{longest:.1f} ms; {gc2} full garbage collections ran during those streams, the "
+            f"longest {gc2_max:.1f} ms."
+        )
+    peers = []
+    oa = [r.line / r.openai for r in rows if r.openai]
+    if oa:
+        peers.append(f"{1 / max(oa):.0f}–{1 / min(oa):.0f}× faster than openai-python")
+    ts = [r for r in rows if r.tanstack and "error" not in r.tanstack]
+    done = [r for r in ts if r.tanstack["completed"]]  # type: ignore[index]
+    if done:
+        speed = [(r.tanstack["parse_s"] + r.tanstack["process_s"]) / r.line for r in done]  # type: ignore[index,operator]
+        peers.append(
+            f"{min(speed):.1f}–{max(speed):.1f}× faster than TanStack's StreamProcessor "
+            "where it finished"
+        )
+    stopped = [r for r in ts if not r.tanstack["completed"]]  # type: ignore[index]
+    if stopped:
+        r = stopped[0]
+        peers.append(
+            f"TanStack did not finish {r.frames:,} frames in the budget (its cost per chunk grows "
+            "with the number of messages)"
+        )
+    if peers:
+        out.append("Peers: " + "; ".join(peers) + ".")
+    return out
 
 
 def render(report: Report, args: argparse.Namespace) -> str:
@@ -502,6 +576,11 @@ def render(report: Report, args: argparse.Namespace) -> str:
         "other time** (below 1 = streamfold faster). Best of "
         f"{args.repeat} runs below 1M frames, 1 run at 1M; garbage collector on."
     )
+    w("")
+    w("## Summary")
+    w("")
+    for line in verdicts(report):
+        w(f"- {line}")
     w("")
     w("## Machine")
     w("")
