@@ -22,6 +22,10 @@ import attrs
 
 from .model import UNSET, RunStatus, Severity, Usage
 
+# Events are built on the hot path (one per text delta, plus the notification) and consumed at
+# once by the reducer; nobody mutates them, so they are plain slotted classes (`attrs.define`):
+# a frozen attrs class costs ~3x more to construct (bench/results.md, "Where the time goes").
+
 __all__ = [
     "AdoptToolCallId",
     "AppendReasoning",
@@ -68,7 +72,7 @@ __all__ = [
 # ------------------------------------------------------------------------------------- runs
 
 
-@attrs.frozen
+@attrs.define
 class StartRun:
     """A run begins in session ``session_id`` (the session is created on first sight)."""
 
@@ -82,7 +86,7 @@ class StartRun:
     metadata: dict[str, Any] | None = None
 
 
-@attrs.frozen
+@attrs.define
 class EndRun:
     """A run ends. Open spans become ``unclosed``; tool calls still running become
     ``cancelled``; pending approvals stay pending."""
@@ -95,7 +99,7 @@ class EndRun:
     error_code: str | None = None
 
 
-@attrs.frozen
+@attrs.define
 class SetReply:
     """The sender's authoritative final answer for a run (Loom reply line)."""
 
@@ -108,7 +112,7 @@ class SetReply:
 # ------------------------------------------------------------------------------------ spans
 
 
-@attrs.frozen
+@attrs.define
 class OpenSpan:
     run_id: str
     span_id: str
@@ -119,7 +123,7 @@ class OpenSpan:
     event_id: int | None = None
 
 
-@attrs.frozen
+@attrs.define
 class CloseSpan:
     run_id: str
     span_id: str
@@ -132,7 +136,7 @@ class CloseSpan:
 # --------------------------------------------------------------------------------- messages
 
 
-@attrs.frozen
+@attrs.define
 class StartMessage:
     run_id: str
     message_id: str
@@ -143,7 +147,7 @@ class StartMessage:
     """Initial text (a user message known whole)."""
 
 
-@attrs.frozen
+@attrs.define
 class AppendText:
     """Append to the message's last text part, or start a text part after a non-text part."""
 
@@ -152,7 +156,7 @@ class AppendText:
     delta: str
 
 
-@attrs.frozen
+@attrs.define
 class ReplaceText:
     """Replace the message's current text segment (snapshot / replace stream semantics)."""
 
@@ -161,7 +165,7 @@ class ReplaceText:
     text: str
 
 
-@attrs.frozen
+@attrs.define
 class AppendReasoning:
     """Append reasoning text; parts are keyed by ``step_id`` (one reasoning part per step)."""
 
@@ -171,7 +175,7 @@ class AppendReasoning:
     step_id: str | None = None
 
 
-@attrs.frozen
+@attrs.define
 class SetReasoningSignature:
     run_id: str
     message_id: str
@@ -180,25 +184,25 @@ class SetReasoningSignature:
     step_id: str | None = None
 
 
-@attrs.frozen
+@attrs.define
 class EndMessage:
     run_id: str
     message_id: str
 
 
-@attrs.frozen
+@attrs.define
 class SnapshotText:
     text: str
 
 
-@attrs.frozen
+@attrs.define
 class SnapshotReasoning:
     text: str
     signature: str | None = None
     step_id: str | None = None
 
 
-@attrs.frozen
+@attrs.define
 class SnapshotToolCall:
     """A tool call in a snapshot message. ``arguments=None`` keeps the known call as it is
     (the snapshot only says where it sits); a call the reducer does not know is created with
@@ -210,7 +214,7 @@ class SnapshotToolCall:
     metadata: dict[str, Any] | None = None
 
 
-@attrs.frozen
+@attrs.define
 class SnapshotToolResult:
     """A tool result in a snapshot message. It completes the call only when the call has no
     result yet (what the client saw before the snapshot wins)."""
@@ -225,7 +229,7 @@ class SnapshotToolResult:
 SnapshotPart = SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToolResult
 
 
-@attrs.frozen
+@attrs.define
 class SnapshotMessage:
     message_id: str
     role: str
@@ -234,7 +238,7 @@ class SnapshotMessage:
     """Replaces the message's metadata when given; kept otherwise."""
 
 
-@attrs.frozen
+@attrs.define
 class ReplaceMessages:
     """A messages snapshot (AG-UI ``MESSAGES_SNAPSHOT``): the session's message list becomes
     ``messages``, in this order.
@@ -249,7 +253,7 @@ class ReplaceMessages:
     messages: tuple[SnapshotMessage, ...]
 
 
-@attrs.frozen
+@attrs.define
 class MergeMetadata:
     """Merge ``metadata`` into a message's (``message_id``) or a tool call's (``call_id``)
     metadata: top-level keys replace, except that two mappings under the same key are merged
@@ -264,7 +268,7 @@ class MergeMetadata:
 # ------------------------------------------------------------------------------- tool calls
 
 
-@attrs.frozen
+@attrs.define
 class StartToolCall:
     """A tool call appears. A second start for a known call is a no-op plus a diagnostic."""
 
@@ -276,14 +280,14 @@ class StartToolCall:
     metadata: dict[str, Any] | None = None
 
 
-@attrs.frozen
+@attrs.define
 class AppendToolArguments:
     run_id: str
     call_id: str
     delta: str
 
 
-@attrs.frozen
+@attrs.define
 class SetToolArguments:
     """The arguments are complete.
 
@@ -300,7 +304,7 @@ class SetToolArguments:
     """The tool's name, for a call whose stream never said it (it is set only if unknown)."""
 
 
-@attrs.frozen
+@attrs.define
 class AdoptToolCallId:
     """The sender revealed the real id of a call known so far under a synthesized id (Loom
     fills ``call_<uuid>`` into tool_start after an id-less tool_call). The call is re-keyed."""
@@ -310,7 +314,7 @@ class AdoptToolCallId:
     new_call_id: str
 
 
-@attrs.frozen
+@attrs.define
 class RequestApproval:
     run_id: str
     call_id: str
@@ -318,7 +322,7 @@ class RequestApproval:
     input: Any = UNSET
 
 
-@attrs.frozen
+@attrs.define
 class RequestClientTool:
     """The sender asks the client to execute a tool call itself (AG-UI client-tool interrupt,
     TanStack ``tool-input-available``). The call's input is complete."""
@@ -331,27 +335,27 @@ class RequestClientTool:
     """The interrupt id to answer when resuming, when the wire gives one."""
 
 
-@attrs.frozen
+@attrs.define
 class RespondApproval:
     run_id: str
     call_id: str
     approved: bool
 
 
-@attrs.frozen
+@attrs.define
 class StartToolExecution:
     run_id: str
     call_id: str
 
 
-@attrs.frozen
+@attrs.define
 class AppendToolOutput:
     run_id: str
     call_id: str
     delta: str
 
 
-@attrs.frozen
+@attrs.define
 class SetToolResult:
     """The tool finished. ``content`` is the result text as sent; ``value`` its JSON value when
     the decoder parsed one. ``add_result_part`` puts a :class:`~streamfold.model.ToolResultPart`
@@ -370,7 +374,7 @@ class SetToolResult:
 # ------------------------------------------------------------------------ usage, state, misc
 
 
-@attrs.frozen
+@attrs.define
 class ReportUsage:
     """A usage report. ``mode="add"`` sums an incremental report (one per LLM call);
     ``mode="set"`` replaces what this run had reported so far (cumulative or final reports)."""
@@ -381,14 +385,14 @@ class ReportUsage:
     mode: Literal["add", "set"] = "add"
 
 
-@attrs.frozen
+@attrs.define
 class SetState:
     run_id: str
     state: Any
     source: str = "values"
 
 
-@attrs.frozen
+@attrs.define
 class PatchState:
     """An RFC 6902 JSON Patch against the run's state."""
 
@@ -396,21 +400,21 @@ class PatchState:
     patch: list[Any]
 
 
-@attrs.frozen
+@attrs.define
 class SaveCheckpoint:
     run_id: str
     checkpoint_id: str | None
     data: dict[str, Any]
 
 
-@attrs.frozen
+@attrs.define
 class RecordCustom:
     run_id: str
     name: str | None
     value: Any
 
 
-@attrs.frozen
+@attrs.define
 class RecordSearch:
     """A ToT / GoT event (``kind`` is the Loom type name: tot_expand, got_node_start, …)."""
 
@@ -419,7 +423,7 @@ class RecordSearch:
     data: dict[str, Any]
 
 
-@attrs.frozen
+@attrs.define
 class KeepUnknown:
     """A frame the decoder does not understand, kept verbatim on its run."""
 
@@ -427,7 +431,7 @@ class KeepUnknown:
     frame: dict[str, Any]
 
 
-@attrs.frozen
+@attrs.define
 class MarkMissing:
     """Part of a run is known to be missing: ``[start, end)`` in the format's own unit
     (Loom event_ids, NNRP token sequence numbers). Sets ``run.lossy``."""
@@ -437,7 +441,7 @@ class MarkMissing:
     end: int
 
 
-@attrs.frozen
+@attrs.define
 class Diagnose:
     """Report an anomaly.
 

@@ -257,7 +257,7 @@ class Reducer:
         return notes
 
     def _decode_and_apply(self, frame: object, notes: _Notes) -> None:
-        if not isinstance(frame, Mapping):
+        if type(frame) is not dict and not isinstance(frame, Mapping):
             self._reject(
                 "not_an_object", f"frame is a {type(frame).__name__}, not an object", notes
             )

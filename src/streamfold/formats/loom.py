@@ -117,6 +117,8 @@ LOOM_EVENT_TYPES: Final[dict[str, frozenset[str]]] = {
     "tool_approval": frozenset({"call_id", "name", "arguments"}),
     "_error": frozenset({"_serialize_error"}),
 }
+_TYPE_NAMES: Final[dict[str, str]] = {kind: kind for kind in LOOM_EVENT_TYPES}
+
 # Every key a frame of each type may carry without being reported as an unknown field.
 _ALLOWED: Final[dict[str, frozenset[str]]] = {
     kind: keys | _ENVELOPE | {"type"} for kind, keys in LOOM_EVENT_TYPES.items()
@@ -222,7 +224,7 @@ class LoomDecoder:
             if event_id <= last:
                 seen = run.seen.get(event_id)
                 restart = event_id <= 1 and last > 2
-                if seen == kind and not restart:
+                if seen == _TYPE_NAMES.get(kind, "?") and not restart:
                     return [
                         Diagnose(
                             "duplicate_event",
@@ -259,7 +261,9 @@ class LoomDecoder:
                 )
                 out.append(MarkMissing(run.run_id, last + 1, event_id))
         if event_id is not None:
-            run.seen[event_id] = kind
+            # The type string from the table, not the frame's own copy: one shared object per
+            # type instead of a new string kept per event (~60 B per frame in a long run).
+            run.seen[event_id] = _TYPE_NAMES.get(kind, "?")
             if run.last_event_id is None or event_id > run.last_event_id:
                 run.last_event_id = event_id
         node_id = frame.get("node_id")
