@@ -136,23 +136,26 @@ class TextBuffer:
     append. Reading after *every* append brings back O(n²) — read when rendering, not per delta.
     """
 
-    __slots__ = ("_cache", "_len", "_pieces")
+    __slots__ = ("_cache", "_pieces", "chars", "dropped")
 
     def __init__(self, text: str = "") -> None:
         self._pieces: list[str] = [text] if text else []
         self._cache: str | None = text
-        self._len = len(text)
+        self.chars = len(text)
+        """Length of the text in characters (what ``len()`` returns, without the call)."""
+        self.dropped = 0
+        """Characters not kept because the reducer's size limit for this text was reached."""
 
     def append(self, piece: str) -> None:
         if piece:
             self._pieces.append(piece)
-            self._len += len(piece)
+            self.chars += len(piece)
             self._cache = None
 
     def replace(self, text: str) -> None:
         self._pieces = [text] if text else []
         self._cache = text
-        self._len = len(text)
+        self.chars = len(text)
 
     @property
     def text(self) -> str:
@@ -167,10 +170,10 @@ class TextBuffer:
         return self.text
 
     def __len__(self) -> int:
-        return self._len
+        return self.chars
 
     def __bool__(self) -> bool:
-        return self._len > 0
+        return self.chars > 0
 
     def __repr__(self) -> str:
         text = self.text

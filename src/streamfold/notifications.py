@@ -39,6 +39,7 @@ __all__ = [
     "ClientToolRequested",
     "CustomEventReceived",
     "Diagnostic",
+    "Evicted",
     "MessageCompleted",
     "MessageStarted",
     "MessagesReplaced",
@@ -59,6 +60,7 @@ __all__ = [
     "ToolCallStarted",
     "ToolCallStateChanged",
     "ToolOutputDelta",
+    "Truncated",
     "UsageUpdated",
 ]
 
@@ -261,6 +263,31 @@ class SearchTreeUpdated:
     data: dict[str, Any] = attrs.field(repr=False)
 
 
+@attrs.frozen
+class Truncated:
+    """A text reached the reducer's size limit; the rest of it is not kept (the model counts
+    the characters dropped in the buffer's ``dropped``). Sent once per text.
+
+    ``kind`` is ``"text"``, ``"reasoning"``, ``"arguments"`` or ``"output"``; ``target_id`` the
+    message id (text, reasoning) or call id (arguments, output); ``limit`` in characters.
+    """
+
+    run_id: str
+    target_id: str
+    kind: str
+    limit: int
+
+
+@attrs.frozen
+class Evicted:
+    """A finished session left the model to keep it within ``max_sessions``. ``session`` is the
+    whole final session (runs, messages, tool calls, usage): save it if you need it. The
+    conversation's usage totals still include it."""
+
+    session_id: str
+    session: Session = attrs.field(repr=False)
+
+
 Notification = (
     SessionStarted
     | RunStarted
@@ -285,5 +312,7 @@ Notification = (
     | CheckpointSaved
     | CustomEventReceived
     | SearchTreeUpdated
+    | Truncated
+    | Evicted
     | Diagnostic
 )

@@ -39,6 +39,7 @@ from .model import (
     Part,
     ReasoningPart,
     Run,
+    RunStatus,
     SearchTree,
     Session,
     Severity,
@@ -58,6 +59,7 @@ from .notifications import (
     CheckpointSaved,
     ClientToolRequested,
     CustomEventReceived,
+    Evicted,
     MessageCompleted,
     MessagesReplaced,
     MessageStarted,
@@ -78,12 +80,16 @@ from .notifications import (
     ToolCallStarted,
     ToolCallStateChanged,
     ToolOutputDelta,
+    Truncated,
     UsageUpdated,
 )
 
 __all__ = ["Reducer"]
 
 _Notes = list[Notification]
+
+DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
+DEFAULT_MAX_OPEN_RUNS: Final = 10_000
 
 _S = ToolCallState
 _INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
@@ -111,6 +117,16 @@ class Reducer:
         max_raw_chars: how much of a frame's raw text a diagnostic keeps.
         decoders: ready-made decoders by format name, for formats with options (e.g.
             ``{"nnrp": NnrpDecoder(range_mode="inclusive")}``); other formats get defaults.
+        max_text_chars: the most characters kept per text part, reasoning part, tool-call
+            arguments and tool output (default 16 Mi); the rest is dropped with a
+            :class:`~streamfold.notifications.Truncated` notification and a ``truncated``
+            diagnostic, and counted in the buffer's ``dropped``.
+        max_open_runs: the most runs open at once (default 10,000); starting one more ends the
+            oldest open run as ``incomplete`` (a ``run_evicted`` diagnostic).
+        max_sessions: keep at most this many sessions (default: no limit); when a new session
+            would exceed it, the oldest *finished* session leaves the model with an
+            :class:`~streamfold.notifications.Evicted` notification carrying it. For
+            transcript jobs over logs larger than memory.
     """
 
     def __init__(
@@ -122,9 +138,22 @@ class Reducer:
         max_diagnostics: int = 10_000,
         max_raw_chars: int = 4096,
         decoders: Mapping[str, Decoder] | None = None,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        max_open_runs: int = DEFAULT_MAX_OPEN_RUNS,
+        max_sessions: int | None = None,
     ) -> None:
         if max_diagnostics < 1 or max_raw_chars < 0:
             raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
+        if (
+            max_text_chars < 1
+            or max_open_runs < 1
+            or (max_sessions is not None and max_sessions < 1)
+        ):
+            raise UsageError("max_text_chars, max_open_runs and max_sessions must be >= 1")
+        self.max_text_chars = max_text_chars
+        self.max_open_runs = max_open_runs
+        self.max_sessions = max_sessions
+        self._open_runs: dict[str, Run] = {}  # in start order: the oldest is evicted first
         self.format = format
         self.strict = strict
         self.max_line_bytes = max_line_bytes
@@ -590,12 +619,76 @@ class Reducer:
 
     # --------------------------------------------------------------------------- runs
 
+    def _truncate(
+        self, buffer: TextBuffer, delta: str, run_id: str, target: str, kind: str, notes: _Notes
+    ) -> str:
+        """The part of ``delta`` that fits under ``max_text_chars``; the first overflow of a
+        text is announced (Truncated + a ``truncated`` diagnostic), later ones only counted."""
+        limit = self.max_text_chars
+        kept = delta[: max(limit - buffer.chars, 0)]
+        first = buffer.dropped == 0
+        buffer.dropped += len(delta) - len(kept)
+        if first:
+            notes.append(Truncated(run_id, target, kind, limit))
+            self._diagnose(
+                ev.Diagnose(
+                    "truncated",
+                    f"{kind} of {target!r} reached max_text_chars={limit}; the rest is not kept",
+                    run_id=run_id,
+                ),
+                notes,
+            )
+        return kept
+
+    def _limit_open_runs(self, notes: _Notes) -> None:
+        while len(self._open_runs) > self.max_open_runs:
+            oldest = next(iter(self._open_runs.values()))
+            self._diagnose(
+                ev.Diagnose(
+                    "run_evicted",
+                    f"more than max_open_runs={self.max_open_runs} runs open: "
+                    f"{oldest.run_id!r} ended as incomplete",
+                    run_id=oldest.run_id,
+                ),
+                notes,
+            )
+            self._end_run(
+                ev.EndRun(oldest.run_id, RunStatus.INCOMPLETE, error="evicted: too many open runs"),
+                notes,
+            )
+
+    def _limit_sessions(self, keep: str, notes: _Notes) -> None:
+        sessions = self.conversation.sessions
+        limit = self.max_sessions
+        if limit is None or len(sessions) <= limit:
+            return
+        for session_id, session in sessions.items():
+            if session_id != keep and all(run.status.is_terminal for run in session.runs):
+                break
+        else:
+            return  # every other session is still running: nothing can leave yet
+        del sessions[session_id]
+        for run in session.runs:
+            self._runs.pop(run.run_id, None)
+            self._usage_set.pop(run.run_id, None)
+            for span in run.walk_spans():
+                self._spans.pop(span.span_id, None)
+            for message in run.messages:
+                self._messages.pop(message.message_id, None)
+            for call_id, call in run.tool_calls.items():
+                self._calls.pop((run.run_id, call_id), None)
+                if self._latest_call.get(call_id) is call:
+                    del self._latest_call[call_id]
+        notes.append(Evicted(session_id, session))
+
     def _start_run(self, e: ev.StartRun, notes: _Notes) -> None:
         conversation = self.conversation
         session = conversation.sessions.get(e.session_id)
         if session is None:
             session = conversation.sessions[e.session_id] = Session(e.session_id)
             notes.append(SessionStarted(e.session_id, session))
+            if self.max_sessions is not None:
+                self._limit_sessions(e.session_id, notes)
         if e.run_id in self._runs:
             self._diagnose(
                 ev.Diagnose("duplicate_run", f"run {e.run_id!r} already started", run_id=e.run_id),
@@ -615,8 +708,11 @@ class Reducer:
         if e.thread_id and session.thread_id is None:
             session.thread_id = e.thread_id
         self._runs[e.run_id] = run
+        self._open_runs[e.run_id] = run
         session.runs.append(run)
         notes.append(RunStarted(e.session_id, e.run_id, run))
+        if len(self._open_runs) > self.max_open_runs:
+            self._limit_open_runs(notes)
         if e.input_text is not None:
             self._start_message(
                 ev.StartMessage(e.run_id, f"{e.run_id}/input", role="user", text=e.input_text),
@@ -650,6 +746,7 @@ class Reducer:
                 message.completed = True
                 notes.append(MessageCompleted(run.run_id, message.message_id, message))
         run.status = e.status
+        self._open_runs.pop(run.run_id, None)
         run.finish_reason = e.finish_reason if e.finish_reason is not None else run.finish_reason
         run.stop_reason = e.stop_reason if e.stop_reason is not None else run.stop_reason
         run.error = e.error if e.error is not None else run.error
@@ -751,12 +848,15 @@ class Reducer:
         message = self._messages.get(e.message_id) or self._message(e.run_id, e.message_id, notes)
         parts = message.parts
         part = parts[-1] if parts else None
-        if type(part) is TextPart:
-            part.buffer.append(e.delta)
-        else:
-            part = TextPart(TextBuffer(e.delta))
+        if type(part) is not TextPart:
+            part = TextPart(TextBuffer())
             parts.append(part)
-        notes.append(TextDelta(e.run_id, e.message_id, e.delta, part))
+        buffer = part.buffer
+        delta = e.delta
+        if buffer.chars + len(delta) > self.max_text_chars:
+            delta = self._truncate(buffer, delta, e.run_id, e.message_id, "text", notes)
+        buffer.append(delta)
+        notes.append(TextDelta(e.run_id, e.message_id, delta, part))
 
     def _replace_text(self, e: ev.ReplaceText, notes: _Notes) -> None:
         message = self._message(e.run_id, e.message_id, notes)
@@ -785,8 +885,11 @@ class Reducer:
     def _append_reasoning(self, e: ev.AppendReasoning, notes: _Notes) -> None:
         message = self._messages.get(e.message_id) or self._message(e.run_id, e.message_id, notes)
         part = self._reasoning_part(message, e.step_id)
-        part.buffer.append(e.delta)
-        notes.append(ReasoningDelta(e.run_id, e.message_id, e.delta, part))
+        delta = e.delta
+        if part.buffer.chars + len(delta) > self.max_text_chars:
+            delta = self._truncate(part.buffer, delta, e.run_id, e.message_id, "reasoning", notes)
+        part.buffer.append(delta)
+        notes.append(ReasoningDelta(e.run_id, e.message_id, delta, part))
 
     def _set_reasoning_signature(self, e: ev.SetReasoningSignature, notes: _Notes) -> None:
         message = self._message(e.run_id, e.message_id, notes)
@@ -965,10 +1068,14 @@ class Reducer:
 
     def _append_tool_arguments(self, e: ev.AppendToolArguments, notes: _Notes) -> None:
         call = self._calls.get((e.run_id, e.call_id)) or self._call(e.run_id, e.call_id, notes)
-        call.arguments_buffer.append(e.delta)
-        if e.delta and call.state is ToolCallState.AWAITING_INPUT:
+        delta = e.delta
+        buffer = call.arguments_buffer
+        if buffer.chars + len(delta) > self.max_text_chars:
+            delta = self._truncate(buffer, delta, e.run_id, e.call_id, "arguments", notes)
+        buffer.append(delta)
+        if delta and call.state is ToolCallState.AWAITING_INPUT:
             self._set_tool_state(call, ToolCallState.INPUT_STREAMING, notes)
-        notes.append(ToolCallArgumentsDelta(e.run_id, e.call_id, e.delta, call))
+        notes.append(ToolCallArgumentsDelta(e.run_id, e.call_id, delta, call))
 
     def _complete_input(self, call: ToolCall, notes: _Notes) -> None:
         if call.input is UNSET and call.arguments_buffer:
@@ -1082,10 +1189,13 @@ class Reducer:
 
     def _append_tool_output(self, e: ev.AppendToolOutput, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)
-        call.output_buffer.append(e.delta)
+        delta = e.delta
+        if call.output_buffer.chars + len(delta) > self.max_text_chars:
+            delta = self._truncate(call.output_buffer, delta, e.run_id, e.call_id, "output", notes)
+        call.output_buffer.append(delta)
         if not call.state.is_terminal and call.state is not ToolCallState.EXECUTING:
             self._set_tool_state(call, ToolCallState.EXECUTING, notes)
-        notes.append(ToolOutputDelta(e.run_id, e.call_id, e.delta, call))
+        notes.append(ToolOutputDelta(e.run_id, e.call_id, delta, call))
 
     def _set_tool_result(self, e: ev.SetToolResult, notes: _Notes) -> None:
         call = self._call(e.run_id, e.call_id, notes)

@@ -43,6 +43,7 @@ from .model import (
     Usage,
 )
 from .notifications import (
+    Evicted,
     MessageCompleted,
     MessageStarted,
     Notification,
@@ -269,6 +270,10 @@ class LiveView:
         dirty = self._dirty
         for note in notes:
             self.changed = True
+            if isinstance(note, Evicted):
+                for run in note.session.runs:
+                    self._cache.pop(run.run_id, None)
+                continue
             if isinstance(note, Diagnostic | SessionStarted):
                 continue
             dirty.add(note.run_id)
