@@ -24,7 +24,7 @@ Format (``"format": "streamfold.reducer", "version": 1``)::
     {"$t": "int",   "v": "123456789012345678901"}    integers beyond 64 bits
     {"$t": "enum",  "c": "module:Class", "v": ...}   an enum member (UNSET included)
     {"$t": "obj",   "c": "module:Class", "id": 5, "v": {"field": ...}}
-    {"$t": "utf8",  "v": [<base64 pending>, flag]}   an incremental UTF-8 decoder's state
+    {"$t": "utf8",  "v": [<base64 pending>, flag], "errors": "replace"}   a UTF-8 decoder
     {"$r": 5}                                        the object written with "id": 5
 
 Only classes from the ``streamfold`` package (and the standard containers above) are restored;
@@ -116,7 +116,8 @@ class _Encoder:
             return {"$t": "bytearray", "id": ref, "v": base64.b64encode(obj).decode()}
         if isinstance(obj, _UTF8_DECODER):
             pending, flag = obj.getstate()
-            return {"$t": "utf8", "id": ref, "v": [base64.b64encode(pending).decode(), flag]}
+            state = [base64.b64encode(pending).decode(), flag]
+            return {"$t": "utf8", "id": ref, "v": state, "errors": obj.errors}
         cls = type(obj)
         name = _class_name(cls)
         if not name.startswith(_ALLOWED_PREFIX):
@@ -259,7 +260,10 @@ class _Decoder:
             return buf
         if kind == "utf8":
             pending, flag = _seq(value)
-            decoder = codecs.getincrementaldecoder("utf-8")()
+            errors = node.get("errors", "strict")
+            if errors not in ("strict", "replace", "ignore", "surrogateescape", "backslashreplace"):
+                raise SnapshotError(f"unknown UTF-8 error handler {errors!r}")
+            decoder = codecs.getincrementaldecoder("utf-8")(errors)
             decoder.setstate((base64.b64decode(pending), flag))
             self._register(node, decoder)
             return decoder

@@ -394,9 +394,21 @@ class Reducer:
         self._closed = True
         self._index += 1
         self._frame, self._raw, self._dropped = None, None, False
-        for decoder in self._decoders.values():
-            apply = self._apply
-            for event in decoder.finish():
+        apply = self._apply
+        for name, decoder in self._decoders.items():
+            try:
+                events = decoder.finish()
+            except Exception as exc:  # a decoder bug must not take the caller down
+                self._diagnose(
+                    ev.Diagnose(
+                        "decoder_error",
+                        f"{name} decoder failed at end of input: {type(exc).__name__}: {exc}",
+                        Severity.ERROR,
+                    ),
+                    notes,
+                )
+                continue
+            for event in events:
                 apply[type(event)](event, notes)
         return notes
 
