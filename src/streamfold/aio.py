@@ -305,7 +305,42 @@ def _make_reducer(
 # ------------------------------------------------------------------------------- sync twin
 
 
-class Reduction:
+class _ReductionState:
+    """What the sync and async reductions share: the reducer, the intake and the read-only
+    view of their progress."""
+
+    reducer: Reducer
+    _intake: _Intake
+    _buffer: deque[Notification]
+    _done: bool
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.reducer.conversation
+
+    @property
+    def framing(self) -> InputFraming | None:
+        """The framing in use (detected after the first bytes); ``None`` before."""
+        return self._intake.framing
+
+    @property
+    def done(self) -> bool:
+        """The source ended, failed or was closed."""
+        return self._done
+
+    @property
+    def problems(self) -> tuple[RecordingProblem, ...]:
+        """What was wrong with a recording source (a truncated last record, bad lines…): the
+        frames around them were reduced; see :class:`~streamfold.recording.RecordingProblem`."""
+        return self._intake.problems
+
+    @property
+    def pending(self) -> tuple[Notification, ...]:
+        """Notifications already applied to the model but not yet handed out by iteration."""
+        return tuple(self._buffer)
+
+
+class Reduction(_ReductionState):
     """Reduce a plain iterable of items (the sync twin of :class:`AsyncReduction`).
 
     Iterate it for notifications, or call :meth:`run`. ``conversation`` / ``reducer`` are live.
@@ -347,32 +382,8 @@ class Reduction:
     def _elapsed(self) -> float:
         return self._clock() - self._start
 
-    @property
-    def conversation(self) -> Conversation:
-        return self.reducer.conversation
-
-    @property
-    def framing(self) -> InputFraming | None:
-        """The framing in use (detected after the first bytes); ``None`` before."""
-        return self._intake.framing
-
-    @property
-    def done(self) -> bool:
-        return self._done
-
-    @property
-    def problems(self) -> tuple[RecordingProblem, ...]:
-        """What was wrong with a recording source (a truncated last record…); see
-        :class:`~streamfold.recording.RecordingProblem`."""
-        return self._intake.problems
-
     def __iter__(self) -> Reduction:
         return self
-
-    @property
-    def pending(self) -> tuple[Notification, ...]:
-        """Notifications already applied to the model but not handed out (after a stop)."""
-        return tuple(self._buffer)
 
     def __next__(self) -> Notification:
         if self._stopped:
@@ -443,7 +454,7 @@ def _distinct(*objs: object) -> list[object]:
 # ------------------------------------------------------------------------------ async reduce
 
 
-class AsyncReduction:
+class AsyncReduction(_ReductionState):
     """Reduce an async source: an async iterator of notifications with the live model attached.
 
     ``reducer`` (or ``conversation``) is the live model; ``framing`` the framing in use. With a
@@ -502,30 +513,6 @@ class AsyncReduction:
     def epoch(self) -> float | None:
         """The clock time arrival times are measured from (``None`` until iteration starts)."""
         return self._start
-
-    @property
-    def conversation(self) -> Conversation:
-        return self.reducer.conversation
-
-    @property
-    def framing(self) -> InputFraming | None:
-        return self._intake.framing
-
-    @property
-    def done(self) -> bool:
-        """The source ended, failed or was closed."""
-        return self._done
-
-    @property
-    def problems(self) -> tuple[RecordingProblem, ...]:
-        """What was wrong with a recording source (a truncated last record, bad lines…): the
-        frames around them were reduced; see :class:`~streamfold.recording.RecordingProblem`."""
-        return self._intake.problems
-
-    @property
-    def pending(self) -> tuple[Notification, ...]:
-        """Notifications already applied to the model but not yet handed out by iteration."""
-        return tuple(self._buffer)
 
     def subscribe(
         self,
