@@ -1012,19 +1012,39 @@ PARALLEL_FINAL = (
 )
 
 
-def scenario_parallel_tools() -> Recording:
-    rec = Recording("loom-react-parallel-tools.ndjson", "cli")
+def cli_react_turn(
+    name: str,
+    start_ms: int,
+    startup_ms: int,
+    user: str,
+    *,
+    thread: str | None = None,
+    approval_tools: frozenset[str] = frozenset(),
+) -> tuple[Recording, CliStdout, Run, ReactSim]:
+    """The common start of a CLI single-turn ReAct scenario: ``loom --json -m USER``.
+
+    The thread id is ``session-<ms>`` (generate_session_id, before the run starts) unless
+    ``--session-id`` gave one; the run's session id is ``run-<nanos>`` ``startup_ms`` later.
+    """
+    rec = Recording(name, "cli")
     out = CliStdout(rec)
-    clock = Clock(1_732_150_000_000)
-    thread = f"session-{clock.ms}"  # generate_session_id (ms), before the run starts
-    clock.advance(418)
+    clock = Clock(start_ms)
+    thread = thread or f"session-{clock.ms}"
+    clock.advance(startup_ms)
     run = rec.new_run(f"run-{clock.nanos}", thread)
-    user = (
+    prompt = workdir_prompt(WEATHER, approval=APPROVAL_TEXT if approval_tools else None)
+    state = new_react_state(prompt, user)
+    sim = ReactSim(out.emitter(run), state, clock, thread_id=thread, approval_tools=approval_tools)
+    return rec, out, run, sim
+
+
+def scenario_parallel_tools() -> Recording:
+    rec, out, run, sim = cli_react_turn(
+        "loom-react-parallel-tools.ndjson",
+        1_732_150_000_000,
+        418,
         "Why does `weather-cli forecast --days 10` panic? Check the argument parsing and the "
-        "forecast module."
-    )
-    sim = ReactSim(
-        out.emitter(run), new_react_state(workdir_prompt(WEATHER), user), clock, thread_id=thread
+        "forecast module.",
     )
     sim.think(
         reasoning=(
@@ -1351,15 +1371,11 @@ def scenario_multi_agent() -> Recording:
 
 
 def scenario_failed_run() -> Recording:
-    rec = Recording("loom-failed-run.ndjson", "cli")
-    out = CliStdout(rec)
-    clock = Clock(1_732_163_270_000)
-    thread = f"session-{clock.ms}"
-    clock.advance(395)
-    run = rec.new_run(f"run-{clock.nanos}", thread)
-    user = "Add a --json flag to the `current` subcommand."
-    sim = ReactSim(
-        out.emitter(run), new_react_state(workdir_prompt(WEATHER), user), clock, thread_id=thread
+    rec, out, run, sim = cli_react_turn(
+        "loom-failed-run.ndjson",
+        1_732_163_270_000,
+        395,
+        "Add a --json flag to the `current` subcommand.",
     )
     try:
         sim.think(
@@ -1399,18 +1415,12 @@ APPROVAL_TEXT = (
 
 
 def scenario_approval_stop() -> Recording:
-    rec = Recording("loom-approval-stop.ndjson", "cli")
-    out = CliStdout(rec)
-    clock = Clock(1_732_171_905_000)
-    thread = "cleanup-build"  # --session-id cleanup-build
-    clock.advance(402)
-    run = rec.new_run(f"run-{clock.nanos}", thread)
-    user = "Free up disk space in build/ - old release tarballs can go."
-    sim = ReactSim(
-        out.emitter(run),
-        new_react_state(workdir_prompt(WEATHER, approval=APPROVAL_TEXT), user),
-        clock,
-        thread_id=thread,
+    rec, out, run, sim = cli_react_turn(
+        "loom-approval-stop.ndjson",
+        1_732_171_905_000,
+        402,
+        "Free up disk space in build/ - old release tarballs can go.",
+        thread="cleanup-build",  # --session-id cleanup-build
         approval_tools=frozenset({"delete_file"}),
     )
     try:
@@ -1453,15 +1463,11 @@ def scenario_approval_stop() -> Recording:
 
 
 def scenario_cancelled() -> Recording:
-    rec = Recording("loom-cancelled.ndjson", "cli")
-    out = CliStdout(rec)
-    clock = Clock(1_732_178_811_000)
-    thread = f"session-{clock.ms}"
-    clock.advance(377)
-    run = rec.new_run(f"run-{clock.nanos}", thread)
-    user = "Build the release binary and tell me how big it is."
-    sim = ReactSim(
-        out.emitter(run), new_react_state(workdir_prompt(WEATHER), user), clock, thread_id=thread
+    rec, out, run, sim = cli_react_turn(
+        "loom-cancelled.ndjson",
+        1_732_178_811_000,
+        377,
+        "Build the release binary and tell me how big it is.",
     )
     try:
         sim.think(
