@@ -24,6 +24,7 @@ from streamfold.notifications import (
     SpanEntered,
     SpanExited,
     TextDelta,
+    ToolCallIdChanged,
     ToolCallStateChanged,
 )
 
@@ -626,3 +627,25 @@ def test_reasoning_and_text_parts_alternate() -> None:
         (TextPart, "e"),
     ]
     assert not any(isinstance(p, ToolCallPart | ToolResultPart) for p in parts)
+
+
+def test_id_less_call_takes_the_id_tool_start_reveals() -> None:
+    """Loom fills ``call_<uuid>`` into tool_start when the provider gave no id (notes §2.4)."""
+    e = Envelope("run-ids")
+    e.event("node_enter", id="think")
+    e.event("tool_call_chunk", call_id=None, name=None, arguments_delta='{"path":"a"}')
+    e.event("tool_call", call_id=None, name="read", arguments={"path": "a"})
+    e.event("node_exit", id="think", result="Ok")
+    e.event("node_enter", id="act")
+    e.event("tool_start", call_id="call_X", name="read")
+    e.event("tool_end", call_id="call_X", name="read", result="text", is_error=False)
+    r = Reducer()
+    notes = [n for line in e.lines for n in r.feed_line(line)]
+    [run] = r.conversation.runs
+    assert list(run.tool_calls) == ["call_X"]
+    call = run.tool_calls["call_X"]
+    assert (call.name, call.input, call.state) == ("read", {"path": "a"}, ToolCallState.COMPLETE)
+    [changed] = [n for n in notes if isinstance(n, ToolCallIdChanged)]
+    assert (changed.old, changed.new, changed.call) == ("tool#1", "call_X", call)
+    assert r.tool_call("call_X", run.run_id) is call
+    assert r.tool_call("tool#1") is None
