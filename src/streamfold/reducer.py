@@ -273,35 +273,37 @@ class Reducer:
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
         re-serialized from ``frame`` only if a diagnostic needs it.
         """
-        self._check_usable()
+        # The body of the per-frame hot path: _check_usable and the decode step are inlined
+        # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
+        if self._closed or self._failed is not None:
+            self._check_usable()
         self._index += 1
         self.frames_in += 1
         self._frame, self._raw, self._dropped = frame, raw, False
         notes: _Notes = []
-        self._decode_and_apply(frame, notes)
-        if self._dropped:
-            self.frames_dropped += 1
-        else:
-            self.frames_applied += 1
-        return notes
-
-    def _decode_and_apply(self, frame: object, notes: _Notes) -> None:
         if type(frame) is not dict and not isinstance(frame, Mapping):
             self._reject(
                 "not_an_object", f"frame is a {type(frame).__name__}, not an object", notes
             )
-            return
+            self.frames_dropped += 1
+            return notes
         try:
-            decoder = self._pick_decoder(frame)
+            last = self._last_decoder
+            if last is not None and (self.format is not None or last[1].detect(frame)):
+                decoder: Decoder | None = last[1]
+            else:
+                decoder = self._pick_decoder(frame)
             if decoder is None:
                 self._reject("unknown_format", "no known format accepts this frame", notes)
-                return
+                self.frames_dropped += 1
+                return notes
             events = decoder.decode(frame, self._index)
         except ProtocolError:
             raise
         except Exception as exc:  # a decoder bug must not take the caller down (never crash)
             self._reject("decoder_error", f"{type(exc).__name__}: {exc}", notes)
-            return
+            self.frames_dropped += 1
+            return notes
         if self.strict:
             for event in events:
                 if isinstance(event, ev.Diagnose) and event.severity is not Severity.INFO:
@@ -309,6 +311,11 @@ class Reducer:
         apply = self._apply
         for event in events:
             apply[type(event)](event, notes)
+        if self._dropped:
+            self.frames_dropped += 1
+        else:
+            self.frames_applied += 1
+        return notes
 
     def feed_line(self, line: bytes | str) -> _Notes:
         """Parse one JSON text (an NDJSON line, an SSE data payload) and apply it.
@@ -865,9 +872,15 @@ class Reducer:
             parts.append(part)
         buffer = part.buffer
         delta = e.delta
-        if buffer.chars + len(delta) > self.max_text_chars:
+        size = buffer.chars + len(delta)
+        if size > self.max_text_chars:
             delta = self._truncate(buffer, delta, e.run_id, e.message_id, "text", notes)
-        buffer.append(delta)
+            buffer.append(delta)
+        elif delta:
+            # TextBuffer.append inlined: the one call fewer is ~4% of a text delta's cost.
+            buffer._pieces.append(delta)
+            buffer.chars = size
+            buffer._cache = None
         notes.append(TextDelta(e.run_id, e.message_id, delta, part))
 
     def _replace_text(self, e: ev.ReplaceText, notes: _Notes) -> None:
