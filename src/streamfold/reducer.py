@@ -281,9 +281,10 @@ class Reducer:
         self.frames_in += 1
         self._frame, self._raw, self._dropped = frame, raw, False
         notes: _Notes = []
-        if type(frame) is not dict and not isinstance(frame, Mapping):
+        received: object = frame  # typed as a Mapping, but callers may pass anything
+        if type(received) is not dict and not isinstance(received, Mapping):
             self._reject(
-                "not_an_object", f"frame is a {type(frame).__name__}, not an object", notes
+                "not_an_object", f"frame is a {type(received).__name__}, not an object", notes
             )
             self.frames_dropped += 1
             return notes
