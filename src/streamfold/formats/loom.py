@@ -194,26 +194,89 @@ class LoomDecoder:
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         kind = frame.get("type")
-        if kind is None:
-            if "reply" in frame:
+        if type(kind) is not str:
+            if kind is None:
+                if "reply" in frame:
+                    return self._reply(frame, frame_index)
+                return [_drop("missing_type", "frame has neither 'type' nor 'reply'")]
+            return [_drop("invalid_field", "'type' is not a string")]
+        if kind in _WRAPPER_TYPES:
+            if kind == "run_end":
                 return self._reply(frame, frame_index)
-            return [_drop("missing_type", "frame has neither 'type' nor 'reply'")]
-        if kind == "run_stream_event":
             inner = frame.get("event")
             if not isinstance(inner, Mapping):
                 return [_drop("invalid_field", "run_stream_event without an 'event' object")]
             return self.decode(inner, frame_index)
-        if kind == "run_end":
-            return self._reply(frame, frame_index)
-        if type(kind) is not str:
-            return [_drop("invalid_field", "'type' is not a string")]
         out: list[Event] = []
-        session = self._session_for(frame)
+        # Most frames belong to the session of the frame before: that check is inlined here.
+        session = self._last_session
+        session_id = frame.get("session_id")
+        if session is None or (session_id != session.session_id and type(session_id) is str):
+            session = self._session_for(frame)
         event_id = frame.get("event_id")
         if event_id is not None and type(event_id) is not int:
             out.append(_warn("invalid_field", "event_id is not an integer; ignored"))
             event_id = None
         run = session.run
+        if (
+            run is not None
+            and event_id is not None
+            and event_id == (run.last_event_id or 0) + 1
+            and kind != "run_start"
+        ):
+            run.last_event_id = event_id  # the next event of the open run: the common case
+        else:
+            checked = self._sequence(session, run, kind, frame, event_id, out)
+            if checked is None:
+                return out  # a duplicate, dropped with its diagnostic
+            run = checked
+        if event_id is not None:
+            # The type string from the table, not the frame's own copy: one shared object per
+            # type instead of a new string kept per event (~60 B per frame in a long run).
+            run.seen[event_id] = _TYPE_NAMES.get(kind, "?")
+        node_id = frame.get("node_id")
+        if type(node_id) is str and kind != "got_expand":
+            run.node_id = node_id
+        self._activity[run.run_id] = frame_index
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            out.append(
+                Diagnose(
+                    "unknown_event_type",
+                    f"unknown Loom event type {kind!r}; kept verbatim on the run",
+                    Severity.INFO,
+                    run_id=run.run_id,
+                )
+            )
+            out.append(KeepUnknown(run.run_id, dict(frame)))
+            return out
+        handler(self, run, frame, out)
+        allowed = _ALLOWED[kind]
+        if not allowed.issuperset(frame):  # 25% cheaper than keys() <= allowed
+            extra = ", ".join(sorted(frame.keys() - allowed))
+            out.append(
+                Diagnose(
+                    "unknown_fields",
+                    f"{kind} has fields not in the spec ({extra}); frame kept verbatim",
+                    Severity.INFO,
+                    run_id=run.run_id,
+                )
+            )
+            out.append(KeepUnknown(run.run_id, dict(frame)))
+        return out
+
+    def _sequence(
+        self,
+        session: _Session,
+        run: _Run | None,
+        kind: str,
+        frame: Mapping[str, Any],
+        event_id: int | None,
+        out: list[Event],
+    ) -> _Run | None:
+        """The run a frame belongs to, when it is not simply the open run's next event_id:
+        starts and restarts runs (A1), reports gaps, reordering and reuse of event_ids; None
+        for a duplicate (dropped, its diagnostic in ``out``)."""
         if kind == "run_start":
             if run is not None:
                 self._finish_run(session, run, out)
@@ -225,7 +288,7 @@ class LoomDecoder:
                 seen = run.seen.get(event_id)
                 restart = event_id <= 1 and last > 2
                 if seen == _TYPE_NAMES.get(kind, "?") and not restart:
-                    return [
+                    out.append(
                         Diagnose(
                             "duplicate_event",
                             f"event_id {event_id} ({kind}) already seen in this run; dropped",
@@ -235,7 +298,8 @@ class LoomDecoder:
                             run_id=run.run_id,
                             event_id=event_id,
                         )
-                    ]
+                    )
+                    return None
                 if event_id <= 1:
                     # A fresh EnvelopeState in the same session: a new run (A1).
                     self._finish_run(session, run, out)
@@ -260,42 +324,9 @@ class LoomDecoder:
                     )
                 )
                 out.append(MarkMissing(run.run_id, last + 1, event_id))
-        if event_id is not None:
-            # The type string from the table, not the frame's own copy: one shared object per
-            # type instead of a new string kept per event (~60 B per frame in a long run).
-            run.seen[event_id] = _TYPE_NAMES.get(kind, "?")
-            if run.last_event_id is None or event_id > run.last_event_id:
-                run.last_event_id = event_id
-        node_id = frame.get("node_id")
-        if type(node_id) is str and kind != "got_expand":
-            run.node_id = node_id
-        self._activity[run.run_id] = frame_index
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            out.append(
-                Diagnose(
-                    "unknown_event_type",
-                    f"unknown Loom event type {kind!r}; kept verbatim on the run",
-                    Severity.INFO,
-                    run_id=run.run_id,
-                )
-            )
-            out.append(KeepUnknown(run.run_id, dict(frame)))
-            return out
-        handler(self, run, frame, out)
-        allowed = _ALLOWED[kind]
-        if not frame.keys() <= allowed:
-            extra = ", ".join(sorted(frame.keys() - allowed))
-            out.append(
-                Diagnose(
-                    "unknown_fields",
-                    f"{kind} has fields not in the spec ({extra}); frame kept verbatim",
-                    Severity.INFO,
-                    run_id=run.run_id,
-                )
-            )
-            out.append(KeepUnknown(run.run_id, dict(frame)))
-        return out
+        if event_id is not None and (run.last_event_id is None or event_id > run.last_event_id):
+            run.last_event_id = event_id
+        return run
 
     def finish(self) -> list[Event]:
         out: list[Event] = []
