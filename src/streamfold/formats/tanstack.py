@@ -306,14 +306,26 @@ class TanStackDecoder:
                 self.resume_cursor = str(envelope_id)
             frame = frame["chunk"]
             kind = frame.get("type")
+        # The hot paths: the delta frames (one per token, >90% of a stream) in the shape
+        # TanStack sends them, for a known message / a known call still streaming. They give
+        # exactly what the handlers (_text_content, _tool_args) would, without their lookups
+        # and calls; any other shape falls through to the handlers.
         if kind == "TEXT_MESSAGE_CONTENT":
-            # The hot path (one frame per token): a delta for a known message.
-            message_id = frame.get("messageId")
-            message = self._messages.get(message_id) if type(message_id) is str else None
             delta = frame.get("delta")
-            if message is not None and type(delta) is str and delta and "metadata" not in frame:
-                message.segment.append(delta)
-                return [AppendText(message.run_id, message.message_id, delta)]
+            if type(delta) is str and delta and "metadata" not in frame:
+                message_id = frame.get("messageId")
+                message = self._messages.get(message_id) if type(message_id) is str else None
+                if message is not None:
+                    message.segment.append(delta)
+                    return [AppendText(message.run_id, message.message_id, delta)]
+        elif kind == "TOOL_CALL_ARGS":
+            delta = frame.get("delta")
+            if type(delta) is str and delta:
+                call_id = frame.get("toolCallId")
+                call = self._calls.get(call_id) if type(call_id) is str else None
+                if call is not None and not call.ended:
+                    call.args.append(delta)
+                    return [AppendToolArguments(call.run_id, call.call_id, delta)]
         elif type(kind) is not str:
             return [_drop("missing_type", "frame has no string 'type'")]
         out: list[Event] = []
