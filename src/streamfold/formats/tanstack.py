@@ -306,6 +306,7 @@ class TanStackDecoder:
         # AG-UI runId → its latest canonical run id (module docstring, "State of finished runs").
         self._run_sessions: dict[str, str] = {}
         self._by_wire: dict[str, str] = {}
+        self._run_suffix: dict[str, int] = {}  # run id → the last "#n" given to its reruns
         self._last_run: _Run | None = None  # the AG-UI run started last
         self._legacy: _Run | None = None  # the open legacy run
         self._legacy_count = 0
@@ -446,11 +447,17 @@ class TanStackDecoder:
     # ------------------------------------------------------------------------ runs
 
     def _new_run_id(self, wire_id: str) -> str:
+        """``wire_id``, or ``"<wire_id>#n"`` with the smallest free ``n >= 2`` when it is taken.
+
+        Run ids are never freed, so the search resumes after the last ``n`` given: O(1) for
+        the ``#2``, ``#3``, … of an agent loop that sends one ``RUN_FINISHED`` per model call
+        under a single ``runId`` (a scan from 2 made that quadratic)."""
         if wire_id not in self._run_sessions:
             return wire_id
-        n = 2
+        n = self._run_suffix.get(wire_id, 1) + 1
         while f"{wire_id}#{n}" in self._run_sessions:
             n += 1
+        self._run_suffix[wire_id] = n
         return f"{wire_id}#{n}"
 
     def _start_run(
