@@ -85,11 +85,13 @@ State of finished runs. Frames can still address a run's messages and calls afte
 ``TOOL_CALL_RESULT`` after the intermediate ``RUN_FINISHED``, replayed or late frames), so the
 decoder cannot forget them; but a long stream has thousands of finished runs, and every object
 kept alive makes CPython's full garbage collections slower, for the decoder and everything
-around it. So when a run ends, its ``_Msg`` / ``_Call`` objects are *retired*: each becomes one
-tuple of strings (:data:`_FinishedMsg`, :data:`_FinishedCall`: the run, the joined text a
-cumulative-``content`` fallback would need, …), which the collector stops tracking. A frame that
-addresses a retired message or call brings it back as an object (``_message`` / ``_call``),
-with the same content; such stragglers are retired again when the next run ends. What stays
+around it. So once a run has ended and the next run has ended too (the tool results that follow
+an intermediate ``RUN_FINISHED`` come in between), its ``_Msg`` / ``_Call`` objects are
+*retired*: each becomes one tuple of strings (:data:`_FinishedMsg`, :data:`_FinishedCall`: the
+run, the joined text a cumulative-``content`` fallback would need, …), which the collector stops
+tracking. A frame that addresses a retired message or call brings it back as an object
+(``_message`` / ``_call``), with the same content; such stragglers are retired again when the
+next run ends. What stays
 per finished run is its id → session (run ids stay unique; ``MESSAGES_SNAPSHOT`` prunes by
 session) and its AG-UI ``runId`` → latest canonical id (resumes, ``parentRunId``, a second
 ``RUN_FINISHED``): strings only.
@@ -318,6 +320,7 @@ class TanStackDecoder:
         self._pending_step: str | None = None
         self._calls: dict[str, _Call] = {}  # calls of open runs, and stragglers
         self._finished_calls: dict[str, _FinishedCall] = {}  # retired calls
+        self._last_finished: _Run | None = None  # its messages and calls are not retired yet
         # Messages and calls of finished runs that are live again (addressed by a late frame, or
         # created in a finished run): retired when the next run ends.
         self._stragglers: list[_Msg | _Call] = []
@@ -573,20 +576,24 @@ class TanStackDecoder:
     # ------------------------------------------------------------ finished runs' state
 
     def _release(self, run: _Run) -> None:
-        """The run has ended: retire its messages and calls, and the stragglers (module
-        docstring, "State of finished runs"). Active messages stay live (a message of a
-        finished run is active again after a ``TEXT_MESSAGE_START`` for it)."""
+        """The run has ended. Retire the messages and calls of the run that ended before it,
+        and the stragglers (module docstring, "State of finished runs"); this run's stay live
+        until the next run ends, as the frames after TanStack's intermediate
+        ``RUN_FINISHED(tool_calls)`` (the tool results) address them. Active messages stay live
+        (a message of a finished run is active again after a ``TEXT_MESSAGE_START`` for it)."""
         self._runs.pop(run.run_id, None)
-        for message_id in run.message_ids:
-            message = self._messages.get(message_id)
-            if message is not None and message.run_id == run.run_id:
-                self._retire_message(message)
-        for call_id in run.call_ids:
-            call = self._calls.get(call_id)
-            if call is not None and call.run_id == run.run_id:
-                self._retire_call(call)
-        run.message_ids = []
-        run.call_ids = []
+        previous, self._last_finished = self._last_finished, run
+        if previous is not None:
+            for message_id in previous.message_ids:
+                message = self._messages.get(message_id)
+                if message is not None and message.run_id == previous.run_id:
+                    self._retire_message(message)
+            for call_id in previous.call_ids:
+                call = self._calls.get(call_id)
+                if call is not None and call.run_id == previous.run_id:
+                    self._retire_call(call)
+            previous.message_ids = []
+            previous.call_ids = []
         stragglers, self._stragglers = self._stragglers, []
         for item in stragglers:
             if isinstance(item, _Msg):
