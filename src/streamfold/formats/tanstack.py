@@ -133,6 +133,7 @@ from ..events import (
 from ..model import UNSET, RunStatus, Severity
 from .tanstack_wire import (
     extra,
+    is_mapping,
     json_text,
     parse_json,
     snapshot_messages,
@@ -264,8 +265,9 @@ _FinishedCall = tuple[str, str | None, str, bool]
 
 
 def _pack_message(message: _Msg) -> _FinishedMsg:
-    thinking = tuple((step, "".join(pieces)) for step, pieces in message.thinking.items())
-    return (message.run_id, message.role, "".join(message.segment), message.step, thinking)
+    thinking = message.thinking
+    steps = tuple((step, "".join(pieces)) for step, pieces in thinking.items()) if thinking else ()
+    return (message.run_id, message.role, "".join(message.segment), message.step, steps)
 
 
 def _unpack_message(message_id: str, done: _FinishedMsg) -> _Msg:
@@ -716,7 +718,7 @@ class TanStackDecoder:
             out.append(ReportUsage(run.run_id, usage, mode="set"))
         status = RunStatus.COMPLETED
         outcome = frame.get("outcome")
-        if isinstance(outcome, Mapping) and outcome.get("type") == "interrupt":
+        if is_mapping(outcome) and outcome.get("type") == "interrupt":
             status = self._interrupts(run, outcome.get("interrupts"), out)
         result = frame.get("result")
         if result is not None:
@@ -1019,7 +1021,7 @@ class TanStackDecoder:
             call_id,
             name,
             str_or_none(frame.get("parentMessageId")),
-            dict(metadata) if isinstance(metadata, Mapping) else None,
+            dict(metadata) if is_mapping(metadata) else None,
             out,
         )
 
@@ -1481,11 +1483,11 @@ def _message_metadata(frame: Mapping[str, Any]) -> dict[str, Any] | None:
     """Event metadata for the message, without the per-delta ``tanstack.content``/``args``
     leftovers (the reference's ``mergeMessageMetadata``)."""
     metadata = frame.get("metadata")
-    if not isinstance(metadata, Mapping) or not metadata:
+    if not is_mapping(metadata) or not metadata:
         return None
     result = dict(metadata)
     tanstack = result.get("tanstack")
-    if isinstance(tanstack, Mapping) and ("content" in tanstack or "args" in tanstack):
+    if is_mapping(tanstack) and ("content" in tanstack or "args" in tanstack):
         result["tanstack"] = {k: v for k, v in tanstack.items() if k not in ("content", "args")}
     return result
 
