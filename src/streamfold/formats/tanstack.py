@@ -89,12 +89,12 @@ around it. So once a run has ended and the next run has ended too (the tool resu
 an intermediate ``RUN_FINISHED`` come in between), its ``_Msg`` / ``_Call`` objects are
 *retired*: each becomes one tuple of strings (:data:`_FinishedMsg`, :data:`_FinishedCall`: the
 run, the joined text a cumulative-``content`` fallback would need, …), which the collector stops
-tracking. A frame that addresses a retired message or call brings it back as an object
-(``_message`` / ``_call``), with the same content; such stragglers are retired again when the
-next run ends. What stays
-per finished run is its id → session (run ids stay unique; ``MESSAGES_SNAPSHOT`` prunes by
-session) and its AG-UI ``runId`` → latest canonical id (resumes, ``parentRunId``, a second
-``RUN_FINISHED``): strings only.
+tracking. A frame that addresses a retired message or call brings it back as an object with the
+same content (``_message`` / ``_call``; the delta fast paths see only live ones and leave the
+rest to the handlers); such stragglers are retired again when the next run ends. What stays of
+a finished run is strings: its id → session (run ids stay unique; ``MESSAGES_SNAPSHOT`` prunes
+by session) and its AG-UI ``runId`` → latest canonical id (resumes, ``parentRunId``, a second
+``RUN_FINISHED``).
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ class TanStackDecoder:
         self._session = _DEFAULT_SESSION
         self._pending: list[Mapping[str, Any]] = []
         self._synth = 0
-        self._span_ids: set[str] = set()
+        self._span_ids: set[str] = set()  # every span id given (kept: ids stay unique)
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 
