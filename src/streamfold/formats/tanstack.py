@@ -80,6 +80,21 @@ diagnostic.
 ``STATE_SNAPSHOT`` / ``STATE_DELTA`` set and JSON-Patch the run state; ``CUSTOM`` (``value``, or
 pre-0.6 ``data``) is recorded, except the legacy-compatible ``tool-input-available`` and
 ``approval-requested``; ``RAW`` is recorded as custom event ``"RAW"``; ``STEP_*`` are spans.
+
+State of finished runs. Frames can still address a run's messages and calls after it ended (a
+``TOOL_CALL_RESULT`` after the intermediate ``RUN_FINISHED``, replayed or late frames), so the
+decoder cannot forget them; but a long stream has thousands of finished runs, and every object
+kept alive makes CPython's full garbage collections slower, for the decoder and everything
+around it. So once a run has ended and the next run has ended too (the tool results that follow
+an intermediate ``RUN_FINISHED`` come in between), its ``_Msg`` / ``_Call`` objects are
+*retired*: each becomes one tuple of strings (:data:`_FinishedMsg`, :data:`_FinishedCall`: the
+run, the joined text a cumulative-``content`` fallback would need, …), which the collector stops
+tracking. A frame that addresses a retired message or call brings it back as an object with the
+same content (``_message`` / ``_call``; the delta fast paths see only live ones and leave the
+rest to the handlers); such stragglers are retired again when the next run ends. What stays of
+a finished run is strings: its id → session (run ids stay unique; ``MESSAGES_SNAPSHOT`` prunes
+by session) and its AG-UI ``runId`` → latest canonical id (resumes, ``parentRunId``, a second
+``RUN_FINISHED``).
 """
 
 from __future__ import annotations
@@ -118,6 +133,7 @@ from ..events import (
 from ..model import UNSET, RunStatus, Severity
 from .tanstack_wire import (
     extra,
+    is_mapping,
     json_text,
     parse_json,
     snapshot_messages,
@@ -206,9 +222,9 @@ class _Run:
     session_id: str
     wire_id: str | None
     legacy: bool = False
-    open: bool = True
     open_messages: int = 0
     message_ids: list[str] = attrs.field(factory=list)
+    call_ids: list[str] = attrs.field(factory=list)  # calls created in this run
     steps: dict[str, str] = attrs.field(factory=dict)  # open step name → span id
     # legacy runs
     message_id: str | None = None
@@ -238,6 +254,44 @@ class _Call:
     ended: bool = False
 
 
+# A retired message / call of a finished run (module docstring, "State of finished runs").
+# Plain tuples of strings on purpose: CPython stops tracking such a tuple at its first
+# collection, so retired state costs full collections nothing (a live _Msg is three tracked
+# objects, a _Call two, and their piece lists are traversed item by item).
+_FinishedMsg = tuple[str, str, str, str | None, tuple[tuple[str | None, str], ...]]
+"""``(run_id, role, segment text, step, ((thinking step, text), ...))``."""
+_FinishedCall = tuple[str, str | None, str, bool]
+"""``(run_id, message_id, arguments text, ended)``."""
+
+
+def _pack_message(message: _Msg) -> _FinishedMsg:
+    thinking = message.thinking
+    steps = tuple((step, "".join(pieces)) for step, pieces in thinking.items()) if thinking else ()
+    return (message.run_id, message.role, "".join(message.segment), message.step, steps)
+
+
+def _unpack_message(message_id: str, done: _FinishedMsg) -> _Msg:
+    run_id, role, text, step, thinking = done
+    return _Msg(
+        message_id,
+        run_id,
+        role,
+        open=False,  # its run has ended (`open` only counts a live run's unended messages)
+        segment=[text] if text else [],
+        step=step,
+        thinking={name: [piece] if piece else [] for name, piece in thinking},
+    )
+
+
+def _pack_call(call: _Call) -> _FinishedCall:
+    return (call.run_id, call.message_id, "".join(call.args), call.ended)
+
+
+def _unpack_call(call_id: str, done: _FinishedCall) -> _Call:
+    run_id, message_id, text, ended = done
+    return _Call(call_id, run_id, message_id, [text] if text else [], ended)
+
+
 class TanStackDecoder:
     """Decode TanStack AI / AG-UI frames (parsed JSON objects) into canonical events.
 
@@ -250,25 +304,35 @@ class TanStackDecoder:
     name: ClassVar[str] = "tanstack"
 
     def __init__(self) -> None:
-        self._runs: dict[str, _Run] = {}  # canonical run id → run
+        self._runs: dict[str, _Run] = {}  # canonical run id → run, while it is open
         self._open: list[_Run] = []  # open AG-UI runs, in start order
-        self._by_wire: dict[str, _Run] = {}  # AG-UI runId → its latest canonical run
+        # Kept for finished runs too (strings only): every run id → its session, and each
+        # AG-UI runId → its latest canonical run id (module docstring, "State of finished runs").
+        self._run_sessions: dict[str, str] = {}
+        self._by_wire: dict[str, str] = {}
+        self._run_suffix: dict[str, int] = {}  # run id → the last "#n" given to its reruns
         self._last_run: _Run | None = None  # the AG-UI run started last
         self._legacy: _Run | None = None  # the open legacy run
         self._legacy_count = 0
         self._implicit_count = 0
-        self._messages: dict[str, _Msg] = {}
+        self._messages: dict[str, _Msg] = {}  # messages of open runs, and stragglers
+        self._finished_messages: dict[str, _FinishedMsg] = {}  # retired messages
         self._active: dict[str, None] = {}  # active assistant message ids, in start order
         self._reasoning: _Msg | None = None  # reasoning message with no assistant to join
         self._pending_step: str | None = None
-        self._calls: dict[str, _Call] = {}
+        self._calls: dict[str, _Call] = {}  # calls of open runs, and stragglers
+        self._finished_calls: dict[str, _FinishedCall] = {}  # retired calls
+        self._last_finished: _Run | None = None  # its messages and calls are not retired yet
+        # Messages and calls of finished runs that are live again (addressed by a late frame, or
+        # created in a finished run): retired when the next run ends.
+        self._stragglers: list[_Msg | _Call] = []
         self._chunk_message: str | None = None  # TEXT_MESSAGE_CHUNK without messageId
         self._chunk_call: str | None = None  # TOOL_CALL_CHUNK without toolCallId
         self._seen_reasoning = False
         self._session = _DEFAULT_SESSION
         self._pending: list[Mapping[str, Any]] = []
         self._synth = 0
-        self._span_ids: set[str] = set()
+        self._span_ids: set[str] = set()  # every span id given (kept: ids stay unique)
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 
@@ -306,14 +370,26 @@ class TanStackDecoder:
                 self.resume_cursor = str(envelope_id)
             frame = frame["chunk"]
             kind = frame.get("type")
+        # The hot paths: the delta frames (one per token, >90% of a stream) in the shape
+        # TanStack sends them, for a known message / a known call still streaming. They give
+        # exactly what the handlers (_text_content, _tool_args) would, without their lookups
+        # and calls; any other shape falls through to the handlers.
         if kind == "TEXT_MESSAGE_CONTENT":
-            # The hot path (one frame per token): a delta for a known message.
-            message_id = frame.get("messageId")
-            message = self._messages.get(message_id) if type(message_id) is str else None
             delta = frame.get("delta")
-            if message is not None and type(delta) is str and delta and "metadata" not in frame:
-                message.segment.append(delta)
-                return [AppendText(message.run_id, message.message_id, delta)]
+            if type(delta) is str and delta and "metadata" not in frame:
+                message_id = frame.get("messageId")
+                message = self._messages.get(message_id) if type(message_id) is str else None
+                if message is not None:
+                    message.segment.append(delta)
+                    return [AppendText(message.run_id, message.message_id, delta)]
+        elif kind == "TOOL_CALL_ARGS":
+            delta = frame.get("delta")
+            if type(delta) is str and delta:
+                call_id = frame.get("toolCallId")
+                call = self._calls.get(call_id) if type(call_id) is str else None
+                if call is not None and not call.ended:
+                    call.args.append(delta)
+                    return [AppendToolArguments(call.run_id, call.call_id, delta)]
         elif type(kind) is not str:
             return [_drop("missing_type", "frame has no string 'type'")]
         out: list[Event] = []
@@ -376,11 +452,17 @@ class TanStackDecoder:
     # ------------------------------------------------------------------------ runs
 
     def _new_run_id(self, wire_id: str) -> str:
-        if wire_id not in self._runs:
+        """``wire_id``, or ``"<wire_id>#n"`` with the smallest free ``n >= 2`` when it is taken.
+
+        Run ids are never freed, so the search resumes after the last ``n`` given: O(1) for
+        the ``#2``, ``#3``, … of an agent loop that sends one ``RUN_FINISHED`` per model call
+        under a single ``runId`` (a scan from 2 made that quadratic)."""
+        if wire_id not in self._run_sessions:
             return wire_id
-        n = 2
-        while f"{wire_id}#{n}" in self._runs:
+        n = self._run_suffix.get(wire_id, 1) + 1
+        while f"{wire_id}#{n}" in self._run_sessions:
             n += 1
+        self._run_suffix[wire_id] = n
         return f"{wire_id}#{n}"
 
     def _start_run(
@@ -400,9 +482,10 @@ class TanStackDecoder:
             run_id = self._new_run_id(wire_id)
         run = _Run(run_id, session_id, wire_id)
         self._runs[run_id] = run
+        self._run_sessions[run_id] = session_id
         self._open.append(run)
         if wire_id is not None:
-            self._by_wire[wire_id] = run
+            self._by_wire[wire_id] = run_id
         self._last_run = run
         self._session = session_id
         out.append(
@@ -472,7 +555,6 @@ class TanStackDecoder:
         for span_id in run.steps.values():
             out.append(CloseSpan(run.run_id, span_id, unclosed=True))
         run.steps.clear()
-        run.open = False
         if run in self._open:
             self._open.remove(run)
         for message_id in run.message_ids:
@@ -482,6 +564,7 @@ class TanStackDecoder:
                 message.open = False
         if self._reasoning is not None and self._reasoning.run_id == run.run_id:
             self._reasoning = None
+        self._release(run)
         out.append(
             EndRun(
                 run.run_id,
@@ -492,18 +575,102 @@ class TanStackDecoder:
             )
         )
 
+    # ------------------------------------------------------------ finished runs' state
+
+    def _release(self, run: _Run) -> None:
+        """The run has ended. Retire the messages and calls of the run that ended before it,
+        and the stragglers (module docstring, "State of finished runs"); this run's stay live
+        until the next run ends, as the frames after TanStack's intermediate
+        ``RUN_FINISHED(tool_calls)`` (the tool results) address them. Active messages stay live
+        (a message of a finished run is active again after a ``TEXT_MESSAGE_START`` for it)."""
+        self._runs.pop(run.run_id, None)
+        previous, self._last_finished = self._last_finished, run
+        if previous is not None:
+            for message_id in previous.message_ids:
+                message = self._messages.get(message_id)
+                if message is not None and message.run_id == previous.run_id:
+                    self._retire_message(message)
+            for call_id in previous.call_ids:
+                call = self._calls.get(call_id)
+                if call is not None and call.run_id == previous.run_id:
+                    self._retire_call(call)
+            previous.message_ids = []
+            previous.call_ids = []
+        stragglers, self._stragglers = self._stragglers, []
+        for item in stragglers:
+            if isinstance(item, _Msg):
+                if self._messages.get(item.message_id) is item:  # not deleted by a snapshot
+                    self._retire_message(item)
+            elif self._calls.get(item.call_id) is item:
+                self._retire_call(item)
+
+    def _retire_message(self, message: _Msg) -> None:
+        if message.message_id in self._active or message is self._reasoning:
+            self._stragglers.append(message)  # still routed to: stays live
+            return
+        del self._messages[message.message_id]
+        self._finished_messages[message.message_id] = _pack_message(message)
+
+    def _retire_call(self, call: _Call) -> None:
+        del self._calls[call.call_id]
+        self._finished_calls[call.call_id] = _pack_call(call)
+
+    def _message(self, message_id: str) -> _Msg | None:
+        """The message with this id, brought back if it was retired."""
+        message = self._messages.get(message_id)
+        if message is None:
+            done = self._finished_messages.pop(message_id, None)
+            if done is not None:
+                message = self._messages[message_id] = _unpack_message(message_id, done)
+                self._stragglers.append(message)
+        return message
+
+    def _call(self, call_id: str) -> _Call | None:
+        """The tool call with this id, brought back if it was retired."""
+        call = self._calls.get(call_id)
+        if call is None:
+            done = self._finished_calls.pop(call_id, None)
+            if done is not None:
+                call = self._calls[call_id] = _unpack_call(call_id, done)
+                self._stragglers.append(call)
+        return call
+
+    def _known_message(self, message_id: str) -> bool:
+        return message_id in self._messages or message_id in self._finished_messages
+
+    def _known_call(self, call_id: str) -> bool:
+        return call_id in self._calls or call_id in self._finished_calls
+
+    def _add_message(self, run: _Run, message: _Msg) -> None:
+        self._messages[message.message_id] = message
+        if run.run_id in self._runs:
+            run.message_ids.append(message.message_id)
+        else:  # a snapshot's message for a finished run
+            self._stragglers.append(message)
+
+    def _add_call(
+        self, call_id: str, run_id: str, message_id: str | None, *, ended: bool = False
+    ) -> _Call:
+        call = self._calls[call_id] = _Call(call_id, run_id, message_id, ended=ended)
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.call_ids.append(call_id)
+        else:  # a call placed in a finished run
+            self._stragglers.append(call)
+        return call
+
     def _run_started(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         wire_id = str_or_none(frame.get("runId"))
         thread = str_or_none(frame.get("threadId")) or str_or_none(extra(frame, "threadId"))
         session = thread or self._session
         known = self._by_wire.get(wire_id) if wire_id is not None else None
-        if known is not None and known.open:
+        if known is not None and known in self._runs:
             out.append(
                 Diagnose(
                     "duplicate_run_started",
                     f"RUN_STARTED for run {wire_id!r}, which is already running; ignored",
                     Severity.INFO,
-                    run_id=known.run_id,
+                    run_id=known,
                 )
             )
             return
@@ -511,12 +678,11 @@ class TanStackDecoder:
             if run.wire_id is None:  # an implicit run the stream never announced
                 self._end_run(run, out, RunStatus.COMPLETED)
         parent_wire = str_or_none(frame.get("parentRunId"))
-        parent_run = self._by_wire.get(parent_wire) if parent_wire is not None else None
-        parent = parent_run.run_id if parent_run is not None else parent_wire
+        parent = self._by_wire.get(parent_wire, parent_wire) if parent_wire is not None else None
         model = extra(frame, "model")
         metadata = {"model": model} if type(model) is str else None
         if known is not None:
-            metadata = {**(metadata or {}), "resumes": known.run_id}
+            metadata = {**(metadata or {}), "resumes": known}
         self._start_run(out, wire_id, session, parent=parent, metadata=metadata, thread_id=thread)
 
     def _ended_run_for(self, frame: Mapping[str, Any], out: list[Event]) -> _Run:
@@ -524,16 +690,18 @@ class TanStackDecoder:
         wire_id = str_or_none(frame.get("runId")) or str_or_none(tanstack_meta(frame).get("runId"))
         if wire_id is None:
             return self._current_run(out)
-        run = self._by_wire.get(wire_id)
-        if run is not None and run.open:
-            return run
-        # Finished already (TanStack's second RUN_FINISHED per runId) or never started.
-        session = str_or_none(frame.get("threadId")) or (
-            run.session_id if run is not None else self._session
-        )
-        parent = run.run_id if run is not None else None
+        parent = self._by_wire.get(wire_id)  # its latest canonical run
+        if parent is None:  # never started
+            session = str_or_none(frame.get("threadId")) or self._session
+            thread = session
+        else:
+            run = self._runs.get(parent)
+            if run is not None:  # open: this frame ends it
+                return run
+            # Finished already (TanStack's second RUN_FINISHED per runId).
+            thread = self._run_sessions[parent]
+            session = str_or_none(frame.get("threadId")) or thread
         metadata = {"implicit": True, "continues": parent} if parent else {"implicit": True}
-        thread = run.session_id if run is not None else session
         return self._start_run(
             out,
             wire_id,
@@ -550,7 +718,7 @@ class TanStackDecoder:
             out.append(ReportUsage(run.run_id, usage, mode="set"))
         status = RunStatus.COMPLETED
         outcome = frame.get("outcome")
-        if isinstance(outcome, Mapping) and outcome.get("type") == "interrupt":
+        if is_mapping(outcome) and outcome.get("type") == "interrupt":
             status = self._interrupts(run, outcome.get("interrupts"), out)
         result = frame.get("result")
         if result is not None:
@@ -610,7 +778,7 @@ class TanStackDecoder:
     def _synthetic_id(self, base: str) -> str:
         self._synth += 1
         candidate = f"{base}#{self._synth}"
-        while candidate in self._messages:
+        while self._known_message(candidate):
             self._synth += 1
             candidate = f"{base}#{self._synth}"
         return candidate
@@ -626,8 +794,7 @@ class TanStackDecoder:
         if run is None:
             run = self._run_for_message(out)
         message = _Msg(message_id, run.run_id, role)
-        self._messages[message_id] = message
-        run.message_ids.append(message_id)
+        self._add_message(run, message)
         run.open_messages += 1
         if role not in ("user", "system", "reasoning"):
             self._active[message_id] = None
@@ -648,7 +815,7 @@ class TanStackDecoder:
     def _text_message(self, message_id: str | None, out: list[Event]) -> _Msg:
         """The message a text event addresses (created when unknown, as the reference does)."""
         if message_id is not None:
-            message = self._messages.get(message_id)
+            message = self._message(message_id)
             if message is not None:
                 return message
             return self._new_message(message_id, "assistant", out)
@@ -674,7 +841,7 @@ class TanStackDecoder:
             out.append(_drop("invalid_field", "TEXT_MESSAGE_START without a messageId"))
             return
         metadata = _message_metadata(frame)
-        message = self._messages.get(message_id)
+        message = self._message(message_id)
         if message is not None:
             if message.role not in ("user", "system", "reasoning"):
                 self._active.setdefault(message_id, None)
@@ -692,7 +859,7 @@ class TanStackDecoder:
         self._append_text(message, frame, out)
 
     def _text_end(self, frame: Mapping[str, Any], out: list[Event]) -> None:
-        message = self._messages.get(str_or_none(frame.get("messageId")) or "")
+        message = self._message(str_or_none(frame.get("messageId")) or "")
         if message is None:
             out.append(
                 Diagnose(
@@ -715,12 +882,13 @@ class TanStackDecoder:
 
     def _text_chunk(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         message_id = str_or_none(frame.get("messageId")) or self._chunk_message
-        if message_id is None or message_id not in self._messages:
+        message = self._message(message_id) if message_id is not None else None
+        if message is None:
             role = frame.get("role")
             message_id = message_id or self._synthetic_id("message")
-            self._new_message(message_id, role if type(role) is str else "assistant", out)
+            message = self._new_message(message_id, role if type(role) is str else "assistant", out)
         self._chunk_message = message_id
-        self._append_text(self._messages[message_id], frame, out)
+        self._append_text(message, frame, out)
 
     # ----------------------------------------------------------------------- reasoning
 
@@ -738,10 +906,11 @@ class TanStackDecoder:
             any_current or wire_id is None or wire_id == current.message_id
         ):
             return current
-        if wire_id is not None and wire_id in self._messages:
-            return self._messages[wire_id]
+        known = self._message(wire_id) if wire_id is not None else None
+        if known is not None:
+            return known
         message_id = self._synthetic_id("reasoning")
-        if wire_id is not None and wire_id not in self._messages:
+        if wire_id is not None:
             message_id = wire_id
         message = self._new_message(message_id, "reasoning", out)
         self._adopt_pending_step(message)
@@ -776,7 +945,7 @@ class TanStackDecoder:
         if type(value) is not str or not value:
             return
         if frame.get("subtype") == "tool-call":
-            call = self._calls.get(entity or "")
+            call = self._call(entity or "")
             if call is not None:
                 out.append(
                     MergeMetadata(call.run_id, {"thoughtSignature": value}, call_id=call.call_id)
@@ -838,7 +1007,7 @@ class TanStackDecoder:
     # ----------------------------------------------------------------------- tool calls
 
     def _call_run(self, call_id: str, fallback: _Run) -> str:
-        call = self._calls.get(call_id)
+        call = self._call(call_id)
         return call.run_id if call is not None else fallback.run_id
 
     def _tool_start(self, frame: Mapping[str, Any], out: list[Event]) -> None:
@@ -852,7 +1021,7 @@ class TanStackDecoder:
             call_id,
             name,
             str_or_none(frame.get("parentMessageId")),
-            dict(metadata) if isinstance(metadata, Mapping) else None,
+            dict(metadata) if is_mapping(metadata) else None,
             out,
         )
 
@@ -864,15 +1033,13 @@ class TanStackDecoder:
         metadata: dict[str, Any] | None,
         out: list[Event],
     ) -> _Call:
-        known = self._calls.get(call_id)
+        known = self._call(call_id)
         if known is not None and known.message_id is not None:
             # A duplicate START: the reducer keeps the first and records a diagnostic.
             out.append(StartToolCall(known.run_id, call_id, name, known.message_id))
             return known
         if parent_id is not None:
-            message = self._messages.get(parent_id) or self._new_message(
-                parent_id, "assistant", out
-            )
+            message = self._message(parent_id) or self._new_message(parent_id, "assistant", out)
         else:
             message = self._active_message() or self._new_message(
                 self._synthetic_id("message"), "assistant", out
@@ -884,20 +1051,20 @@ class TanStackDecoder:
             )
             known.message_id = message.message_id
             return known
-        run = self._runs[message.run_id]
-        run_id = run.run_id if run.open or not self._open else self._open[-1].run_id
-        call = self._calls[call_id] = _Call(call_id, run_id, message.message_id)
+        run_id = message.run_id
+        if run_id not in self._runs and self._open:  # the message's run has ended
+            run_id = self._open[-1].run_id
+        call = self._add_call(call_id, run_id, message.message_id)
         out.append(StartToolCall(run_id, call_id, name, message.message_id, None, metadata))
         return call
 
     def _known_or_orphan(self, call_id: str, out: list[Event]) -> _Call:
-        call = self._calls.get(call_id)
+        call = self._call(call_id)
         if call is None:
             # Arguments for a call that never started: kept (the reducer records the call
             # with an unknown_tool_call diagnostic), outside any message until a START says
             # where it belongs.
-            run = self._current_run(out)
-            call = self._calls[call_id] = _Call(call_id, run.run_id, None)
+            call = self._add_call(call_id, self._current_run(out).run_id, None)
         return call
 
     def _tool_args(self, frame: Mapping[str, Any], out: list[Event]) -> None:
@@ -987,11 +1154,13 @@ class TanStackDecoder:
         if call_id is None:
             out.append(_drop("invalid_field", "TOOL_CALL_CHUNK without a toolCallId"))
             return
-        if call_id not in self._calls or self._calls[call_id].message_id is None:
+        call = self._call(call_id)
+        if call is None or call.message_id is None:
             name = str_or_none(frame.get("toolCallName")) or str_or_none(frame.get("toolName"))
-            self._start_call(call_id, name, str_or_none(frame.get("parentMessageId")), None, out)
+            parent = str_or_none(frame.get("parentMessageId"))
+            call = self._start_call(call_id, name, parent, None, out)
         self._chunk_call = call_id
-        self._append_args(self._calls[call_id], frame.get("delta"), None, out)
+        self._append_args(call, frame.get("delta"), None, out)
 
     # ------------------------------------------------------------------- snapshots, misc
 
@@ -1002,32 +1171,36 @@ class TanStackDecoder:
             return
         run = self._open[-1] if self._open else self._last_run or self._current_run(out)
         snapshot = snapshot_messages(
-            messages, lambda call_id: call_id in self._calls, lambda: self._synthetic_id("message")
+            messages, self._known_call, lambda: self._synthetic_id("message")
         )
         out.append(ReplaceMessages(run.run_id, snapshot))
-        # Mirror what the reducer now holds.
+        # Mirror what the reducer now holds: the session's other messages are gone.
         wanted = {m.message_id for m in snapshot}
-        session_runs = {r.run_id for r in self._runs.values() if r.session_id == run.session_id}
+        sessions, session = self._run_sessions, run.session_id
         for message_id in [
-            m for m, s in self._messages.items() if s.run_id in session_runs and m not in wanted
+            m
+            for m, s in self._messages.items()
+            if sessions[s.run_id] == session and m not in wanted
         ]:
             del self._messages[message_id]
+        for message_id in [
+            m
+            for m, done in self._finished_messages.items()
+            if sessions[done[0]] == session and m not in wanted
+        ]:
+            del self._finished_messages[message_id]
         self._active.clear()
         self._reasoning = None
         self._pending_step = None
         for snap in snapshot:
-            message = self._messages.get(snap.message_id)
+            message = self._message(snap.message_id)
             if message is None:
-                message = self._messages[snap.message_id] = _Msg(
-                    snap.message_id, run.run_id, snap.role, open=False
-                )
-                run.message_ids.append(snap.message_id)
+                message = _Msg(snap.message_id, run.run_id, snap.role, open=False)
+                self._add_message(run, message)
             for part in snap.parts:
                 call_id = getattr(part, "call_id", None)
-                if call_id is not None and call_id not in self._calls:
-                    self._calls[call_id] = _Call(
-                        call_id, message.run_id, message.message_id, ended=True
-                    )
+                if call_id is not None and not self._known_call(call_id):
+                    self._add_call(call_id, message.run_id, message.message_id, ended=True)
 
     def _state_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         run = self._current_run(out)
@@ -1044,8 +1217,9 @@ class TanStackDecoder:
 
     def _custom_run(self, frame: Mapping[str, Any], out: list[Event]) -> _Run:
         wire_id = str_or_none(tanstack_meta(frame).get("runId"))
-        run = self._by_wire.get(wire_id) if wire_id is not None else None
-        return run if run is not None and run.open else self._current_run(out)
+        run_id = self._by_wire.get(wire_id) if wire_id is not None else None
+        run = self._runs.get(run_id) if run_id is not None else None
+        return run if run is not None else self._current_run(out)
 
     def _custom(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         name = frame.get("name")
@@ -1102,6 +1276,7 @@ class TanStackDecoder:
             run_id = self._new_run_id(f"tanstack-legacy#{self._legacy_count}")
             run = _Run(run_id, _DEFAULT_SESSION, None, legacy=True)
             self._runs[run_id] = run
+            self._run_sessions[run_id] = _DEFAULT_SESSION
             self._legacy = run
             model = frame.get("model")
             out.append(
@@ -1115,9 +1290,12 @@ class TanStackDecoder:
 
     def _legacy_message(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> _Msg:
         if run.message_id is not None:
-            return self._messages[run.message_id]
+            message = self._message(run.message_id)
+            if message is None:  # a MESSAGES_SNAPSHOT removed it: a decoder_error, as it was
+                raise KeyError(run.message_id)
+            return message
         wire_id = str_or_none(frame.get("id"))
-        if wire_id is None or wire_id in self._messages:
+        if wire_id is None or self._known_message(wire_id):
             wire_id = self._synthetic_id(wire_id or f"{run.run_id}/message")
         message = self._new_message(wire_id, "assistant", out, run=run)
         del self._active[wire_id]  # legacy routing is per run, not by the active message
@@ -1141,9 +1319,9 @@ class TanStackDecoder:
         error_code: str | None = None,
     ) -> None:
         self._complete_legacy_calls(run, out)
-        run.open = False
         if self._legacy is run:
             self._legacy = None
+        self._release(run)
         out.append(
             EndRun(
                 run.run_id,
@@ -1170,9 +1348,9 @@ class TanStackDecoder:
             if call_id is None:
                 out.append(_drop("invalid_field", "tool_result without a toolCallId"))
                 return
-            call = self._calls.get(call_id)
+            call = self._call(call_id)
             if call is None:
-                call = self._calls[call_id] = _Call(call_id, run.run_id, None, ended=True)
+                call = self._add_call(call_id, run.run_id, None, ended=True)
             self._result(call, frame.get("content", ""), False, out)
         elif kind in ("tool-input-available", "approval-requested"):
             self._legacy_message(run, frame, out)
@@ -1225,11 +1403,11 @@ class TanStackDecoder:
             )
             call_id = f"{run.run_id}/tool-index-{index}"
         name = str_or_none(function.get("name"))
-        call = self._calls.get(call_id)
+        call = self._call(call_id)
         if call is None:
             message = self._legacy_message(run, frame, out)
             message.segment = []
-            call = self._calls[call_id] = _Call(call_id, run.run_id, message.message_id)
+            call = self._add_call(call_id, run.run_id, message.message_id)
             run.open_calls.append(call_id)
             out.append(StartToolCall(run.run_id, call_id, name, message.message_id))
         arguments = function.get("arguments")
@@ -1305,11 +1483,11 @@ def _message_metadata(frame: Mapping[str, Any]) -> dict[str, Any] | None:
     """Event metadata for the message, without the per-delta ``tanstack.content``/``args``
     leftovers (the reference's ``mergeMessageMetadata``)."""
     metadata = frame.get("metadata")
-    if not isinstance(metadata, Mapping) or not metadata:
+    if not is_mapping(metadata) or not metadata:
         return None
     result = dict(metadata)
     tanstack = result.get("tanstack")
-    if isinstance(tanstack, Mapping) and ("content" in tanstack or "args" in tanstack):
+    if is_mapping(tanstack) and ("content" in tanstack or "args" in tanstack):
         result["tanstack"] = {k: v for k, v in tanstack.items() if k not in ("content", "args")}
     return result
 

@@ -10,7 +10,7 @@ canonical :class:`~streamfold.events.SnapshotMessage` s (the reference client's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import orjson
 
@@ -26,6 +26,7 @@ from ..model import UNSET, Usage
 
 __all__ = [
     "extra",
+    "is_mapping",
     "json_text",
     "parse_json",
     "snapshot_messages",
@@ -42,12 +43,18 @@ def str_or_none(value: Any) -> str | None:
     return value if type(value) is str else None
 
 
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, answering the JSON cases (a dict, ``None``) without the
+    check against the ``Mapping`` ABC, which costs about six times as much."""
+    return type(value) is dict or (value is not None and isinstance(value, Mapping))
+
+
 def tanstack_meta(frame: Mapping[str, Any]) -> Mapping[str, Any]:
     """``frame.metadata.tanstack`` (where spec-only servers since 0.48 put TanStack extras)."""
     metadata = frame.get("metadata")
-    if isinstance(metadata, Mapping):
+    if is_mapping(metadata):
         tanstack = metadata.get("tanstack")
-        if isinstance(tanstack, Mapping):
+        if is_mapping(tanstack):
             return tanstack
     return _NO_MAPPING
 
@@ -98,7 +105,7 @@ def _count(value: Any) -> int:
 
 
 def _details(target: dict[str, int], source: Any) -> None:
-    if isinstance(source, Mapping):
+    if is_mapping(source):
         for key, value in source.items():
             if type(value) is int:
                 target[key] = target.get(key, 0) + value
@@ -116,7 +123,7 @@ def usage_from_wire(usage: Any, leftover: Any = None) -> Usage | None:
       ``reasoningTokens`` ``completion_tokens_details["reasoningTokens"]`` (TanStack's names),
       and ``leftover`` (``metadata.tanstack.usage``) adds the other details back.
     """
-    if isinstance(usage, Mapping):
+    if is_mapping(usage):
         result = Usage(
             _count(usage.get("promptTokens")),
             _count(usage.get("completionTokens")),
@@ -131,7 +138,7 @@ def usage_from_wire(usage: Any, leftover: Any = None) -> Usage | None:
     if isinstance(usage, list):
         result = Usage(reports=1)
         for entry in usage:
-            if not isinstance(entry, Mapping):
+            if not is_mapping(entry):
                 continue
             prompt = _count(entry.get("inputTokens"))
             completion = _count(entry.get("outputTokens"))
@@ -144,7 +151,7 @@ def usage_from_wire(usage: Any, leftover: Any = None) -> Usage | None:
             reasoning = entry.get("reasoningTokens")
             if type(reasoning) is int:
                 _details(result.completion_tokens_details, {"reasoningTokens": reasoning})
-        if isinstance(leftover, Mapping):
+        if is_mapping(leftover):
             _details(result.prompt_tokens_details, leftover.get("promptTokensDetails"))
             _details(result.completion_tokens_details, leftover.get("completionTokensDetails"))
         return result
