@@ -752,3 +752,20 @@ def test_mixed_eras_in_one_stream() -> None:
         ("tanstack-legacy#2", RunStatus.COMPLETED, "legacy again"),
         ("r", RunStatus.COMPLETED, "agui"),
     ]
+
+
+def test_legacy_chunk_after_a_snapshot_removed_its_message() -> None:
+    # A MESSAGES_SNAPSHOT that leaves out the legacy stream's message removes it; the next
+    # legacy content chunk starts a new assistant message instead of failing (decoder_error).
+    reducer, _ = fold(
+        {"type": "content", "id": "x", "delta": "Hel", "content": "Hel"},
+        {"type": "MESSAGES_SNAPSHOT", "messages": [{"id": "u", "role": "user", "content": "Hi"}]},
+        {"type": "content", "id": "x", "delta": "lo", "content": "Hello"},
+        {"type": "done", "finishReason": "stop"},
+    )
+    assert "decoder_error" not in codes(reducer)
+    assert reducer.frames_dropped == 0
+    (run,) = reducer.conversation.runs
+    texts = [(m.role, m.text) for m in sorted(run.messages, key=lambda m: m.seq)]
+    # The snapshot is the truth about what came before: the new message holds the delta only.
+    assert texts == [("user", "Hi"), ("assistant", "lo")]

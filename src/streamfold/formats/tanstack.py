@@ -1291,9 +1291,10 @@ class TanStackDecoder:
     def _legacy_message(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> _Msg:
         if run.message_id is not None:
             message = self._message(run.message_id)
-            if message is None:  # a MESSAGES_SNAPSHOT removed it: a decoder_error, as it was
-                raise KeyError(run.message_id)
-            return message
+            if message is not None:
+                return message
+            # A MESSAGES_SNAPSHOT left it out (and removed it): the text goes on in a new one.
+            run.message_id = None
         wire_id = str_or_none(frame.get("id"))
         if wire_id is None or self._known_message(wire_id):
             wire_id = self._synthetic_id(wire_id or f"{run.run_id}/message")
