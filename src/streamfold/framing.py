@@ -217,6 +217,8 @@ class SSESplitter:
         return self._last_id
 
     def feed(self, data: bytes) -> list[SSEEvent | OversizedLine]:
+        if not data:
+            return []  # (and keep _cr: an empty chunk between \r and \n must not split them)
         # \r alone also ends a line in SSE; normalise it so LineSplitter sees \n, minding a
         # \r\n pair split across two chunks.
         if self._cr and data[:1] == b"\n":
