@@ -13,6 +13,8 @@ splitter then returns an :class:`OversizedLine` in its place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter", "OversizedLine", "SSEEvent", "SSESplitter"]
@@ -60,7 +62,7 @@ class LineSplitter:
             raise ValueError("max_line_bytes must be positive")
         self._max = max_line_bytes
         self._buf = bytearray()
-        self._scan = 0
+        self._scan = 0  # bytes of _buf searched for \n: all between calls (snapshots keep it)
         self._started = False
         self._discarding = False
         self._skipped = 0
@@ -74,21 +76,22 @@ class LineSplitter:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[bytes | OversizedLine]:
-        out: list[bytes | OversizedLine] = []
         if not data:
-            return out
+            return []
+        if type(data) is not bytes:
+            data = bytes(data)  # a bytearray or memoryview: the lines are bytes all the same
+        buf = self._buf
         if not self._started:
             # The BOM may itself arrive split: wait until 3 bytes are there to decide.
-            self._buf += data
-            if len(self._buf) < 3 and _BOM.startswith(bytes(self._buf)):
-                return out
+            buf += data
+            if len(buf) < 3 and _BOM.startswith(buf):
+                return []
             self._started = True
-            if self._buf.startswith(_BOM):
-                del self._buf[:3]
-            data = bytes(self._buf)
-            self._buf.clear()
-            self._scan = 0
-        start = 0
+            if buf.startswith(_BOM):
+                del buf[:3]
+            data = bytes(buf)
+            buf.clear()
+        out: list[bytes | OversizedLine] = []
         if self._discarding:
             nl = data.find(b"\n")
             if nl < 0:
@@ -97,44 +100,47 @@ class LineSplitter:
             self._skipped += nl
             out.append(OversizedLine(self._skipped, self._head))
             self._discarding = False
-            start = nl + 1
-        buf = self._buf
-        if buf:
-            # Join the pending partial line with the new data; search only the new bytes.
-            buf += data[start:] if start else data
-            pos = 0
-            scan = self._scan
-        else:
-            # Fast path: nothing pending, search the chunk itself without copying it.
-            buf = data  # type: ignore[assignment]
-            pos = start
-            scan = start
-        while True:
-            nl = buf.find(b"\n", scan)
-            if nl < 0:
-                break
-            line = bytes(buf[pos:nl])
-            pos = scan = nl + 1
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if len(line) > self._max:
+            data = data[nl + 1 :]
+        # One split in C finds all the chunk's lines: a find() and a slice per line in Python
+        # cost about as much as the rest of the line's framing. The last piece is the start of
+        # the next line (b"" when the chunk ends at a line end).
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        if lines:
+            if buf:  # the pending partial line is the first line's start
+                buf += lines[0]
+                lines[0] = bytes(buf)
+                buf.clear()
+            out += self._complete(lines, data)
+        buf += rest
+        if len(buf) > self._max:
+            self._discarding = True
+            self._skipped = len(buf)
+            self._head = bytes(buf[: self._keep])
+            buf.clear()
+        self._scan = len(buf)
+        return out
+
+    def _complete(self, lines: list[bytes], data: bytes) -> Sequence[bytes | OversizedLine]:
+        """The complete ``lines`` split from ``data`` as :meth:`feed` returns them: trailing \\r
+        removed, oversized lines replaced, blank lines dropped (kept for SSE). The first line
+        may also hold bytes buffered before ``data``."""
+        if b"\r" in data or lines[0][-1:] == b"\r":
+            lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
+        max_bytes = self._max
+        if len(data) <= max_bytes and len(lines[0]) <= max_bytes:
+            # No line can be oversized (only the first can be longer than the chunk), so the
+            # only work per line is the blank-line filter, a loop in C: bytes.strip returns the
+            # line itself when there is nothing to strip.
+            if not self._blank:
+                lines = list(filter(bytes.strip, lines))
+            return lines
+        out: list[bytes | OversizedLine] = []
+        for line in lines:
+            if len(line) > max_bytes:
                 out.append(OversizedLine(len(line), line[: self._keep]))
             elif self._blank or line.strip():
                 out.append(line)
-        rest = len(buf) - pos
-        if rest > self._max:
-            self._discarding = True
-            self._skipped = rest
-            self._head = bytes(buf[pos : pos + self._keep])
-            self._buf = bytearray()
-            self._scan = 0
-        else:
-            if buf is self._buf:
-                del buf[:pos]
-                self._scan = len(buf)
-            else:
-                self._buf = bytearray(buf[pos:])
-                self._scan = len(self._buf)
         return out
 
     def feed_raw(self, data: bytes) -> list[bytes | OversizedLine]:
