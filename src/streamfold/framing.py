@@ -13,8 +13,6 @@ splitter then returns an :class:`OversizedLine` in its place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter", "OversizedLine", "SSEEvent", "SSESplitter"]
@@ -107,37 +105,40 @@ class LineSplitter:
         lines = data.split(b"\n")
         rest = lines.pop()
         if lines:
+            # Only the first line can be longer than the chunk (the buffered part): when neither
+            # is over the limit and no line ends with \r, the only work per line is the blank-
+            # line filter, a loop in C (bytes.strip returns the line itself when there is
+            # nothing to strip).
+            check = len(data) > self._max or b"\r" in data
             if buf:  # the pending partial line is the first line's start
                 buf += lines[0]
-                lines[0] = bytes(buf)
+                first = lines[0] = bytes(buf)
                 buf.clear()
-            out += self._complete(lines, data)
-        buf += rest
-        if len(buf) > self._max:
-            self._discarding = True
-            self._skipped = len(buf)
-            self._head = bytes(buf[: self._keep])
-            buf.clear()
+                check = check or len(first) > self._max or first[-1:] == b"\r"
+            if check:
+                out += self._careful(lines)
+            elif self._blank:
+                out += lines
+            else:
+                nonblank = filter(bytes.strip, lines)
+                out += nonblank
+        if rest:
+            buf += rest
+            if len(buf) > self._max:
+                self._discarding = True
+                self._skipped = len(buf)
+                self._head = bytes(buf[: self._keep])
+                buf.clear()
         self._scan = len(buf)
         return out
 
-    def _complete(self, lines: list[bytes], data: bytes) -> Sequence[bytes | OversizedLine]:
-        """The complete ``lines`` split from ``data`` as :meth:`feed` returns them: trailing \\r
-        removed, oversized lines replaced, blank lines dropped (kept for SSE). The first line
-        may also hold bytes buffered before ``data``."""
-        if b"\r" in data or lines[0][-1:] == b"\r":
-            lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
-        max_bytes = self._max
-        if len(data) <= max_bytes and len(lines[0]) <= max_bytes:
-            # No line can be oversized (only the first can be longer than the chunk), so the
-            # only work per line is the blank-line filter, a loop in C: bytes.strip returns the
-            # line itself when there is nothing to strip.
-            if not self._blank:
-                lines = list(filter(bytes.strip, lines))
-            return lines
+    def _careful(self, lines: list[bytes]) -> list[bytes | OversizedLine]:
+        """Complete lines as :meth:`feed` returns them, checked one by one: trailing \\r removed,
+        oversized lines replaced, blank lines dropped (kept for SSE)."""
         out: list[bytes | OversizedLine] = []
-        for line in lines:
-            if len(line) > max_bytes:
+        for raw in lines:
+            line = raw[:-1] if raw[-1:] == b"\r" else raw
+            if len(line) > self._max:
                 out.append(OversizedLine(len(line), line[: self._keep]))
             elif self._blank or line.strip():
                 out.append(line)
