@@ -11,10 +11,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streamfold import framing
 from streamfold.framing import OversizedLine, SSEEvent, SSESplitter
 
 from . import framing_reference as reference
@@ -120,6 +122,21 @@ def test_unterminated_event_is_dispatched_at_close() -> None:
     splitter = SSESplitter()
     assert splitter.feed(b"data: a\n\ndata: b\ndata: c") == [SSEEvent("a")]
     assert splitter.close() == [SSEEvent("b\nc")]
+
+
+def test_events_built_in_bulk_equal_constructed_ones() -> None:
+    # framing._new_events sets SSEEvent's slots directly instead of calling its __init__: that
+    # is only right while the attrs __init__ does nothing else than set these three fields.
+    assert [f.name for f in attrs.fields(SSEEvent)] == ["data", "event", "last_event_id"]
+    for f in attrs.fields(SSEEvent):
+        assert f.validator is None
+        assert f.converter is None
+        assert f.default in (attrs.NOTHING, None)  # no factory
+    assert not hasattr(SSEEvent, "__attrs_post_init__")
+    built = framing._new_events(["a", "é"], "7")
+    expected = [SSEEvent("a", None, "7"), SSEEvent("é", None, "7")]
+    assert built == expected
+    assert [(repr(e), hash(e)) for e in built] == [(repr(e), hash(e)) for e in expected]
 
 
 def test_oversized_line_is_skipped() -> None:
