@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -74,6 +75,15 @@ def test_oversized_line_is_skipped_without_buffering_it_whole() -> None:
 def test_oversized_complete_line_in_one_chunk() -> None:
     splitter = LineSplitter(max_line_bytes=5, keep=3)
     assert splitter.feed(b"abcdefgh\nab\n") == [OversizedLine(8, b"abc"), b"ab"]
+
+
+def test_bytearray_chunks_give_bytes_lines() -> None:
+    # Not in the typed API (bytes), but bytearray chunks always worked: they still do.
+    chunks: list[Any] = [bytearray(b'{"a":1}\n{"b"'), bytearray(b":2}\n")]
+    splitter = LineSplitter()
+    out = splitter.feed(chunks[0]) + splitter.feed(chunks[1])
+    assert out == [b'{"a":1}', b'{"b":2}']
+    assert all(type(line) is bytes for line in out)
 
 
 def test_invalid_limit_is_a_caller_error() -> None:

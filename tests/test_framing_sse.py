@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 import pytest
@@ -87,6 +87,38 @@ def test_comments_unknown_fields_and_lines_without_colon_are_ignored() -> None:
 
 def test_event_without_data_is_not_dispatched_and_resets_the_type() -> None:
     assert events(b"event: ping\n\ndata: x\n\n") == [SSEEvent("x")]
+
+
+def test_typed_events_and_other_blocks_mixed() -> None:
+    # Whole events in one chunk after a first one (the bulk path), in shapes close to the
+    # common "event: NAME\ndata: VALUE" one.
+    stream = (
+        b"data: 0\n\n"
+        b"event: a\ndata: 1\n\n"
+        b"event: b\nid: 9\n\n"  # as many \n as a typed event, but no data line
+        b"event: c\ndata: 2\ndata: 3\n\n"
+        b"event: \ndata: 4\n\n"
+        b"data: 5\nevent: d\n\n"
+    )
+    assert events(stream) == [
+        SSEEvent("0"),
+        SSEEvent("1", "a"),
+        SSEEvent("2\n3", "c", "9"),
+        SSEEvent("4", "", "9"),
+        SSEEvent("5", "d", "9"),
+    ]
+    assert events(b"data: 0\n\nevent: a\ndata: 1\n\nevent: b\nid: 9\n\n") == [
+        SSEEvent("0"),
+        SSEEvent("1", "a"),
+    ]
+
+
+def test_bytearray_chunks() -> None:
+    # Not in the typed API (bytes), but bytearray chunks always worked: they still do.
+    chunks: list[Any] = [bytearray(b"data: a\n\ndata"), bytearray(b": b\n\ndata: c")]
+    splitter = SSESplitter()
+    out = splitter.feed(chunks[0]) + splitter.feed(chunks[1]) + splitter.close()
+    assert out == [SSEEvent("a"), SSEEvent("b"), SSEEvent("c")]
 
 
 def test_cr_crlf_and_lf_line_ends() -> None:
@@ -177,11 +209,16 @@ LINE = st.one_of(
     st.integers(20, 90).map(lambda n: b"data: " + b"x" * n),  # oversized for the small limits
 )
 END = st.sampled_from([b"\n", b"\n", b"\n", b"\r\n", b"\r"])
-# The common case, a whole ``data:`` event, as its own block so that runs of them occur.
+# The common cases, a whole ``data:`` event (after an ``event:`` line or not), as blocks of
+# their own so that runs of them occur.
 SIMPLE_EVENT = PAYLOAD.map(lambda v: b"data: " + v + b"\n\n")
+TYPED_EVENT = st.tuples(PAYLOAD, PAYLOAD).map(lambda t: b"event: " + t[0] + b"\ndata: " + t[1])
 BLOCK = st.one_of(
     SIMPLE_EVENT,
     SIMPLE_EVENT,
+    TYPED_EVENT.map(lambda b: b + b"\n\n"),
+    st.lists(TYPED_EVENT.map(lambda b: b + b"\n\n"), min_size=2, max_size=6).map(b"".join),
+    st.tuples(PAYLOAD, LINE).map(lambda t: b"event: " + t[0] + b"\n" + t[1] + b"\n\n"),
     st.lists(st.tuples(LINE, END), min_size=1, max_size=4).map(
         lambda lines: b"".join(line + end for line, end in lines)
     ),
