@@ -360,9 +360,10 @@ class Reducer:
         if isinstance(event, OversizedLine):
             return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
-        if event.data.strip() == "[DONE]":
-            return self._feed_done(event.data)
-        return self.feed_line(event.data)
+        data = event.data
+        if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
+            return self._feed_done(data)
+        return self.feed_line(data)
 
     def _feed_done(self, raw: str) -> _Notes:
         self._check_usable()
