@@ -928,6 +928,12 @@ class NnrpDecoder:
             data = ""
         if data:
             op.text_seen = True
+        if type(data) is str and start is not None and end is not None and not replace:
+            text = lane.append_next(data, start, end)
+            if text is not None:  # applied in order: the one piece push() would give
+                if text:
+                    out.append(AppendText(op.run_id, message_id, text))
+                return
         outcome = lane.push(
             Chunk(data, start, end, replace=replace, retransmit=retransmit, tag=self._index)
         )
