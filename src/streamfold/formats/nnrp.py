@@ -497,16 +497,38 @@ class NnrpDecoder:
     def _ids(
         self, header: Mapping[str, Any], out: list[Event], *, need_frame: bool = True
     ) -> tuple[str, str, str] | None:
-        session = _norm_id(header.get("session_id"), 8)
+        """(session, frame, view) of a header, normalised; ``None`` (dropped) when an
+        operation message has no usable frame id."""
+        raw_session = header.get("session_id")
+        raw_frame = header.get("frame_id")
+        raw_view = header.get("view_id")
+        if (
+            type(raw_session) is str
+            and type(raw_frame) is str
+            and (type(raw_view) is str or raw_view is None)
+        ):
+            # The frames of an operation repeat their id strings: one lookup for the three
+            # ids (−0.5 µs/frame on the NNRP bench stream). Non-empty strings normalise
+            # without diagnostics, whatever need_frame says.
+            key = (raw_session, raw_frame, raw_view)
+            ids = _ids_cache.get(key)
+            if ids is None and raw_session and raw_frame:
+                if len(_ids_cache) >= _CACHE_LIMIT:
+                    _ids_cache.clear()
+                view = _str_id(raw_view, 4) if raw_view else "0x0000"
+                ids = _ids_cache[key] = (_str_id(raw_session, 8), _str_id(raw_frame, 8), view)
+            if ids is not None:
+                return ids
+        session = _norm_id(raw_session, 8)
         if session is None:
-            if header.get("session_id") is not None:
+            if raw_session is not None:
                 out.append(_warn("invalid_field", "session_id is not an id; taken as 0"))
             session = "0x00000000"
-        frame = _norm_id(header.get("frame_id"), 8)
+        frame = _norm_id(raw_frame, 8)
         if frame is None and need_frame:
             out.append(_drop("missing_field", "operation message without a usable frame_id"))
             return None
-        view = _norm_id(header.get("view_id"), 4) or "0x0000"
+        view = _norm_id(raw_view, 4) or "0x0000"
         return session, frame or "0x00000000", view
 
     def _op(
@@ -1490,7 +1512,12 @@ def _message_type(
     if kind is None:
         out.append(_drop("invalid_field", f"message_type {raw!r} is not a name or code"))
         return None
-    if inner is not None and inner is not raw and _type_name(inner) != kind:
+    if (
+        inner is not None
+        and inner is not raw
+        and (type(inner) is not type(raw) or inner != raw)  # equal: the same name, −0.1 µs
+        and _type_name(inner) != kind
+    ):
         out.append(
             Diagnose(
                 "message_type_mismatch",
@@ -1506,6 +1533,10 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 _CACHE_LIMIT: Final = 4096
 _type_cache: dict[str, str] = {}
 _id_cache: dict[tuple[str, int], str] = {}
+_ids_cache: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
+_name_cache: dict[str, str] = {}
+"""Vocabulary names (strings starting with a letter) → stripped, the same in every vocabulary
+(−0.3 µs/frame on the NNRP bench stream: three names per token chunk)."""
 
 
 def _type_name(raw: Any) -> str | None:
@@ -1545,16 +1576,21 @@ def _norm_id(raw: Any, digits: int) -> str | None:
     if type(raw) is int:
         return f"0x{raw:0{digits}x}" if raw >= 0 else str(raw)
     if type(raw) is str and raw:
-        key = (raw, digits)
-        cached = _id_cache.get(key)
-        if cached is None:
-            value = _parse_int(raw)
-            cached = f"0x{value:0{digits}x}" if value is not None else raw
-            if len(_id_cache) >= _CACHE_LIMIT:
-                _id_cache.clear()
-            _id_cache[key] = cached
-        return cached
+        return _str_id(raw, digits)
     return None
+
+
+def _str_id(raw: str, digits: int) -> str:
+    """:func:`_norm_id` of a non-empty string."""
+    key = (raw, digits)
+    cached = _id_cache.get(key)
+    if cached is None:
+        value = _parse_int(raw)
+        cached = f"0x{value:0{digits}x}" if value is not None else raw
+        if len(_id_cache) >= _CACHE_LIMIT:
+            _id_cache.clear()
+        _id_cache[key] = cached
+    return cached
 
 
 def _int_id(raw: Any) -> int | None:
@@ -1570,8 +1606,15 @@ def _vocab(raw: Any, codes: Mapping[int, str]) -> str:
     if type(raw) is int:
         return codes.get(raw, str(raw))
     if type(raw) is str:
+        name = _name_cache.get(raw)
+        if name is not None:
+            return name
         if raw[:1].isalpha():  # the usual case: a name
-            return raw.strip()
+            name = raw.strip()
+            if len(_name_cache) >= _CACHE_LIMIT:
+                _name_cache.clear()
+            _name_cache[raw] = name
+            return name
         number = _parse_int(raw)
         if number is not None:
             return codes.get(number, raw)
@@ -1601,7 +1644,9 @@ def _flags(raw: Any, names: Mapping[str, int], what: str, op: _Op, out: list[Eve
         if type(item) is int:
             value |= item
             continue
-        bit = names.get(str(item).strip().lower())
+        bit = names.get(item) if type(item) is str else None  # as spelt: −0.2 µs/frame
+        if bit is None:
+            bit = names.get(str(item).strip().lower())
         if bit is None:
             _once(
                 op,
