@@ -421,8 +421,13 @@ class NnrpDecoder:
         out: list[Event] = []
         if self._deferred:
             self._expire_deferred(out)
-        header = _mapping(frame, "common_header", out)
-        meta = _mapping(frame, "fixed_metadata", out)
+        # The usual dicts are taken inline, here and in _result: fewer calls per frame.
+        header = frame.get("common_header")
+        if type(header) is not dict:
+            header = _mapping(frame, "common_header", out)
+        meta = frame.get("fixed_metadata")
+        if type(meta) is not dict:
+            meta = _mapping(frame, "fixed_metadata", out)
         if header is None or meta is None:
             return out
         kind = _message_type(frame, header, out)
@@ -716,11 +721,17 @@ class NnrpDecoder:
         if ids is None:
             return
         session, frame_id, view = ids
-        descriptor = _mapping(frame, "typed_payload_descriptor", out)
-        body = _mapping(frame, "profile_body", out)
+        descriptor = frame.get("typed_payload_descriptor")
+        if type(descriptor) is not dict:
+            descriptor = _mapping(frame, "typed_payload_descriptor", out)
+        body = frame.get("profile_body")
+        if type(body) is not dict:
+            body = _mapping(frame, "profile_body", out)
         if descriptor is None or body is None:
             return
-        token = _token_body(body, out)
+        token = body.get("token")
+        if type(token) is not dict:
+            token = _token_body(body, out)
         op = self._ops.get((session, frame_id))
         if op is None:
             metadata = _descriptor_metadata(descriptor, token, body)
@@ -732,7 +743,8 @@ class NnrpDecoder:
         op.frames += 1
         if kind == "PARTIAL_RESULT":
             op.preview4 = True
-        flags = _flags(header.get("flags"), HEADER_FLAGS, "header flags", op, out)
+        raw_flags = header.get("flags")
+        flags = 0 if raw_flags is None else _flags(raw_flags, HEADER_FLAGS, "header flags", op, out)
         retransmit = bool(flags & _FLAG_RETRANSMIT)
         if retransmit:
             op.retransmits += 1
@@ -824,11 +836,10 @@ class NnrpDecoder:
     ) -> _Terminal | None:
         """Whether this result frame ends the operation (notes §5.7-5.9)."""
         reasons: list[str] = []
+        raw_dflags = descriptor.get("descriptor_flags")
         dflags = 0
-        if "descriptor_flags" in descriptor:
-            dflags = _flags(
-                descriptor.get("descriptor_flags"), DESCRIPTOR_FLAGS, "descriptor_flags", op, out
-            )
+        if raw_dflags is not None:
+            dflags = _flags(raw_dflags, DESCRIPTOR_FLAGS, "descriptor_flags", op, out)
         if dflags & _DESC_TERMINAL:
             reasons.append("descriptor flag terminal")
         terminal_field = token.get("terminal")
@@ -838,7 +849,9 @@ class NnrpDecoder:
             _once(op, out, "terminal", "invalid_field", f"terminal {terminal_field!r} not a bool")
         if flags & _FLAG_EOS:
             reasons.append("EOS header flag")
-        status_raw = meta.get("result_status", meta.get("result_class"))
+        status_raw = meta.get("result_status")
+        if status_raw is None and "result_status" not in meta:
+            status_raw = meta.get("result_class")
         status: str | None = None
         if status_raw is not None:
             status = _vocab(status_raw, _RESULT_CLASSES).lower()
@@ -867,9 +880,7 @@ class NnrpDecoder:
             stop = stop_raw if type(stop_raw) is str else str(stop_raw)
             if stop.lower() == "none" or stop == "":
                 stop = None
-            elif isinstance(descriptor.get("descriptor_flags"), list) and not (
-                dflags & _DESC_STOP_REASON
-            ):
+            elif isinstance(raw_dflags, list) and not (dflags & _DESC_STOP_REASON):
                 # Only a name list can say stop_reason_present (the flag has no wire bit).
                 _once(
                     op,
@@ -944,8 +955,12 @@ class NnrpDecoder:
                     Severity.INFO,
                 )
         replace = self._replace_semantics(op, descriptor, out)
-        message_id = self._message(op, view, 0, out)
-        lane = self._lane(op, view)
+        lane = op.lanes.get(view)
+        if lane is None:
+            message_id = self._message(op, view, 0, out)
+            lane = self._lane(op, view)
+        else:  # a lane's message is started with it
+            message_id = op.messages[(view, 0)]
         if data is None:
             data = ""
         if data:
