@@ -174,6 +174,7 @@ _RESULT_CLASSES: Final = {0: "complete", 1: "partial", 2: "stale_reuse", 3: "deg
 _FINAL_STATUSES: Final = frozenset({"complete", "completed", "final", "success", "ok", "done"})
 _QUALITY_STATUSES: Final = frozenset({"stale_reuse", "stale", "degraded", "fallback"})
 _PARTIAL_STATUSES: Final = frozenset({"partial", "streaming", "running", "in_progress"})
+_STATUS_NAMES: Final = _FINAL_STATUSES | _QUALITY_STATUSES | _PARTIAL_STATUSES
 
 _SEMANTICS_CODES: Final = {
     0: "default",
@@ -854,7 +855,10 @@ class NnrpDecoder:
             status_raw = meta.get("result_class")
         status: str | None = None
         if status_raw is not None:
-            status = _vocab(status_raw, _RESULT_CLASSES).lower()
+            if type(status_raw) is str and status_raw in _STATUS_NAMES:
+                status = status_raw  # spelt as the vocabulary spells it
+            else:
+                status = _vocab(status_raw, _RESULT_CLASSES).lower()
             op.result_status = status
             if status in _FINAL_STATUSES:
                 reasons.append(f"result_status {status}")
@@ -979,6 +983,8 @@ class NnrpDecoder:
     def _replace_semantics(self, op: _Op, descriptor: Mapping[str, Any], out: list[Event]) -> bool:
         raw = descriptor.get("stream_semantics")
         if raw is None:
+            return False
+        if type(raw) is str and raw in _APPEND_SEMANTICS:  # spelt as the vocabulary spells it
             return False
         name = _vocab(raw, _SEMANTICS_CODES).lower()
         if name in _APPEND_SEMANTICS:
@@ -1523,7 +1529,9 @@ def _message_type(
     if raw is None:
         out.append(_drop("missing_field", "frame has neither message_type nor msg_type"))
         return None
-    kind = _type_name(raw)
+    kind = _type_cache.get(raw) if type(raw) is str else None
+    if kind is None:
+        kind = _type_name(raw)
     if kind is None:
         out.append(_drop("invalid_field", f"message_type {raw!r} is not a name or code"))
         return None
