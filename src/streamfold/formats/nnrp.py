@@ -42,10 +42,13 @@ Theory of operation
   the key after that are dropped with a ``late_frame`` diagnostic (INFO after a cancel, where
   late results are expected).
 
-Per frame the work is a few dict lookups plus the chunk's own size (the reassembler's hot path);
-held chunks are bounded by the reorder window. Decoder memory: open operations and their lanes,
-the run ids issued (one string per run, like the model) and the keys of the last
-``max_ended_operations`` ended operations (for late-frame detection).
+Per frame the work is a few dict lookups plus the chunk's own size: an in-order text chunk takes
+the reassembler's fast path (``append_next``), and the id strings, message type and vocabulary
+names a stream repeats on every frame are normalised once (module-level caches of pure results,
+``_CACHE_LIMIT`` entries each, shared by all decoders). Held chunks are bounded by the reorder
+window. Decoder memory: open operations and their lanes, the run ids issued (one string per
+run, like the model) and the keys of the last ``max_ended_operations`` ended operations (for
+late-frame detection).
 """
 
 from __future__ import annotations
