@@ -22,7 +22,10 @@ from streamfold.formats.nnrp import NnrpDecoder
 from streamfold.formats.nnrp_reassembly import RangeMode
 from streamfold.model import Run, Severity, TextPart, ToolCallPart
 from streamfold.notifications import RunFinished, TextDelta, TextReplaced
+from streamfold.persist import from_bytes, to_bytes
 from streamfold.sources import fold_file
+
+from .summary import summarize
 
 # The overview page's mock dump, verbatim (specs/nnrp-token-profile.txt).
 MOCK: dict[str, Any] = {
@@ -1353,6 +1356,33 @@ def test_in_order_notifications_carry_only_the_new_text() -> None:
     reducer.close()
     assert len(only_run(reducer).text) == total
     assert codes(reducer) == ["missing_terminal"]
+
+
+def test_in_order_fast_path_and_a_late_chunk_give_the_same_model() -> None:
+    """In-order chunks take the reassembler's fast path (``append_next``); the same stream
+    with one chunk a step late goes through the general path for a while. Both give the same
+    model, and a snapshot taken after any frame resumes to the same result."""
+    op = Op()
+    frames = stream(op, "the quick brown fox jumps over the lazy dog", stop="length")
+    late = [*frames[:3], frames[4], frames[3], *frames[5:]]
+    models = []
+    for order in (frames, late):
+        whole = fold(order)
+        model = summarize(whole.conversation)
+        for cut in range(len(order) + 1):
+            first = Reducer()
+            for frame in order[:cut]:
+                first.feed_line(orjson.dumps(frame))
+            resumed = from_bytes(to_bytes(first))
+            for frame in order[cut:]:
+                resumed.feed_line(orjson.dumps(frame))
+            resumed.close()
+            assert summarize(resumed.conversation) == model, f"cut after frame {cut}"
+        assert model["sessions"]["0x00000034"]["runs"][0]["status"] == "completed"
+        models.append(model["sessions"])
+    assert models[0] == models[1]
+    assert only_run(fold(late)).text == "the quick brown fox jumps over the lazy dog "
+    assert codes(fold(late)) == ["chunk_out_of_order"]
 
 
 def test_run_finished_notification() -> None:

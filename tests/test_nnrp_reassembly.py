@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 from collections.abc import Iterable
@@ -14,6 +15,8 @@ from streamfold.formats.nnrp_reassembly import (
     Chunk,
     NoticeKind,
     Outcome,
+    Piece,
+    RangeMode,
     SequenceReassembler,
 )
 
@@ -745,3 +748,89 @@ def test_fence_before_any_chunk() -> None:
     assert lane.waiting()
     lane.finish()
     assert lane.r.missing == [(0, 3)]
+
+
+# ------------------------------------------------------------------- in-order fast path
+
+_steps = st.tuples(
+    st.sampled_from(["abc", "d", "ef", "gh", "ij", "kl", "", b"\xc3", b"\xa9!"]),
+    st.sampled_from([0, 0, 0, 0, 0, 0, 0, 1, 2, -1, -3]),  # start, from the previous end
+    st.sampled_from([1, 1, 1, 2, 3, 0, -1]),  # length in positions
+    st.sampled_from([False] * 7 + [True]),  # replace
+    st.booleans(),  # retransmit
+)
+
+
+def _state(r: SequenceReassembler) -> dict[str, object]:
+    state = {slot: copy.deepcopy(getattr(r, slot)) for slot in SequenceReassembler.__slots__}
+    if r._decoder is not None:
+        state["_decoder"] = r._decoder.getstate()
+    return state
+
+
+@given(
+    steps=st.lists(_steps, max_size=16),
+    mode=st.sampled_from(["auto", "half_open", "inclusive"]),
+    inclusive=st.booleans(),
+    first=st.sampled_from([None, 0, 2, -1]),
+    window=st.integers(min_value=0, max_value=3),
+    data=st.data(),
+)
+def test_append_next_is_push_for_the_next_text_chunk(
+    steps: list[tuple[str | bytes, int, int, bool, bool]],
+    mode: RangeMode,
+    inclusive: bool,
+    first: int | None,
+    window: int,
+    data: st.DataObject,
+) -> None:
+    """Before every push, ``append_next`` on a copy of the lane either does exactly what the
+    push does (one text piece, no notices, the same state after) or nothing at all."""
+    chunks, position = [], first or 0
+    for i, (text, gap, length, replace, retransmit) in enumerate(steps):
+        start = position + gap
+        end = start + length - (1 if inclusive else 0)
+        position = start + length
+        chunks.append(Chunk(text, start, end, replace=replace, retransmit=retransmit, tag=i))
+    for i in data.draw(st.lists(st.integers(0, max(0, len(chunks) - 2)), max_size=4)):
+        chunks[i : i + 2] = chunks[i : i + 2][::-1]  # a few chunks a step late
+    lane = SequenceReassembler(range_mode=mode, first_sequence=first, max_held_chunks=window)
+    for chunk in chunks:
+        assert chunk.start is not None
+        assert chunk.end is not None
+        probe, before = copy.deepcopy(lane), _state(lane)
+        outcome = lane.push(chunk)
+        if isinstance(chunk.data, str) and not chunk.replace:
+            applied = probe.append_next(chunk.data, chunk.start, chunk.end)
+            if applied is None:
+                assert _state(probe) == before
+            else:
+                assert applied == chunk.data
+                assert outcome == Outcome([Piece(applied)] if applied else [], [])
+                assert _state(probe) == _state(lane)
+    lane.finish()
+    assert lane.append_next("x", lane.frontier or 0, (lane.frontier or 0) + 1) is None
+
+
+def test_append_next_takes_only_the_next_range_of_a_decided_lane() -> None:
+    lane = SequenceReassembler(range_mode="auto")
+    lane.push(Chunk("a", 0, 1))
+    assert lane.append_next("b", 1, 2) is None  # range mode undecided: push() decides it
+    lane.push(Chunk("b", 1, 2))
+    assert lane.range_mode == "half_open"
+    assert lane.append_next("c", 2, 3) == "c"
+    assert lane.append_next("", 3, 4) == ""
+    assert (lane.frontier, lane.applied_chunks) == (4, 4)
+    assert lane.append_next("e", 5, 6) is None  # not the next range
+    assert lane.append_next("x", 4, 4) is None  # empty half-open range
+    assert lane.append_next("x", 4, 3) is None
+    lane.push(Chunk("e", 5, 6))  # held
+    assert lane.append_next("d", 4, 5) is None  # push() also drains what was held
+    inclusive = SequenceReassembler(range_mode="inclusive")
+    assert inclusive.append_next("a", 0, 0) is None  # the first chunk sets the base
+    inclusive.push(Chunk("a", 0, 0))
+    assert inclusive.append_next("b", 1, 1) == "b"
+    assert inclusive.frontier == 2
+    raw = SequenceReassembler(range_mode="half_open")
+    raw.push(Chunk(b"\xc3", 0, 1))
+    assert raw.append_next("b", 1, 2) is None  # the byte decoder must be flushed first

@@ -42,10 +42,13 @@ Theory of operation
   the key after that are dropped with a ``late_frame`` diagnostic (INFO after a cancel, where
   late results are expected).
 
-Per frame the work is a few dict lookups plus the chunk's own size (the reassembler's hot path);
-held chunks are bounded by the reorder window. Decoder memory: open operations and their lanes,
-the run ids issued (one string per run, like the model) and the keys of the last
-``max_ended_operations`` ended operations (for late-frame detection).
+Per frame the work is a few dict lookups plus the chunk's own size: an in-order text chunk takes
+the reassembler's fast path (``append_next``), and the id strings, message type and vocabulary
+names a stream repeats on every frame are normalised once (module-level caches of pure results,
+``_CACHE_LIMIT`` entries each, shared by all decoders). Held chunks are bounded by the reorder
+window. Decoder memory: open operations and their lanes, the run ids issued (one string per
+run, like the model) and the keys of the last ``max_ended_operations`` ended operations (for
+late-frame detection).
 """
 
 from __future__ import annotations
@@ -174,6 +177,7 @@ _RESULT_CLASSES: Final = {0: "complete", 1: "partial", 2: "stale_reuse", 3: "deg
 _FINAL_STATUSES: Final = frozenset({"complete", "completed", "final", "success", "ok", "done"})
 _QUALITY_STATUSES: Final = frozenset({"stale_reuse", "stale", "degraded", "fallback"})
 _PARTIAL_STATUSES: Final = frozenset({"partial", "streaming", "running", "in_progress"})
+_STATUS_NAMES: Final = _FINAL_STATUSES | _QUALITY_STATUSES | _PARTIAL_STATUSES
 
 _SEMANTICS_CODES: Final = {
     0: "default",
@@ -421,8 +425,13 @@ class NnrpDecoder:
         out: list[Event] = []
         if self._deferred:
             self._expire_deferred(out)
-        header = _mapping(frame, "common_header", out)
-        meta = _mapping(frame, "fixed_metadata", out)
+        # The usual dicts are taken inline, here and in _result: fewer calls per frame.
+        header = frame.get("common_header")
+        if type(header) is not dict:
+            header = _mapping(frame, "common_header", out)
+        meta = frame.get("fixed_metadata")
+        if type(meta) is not dict:
+            meta = _mapping(frame, "fixed_metadata", out)
         if header is None or meta is None:
             return out
         kind = _message_type(frame, header, out)
@@ -497,16 +506,38 @@ class NnrpDecoder:
     def _ids(
         self, header: Mapping[str, Any], out: list[Event], *, need_frame: bool = True
     ) -> tuple[str, str, str] | None:
-        session = _norm_id(header.get("session_id"), 8)
+        """(session, frame, view) of a header, normalised; ``None`` (dropped) when an
+        operation message has no usable frame id."""
+        raw_session = header.get("session_id")
+        raw_frame = header.get("frame_id")
+        raw_view = header.get("view_id")
+        if (
+            type(raw_session) is str
+            and type(raw_frame) is str
+            and (type(raw_view) is str or raw_view is None)
+        ):
+            # The frames of an operation repeat their id strings: one lookup for the three
+            # ids (−0.5 µs/frame on the NNRP bench stream). Non-empty strings normalise
+            # without diagnostics, whatever need_frame says.
+            key = (raw_session, raw_frame, raw_view)
+            ids = _ids_cache.get(key)
+            if ids is None and raw_session and raw_frame:
+                if len(_ids_cache) >= _CACHE_LIMIT:
+                    _ids_cache.clear()
+                view = _str_id(raw_view, 4) if raw_view else "0x0000"
+                ids = _ids_cache[key] = (_str_id(raw_session, 8), _str_id(raw_frame, 8), view)
+            if ids is not None:
+                return ids
+        session = _norm_id(raw_session, 8)
         if session is None:
-            if header.get("session_id") is not None:
+            if raw_session is not None:
                 out.append(_warn("invalid_field", "session_id is not an id; taken as 0"))
             session = "0x00000000"
-        frame = _norm_id(header.get("frame_id"), 8)
+        frame = _norm_id(raw_frame, 8)
         if frame is None and need_frame:
             out.append(_drop("missing_field", "operation message without a usable frame_id"))
             return None
-        view = _norm_id(header.get("view_id"), 4) or "0x0000"
+        view = _norm_id(raw_view, 4) or "0x0000"
         return session, frame or "0x00000000", view
 
     def _op(
@@ -694,11 +725,17 @@ class NnrpDecoder:
         if ids is None:
             return
         session, frame_id, view = ids
-        descriptor = _mapping(frame, "typed_payload_descriptor", out)
-        body = _mapping(frame, "profile_body", out)
+        descriptor = frame.get("typed_payload_descriptor")
+        if type(descriptor) is not dict:
+            descriptor = _mapping(frame, "typed_payload_descriptor", out)
+        body = frame.get("profile_body")
+        if type(body) is not dict:
+            body = _mapping(frame, "profile_body", out)
         if descriptor is None or body is None:
             return
-        token = _token_body(body, out)
+        token = body.get("token")
+        if type(token) is not dict:
+            token = _token_body(body, out)
         op = self._ops.get((session, frame_id))
         if op is None:
             metadata = _descriptor_metadata(descriptor, token, body)
@@ -710,7 +747,8 @@ class NnrpDecoder:
         op.frames += 1
         if kind == "PARTIAL_RESULT":
             op.preview4 = True
-        flags = _flags(header.get("flags"), HEADER_FLAGS, "header flags", op, out)
+        raw_flags = header.get("flags")
+        flags = 0 if raw_flags is None else _flags(raw_flags, HEADER_FLAGS, "header flags", op, out)
         retransmit = bool(flags & _FLAG_RETRANSMIT)
         if retransmit:
             op.retransmits += 1
@@ -802,11 +840,10 @@ class NnrpDecoder:
     ) -> _Terminal | None:
         """Whether this result frame ends the operation (notes §5.7-5.9)."""
         reasons: list[str] = []
+        raw_dflags = descriptor.get("descriptor_flags")
         dflags = 0
-        if "descriptor_flags" in descriptor:
-            dflags = _flags(
-                descriptor.get("descriptor_flags"), DESCRIPTOR_FLAGS, "descriptor_flags", op, out
-            )
+        if raw_dflags is not None:
+            dflags = _flags(raw_dflags, DESCRIPTOR_FLAGS, "descriptor_flags", op, out)
         if dflags & _DESC_TERMINAL:
             reasons.append("descriptor flag terminal")
         terminal_field = token.get("terminal")
@@ -816,10 +853,15 @@ class NnrpDecoder:
             _once(op, out, "terminal", "invalid_field", f"terminal {terminal_field!r} not a bool")
         if flags & _FLAG_EOS:
             reasons.append("EOS header flag")
-        status_raw = meta.get("result_status", meta.get("result_class"))
+        status_raw = meta.get("result_status")
+        if status_raw is None and "result_status" not in meta:
+            status_raw = meta.get("result_class")
         status: str | None = None
         if status_raw is not None:
-            status = _vocab(status_raw, _RESULT_CLASSES).lower()
+            if type(status_raw) is str and status_raw in _STATUS_NAMES:
+                status = status_raw  # spelt as the vocabulary spells it
+            else:
+                status = _vocab(status_raw, _RESULT_CLASSES).lower()
             op.result_status = status
             if status in _FINAL_STATUSES:
                 reasons.append(f"result_status {status}")
@@ -845,9 +887,7 @@ class NnrpDecoder:
             stop = stop_raw if type(stop_raw) is str else str(stop_raw)
             if stop.lower() == "none" or stop == "":
                 stop = None
-            elif isinstance(descriptor.get("descriptor_flags"), list) and not (
-                dflags & _DESC_STOP_REASON
-            ):
+            elif isinstance(raw_dflags, list) and not (dflags & _DESC_STOP_REASON):
                 # Only a name list can say stop_reason_present (the flag has no wire bit).
                 _once(
                     op,
@@ -922,12 +962,22 @@ class NnrpDecoder:
                     Severity.INFO,
                 )
         replace = self._replace_semantics(op, descriptor, out)
-        message_id = self._message(op, view, 0, out)
-        lane = self._lane(op, view)
+        lane = op.lanes.get(view)
+        if lane is None:
+            message_id = self._message(op, view, 0, out)
+            lane = self._lane(op, view)
+        else:  # a lane's message is started with it
+            message_id = op.messages[(view, 0)]
         if data is None:
             data = ""
         if data:
             op.text_seen = True
+        if type(data) is str and start is not None and end is not None and not replace:
+            text = lane.append_next(data, start, end)
+            if text is not None:  # applied in order: the one piece push() would give
+                if text:
+                    out.append(AppendText(op.run_id, message_id, text))
+                return
         outcome = lane.push(
             Chunk(data, start, end, replace=replace, retransmit=retransmit, tag=self._index)
         )
@@ -936,6 +986,8 @@ class NnrpDecoder:
     def _replace_semantics(self, op: _Op, descriptor: Mapping[str, Any], out: list[Event]) -> bool:
         raw = descriptor.get("stream_semantics")
         if raw is None:
+            return False
+        if type(raw) is str and raw in _APPEND_SEMANTICS:  # spelt as the vocabulary spells it
             return False
         name = _vocab(raw, _SEMANTICS_CODES).lower()
         if name in _APPEND_SEMANTICS:
@@ -1480,11 +1532,18 @@ def _message_type(
     if raw is None:
         out.append(_drop("missing_field", "frame has neither message_type nor msg_type"))
         return None
-    kind = _type_name(raw)
+    kind = _type_cache.get(raw) if type(raw) is str else None
+    if kind is None:
+        kind = _type_name(raw)
     if kind is None:
         out.append(_drop("invalid_field", f"message_type {raw!r} is not a name or code"))
         return None
-    if inner is not None and inner is not raw and _type_name(inner) != kind:
+    if (
+        inner is not None
+        and inner is not raw
+        and (type(inner) is not type(raw) or inner != raw)  # equal: the same name, −0.1 µs
+        and _type_name(inner) != kind
+    ):
         out.append(
             Diagnose(
                 "message_type_mismatch",
@@ -1500,6 +1559,10 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 _CACHE_LIMIT: Final = 4096
 _type_cache: dict[str, str] = {}
 _id_cache: dict[tuple[str, int], str] = {}
+_ids_cache: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
+_name_cache: dict[str, str] = {}
+"""Vocabulary names (strings starting with a letter) → stripped, the same in every vocabulary
+(−0.3 µs/frame on the NNRP bench stream: three names per token chunk)."""
 
 
 def _type_name(raw: Any) -> str | None:
@@ -1539,16 +1602,21 @@ def _norm_id(raw: Any, digits: int) -> str | None:
     if type(raw) is int:
         return f"0x{raw:0{digits}x}" if raw >= 0 else str(raw)
     if type(raw) is str and raw:
-        key = (raw, digits)
-        cached = _id_cache.get(key)
-        if cached is None:
-            value = _parse_int(raw)
-            cached = f"0x{value:0{digits}x}" if value is not None else raw
-            if len(_id_cache) >= _CACHE_LIMIT:
-                _id_cache.clear()
-            _id_cache[key] = cached
-        return cached
+        return _str_id(raw, digits)
     return None
+
+
+def _str_id(raw: str, digits: int) -> str:
+    """:func:`_norm_id` of a non-empty string."""
+    key = (raw, digits)
+    cached = _id_cache.get(key)
+    if cached is None:
+        value = _parse_int(raw)
+        cached = f"0x{value:0{digits}x}" if value is not None else raw
+        if len(_id_cache) >= _CACHE_LIMIT:
+            _id_cache.clear()
+        _id_cache[key] = cached
+    return cached
 
 
 def _int_id(raw: Any) -> int | None:
@@ -1564,8 +1632,15 @@ def _vocab(raw: Any, codes: Mapping[int, str]) -> str:
     if type(raw) is int:
         return codes.get(raw, str(raw))
     if type(raw) is str:
+        name = _name_cache.get(raw)
+        if name is not None:
+            return name
         if raw[:1].isalpha():  # the usual case: a name
-            return raw.strip()
+            name = raw.strip()
+            if len(_name_cache) >= _CACHE_LIMIT:
+                _name_cache.clear()
+            _name_cache[raw] = name
+            return name
         number = _parse_int(raw)
         if number is not None:
             return codes.get(number, raw)
@@ -1595,7 +1670,9 @@ def _flags(raw: Any, names: Mapping[str, int], what: str, op: _Op, out: list[Eve
         if type(item) is int:
             value |= item
             continue
-        bit = names.get(str(item).strip().lower())
+        bit = names.get(item) if type(item) is str else None  # as spelt: −0.2 µs/frame
+        if bit is None:
+            bit = names.get(str(item).strip().lower())
         if bit is None:
             _once(
                 op,
