@@ -77,6 +77,10 @@ class LineSplitter:
         self._blank = False  # keep blank lines (SSE framing needs them)
 
     @property
+    def max_line_bytes(self) -> int:
+        return self._max
+
+    @property
     def buffered(self) -> int:
         """Bytes held for an incomplete line."""
         return len(self._buf)
