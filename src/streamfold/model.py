@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 import attrs
@@ -257,6 +257,18 @@ class Approval:
     input: Any = None
 
 
+_Timeline = tuple[tuple[str, int | None], ...] | list[tuple[str, int | None]]
+_TIMELINE_TUPLE_MAX: Final = 16
+"""A timeline longer than this is kept in a list, so appending stays O(1) (a stream that flips a
+call's state back and forth must not make each flip cost O(history))."""
+
+
+def _plain_timeline(entries: Iterable[tuple[str, int | None]]) -> _Timeline:
+    """A given timeline (``ToolCall(timeline=...)``) as stored: plain state values."""
+    plain = tuple((ToolCallState(state).value, index) for state, index in entries)
+    return plain if len(plain) <= _TIMELINE_TUPLE_MAX else list(plain)
+
+
 @attrs.define(slots=True, eq=False)
 class ToolCall:
     """One tool call's whole lifecycle.
@@ -268,6 +280,10 @@ class ToolCall:
     text and ``result_value`` its JSON value when it parses. ``timeline`` lists
     ``(state, frame_index)`` transitions.
     """
+
+    # The transitions are kept as (state value, frame index) tuples of plain str/int/None, which
+    # CPython's collector untracks (an enum member would keep each tuple tracked), in a tuple
+    # while short: ``timeline`` builds the public list on read (issue #7).
 
     call_id: str
     name: str | None = None
@@ -290,7 +306,25 @@ class ToolCall:
     interrupt_id: str | None = None
     """The id of the interrupt that asked for the client execution, to answer when resuming."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
-    timeline: list[tuple[ToolCallState, int | None]] = attrs.field(factory=list, repr=False)
+    _timeline: _Timeline = attrs.field(
+        default=(), alias="timeline", converter=_plain_timeline, repr=False
+    )
+
+    @property
+    def timeline(self) -> list[tuple[ToolCallState, int | None]]:
+        """``(state, frame_index)`` per state transition, oldest first (a new list per read)."""
+        return [(ToolCallState(state), index) for state, index in self._timeline]
+
+    def _record_state(self, state: ToolCallState, frame_index: int | None) -> None:
+        """Append a transition to the timeline (what the reducer calls)."""
+        entry = (state.value, frame_index)
+        timeline = self._timeline
+        if isinstance(timeline, list):
+            timeline.append(entry)
+        elif len(timeline) < _TIMELINE_TUPLE_MAX:
+            self._timeline = (*timeline, entry)
+        else:  # a long history: stop copying
+            self._timeline = [*timeline, entry]
 
     @property
     def arguments(self) -> str:

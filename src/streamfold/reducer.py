@@ -634,7 +634,7 @@ class Reducer:
         if old is new:
             return
         call.state = new
-        call.timeline.append((new, self._index))
+        call._record_state(new, self._index)
         notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
 
     # --------------------------------------------------------------------------- runs
@@ -1084,7 +1084,7 @@ class Reducer:
             span_id=e.span_id,
             metadata=dict(e.metadata) if e.metadata else {},
         )
-        call.timeline.append((call.state, self._index))
+        call._record_state(call.state, self._index)
         run.tool_calls[e.call_id] = call
         self._calls[key] = call
         self._latest_call[e.call_id] = call

@@ -65,6 +65,7 @@ def _make_converter() -> cattrs.Converter:
             output_buffer=override(rename="output"),
             input=override(omit_if_default=True),
             result_value=override(omit_if_default=True),
+            _timeline=override(rename="timeline", unstruct_hook=lambda t: [list(x) for x in t]),
         ),
     )
     for part_type in (TextPart, ReasoningPart):
