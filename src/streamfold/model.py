@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -67,6 +67,26 @@ class _Unset(enum.Enum):
 
 UNSET: Final = _Unset.UNSET
 """Sentinel for "no value" where ``None`` is a legitimate value (e.g. a tool's parsed input)."""
+
+_T = TypeVar("_T")
+
+
+def _appended(items: list[_T] | None, item: _T) -> list[_T]:
+    """``items`` with ``item`` appended, the list created on first use.
+
+    The usually-empty lists of the model (``Run.spans``, ``Span.children``…) are ``None`` until
+    something is added: every empty list is one more object the garbage collector walks on each
+    full collection (issue #7). Their public names are read-only properties that give ``[]``
+    while nothing was added; the reducer appends with ``obj._field = _appended(obj._field, x)``.
+    """
+    if items is None:
+        return [item]
+    items.append(item)
+    return items
+
+
+def _list_repr(items: list[Any] | None) -> str:
+    return repr([] if items is None else items)
 
 
 class RunStatus(enum.StrEnum):
@@ -461,14 +481,26 @@ class Span:
     parent: Span | None = attrs.field(default=None, repr=False)
     parent_tool_call_id: str | None = None
     """Set when the span ran inside a tool call (a sub-agent, notes/loom.md A14)."""
-    children: list[Span] = attrs.field(factory=list, repr=False)
+    _children: list[Span] | None = attrs.field(default=None, alias="children", repr=False)
     status: SpanStatus = SpanStatus.OPEN
     error: str | None = None
     usage: Usage = attrs.field(factory=Usage)
     """Usage reported while this span was the innermost open span (children not included)."""
-    message_ids: list[str] = attrs.field(factory=list)
+    _message_ids: list[str] | None = attrs.field(default=None, alias="message_ids", repr=_list_repr)
     start_frame: int | None = None
     end_frame: int | None = None
+
+    @property
+    def children(self) -> list[Span]:
+        """Spans opened inside this one, in start order (read-only)."""
+        children = self._children
+        return [] if children is None else children
+
+    @property
+    def message_ids(self) -> list[str]:
+        """Messages started while this span was open (read-only)."""
+        message_ids = self._message_ids
+        return [] if message_ids is None else message_ids
 
     @property
     def depth(self) -> int:
@@ -480,7 +512,7 @@ class Span:
     def walk(self) -> Iterator[Span]:
         """This span and its descendants, depth first, in start order."""
         yield self
-        for child in self.children:
+        for child in self._children or ():
             yield from child.walk()
 
     def total_usage(self) -> Usage:
@@ -558,27 +590,67 @@ class Run:
     """The final answer as the sender stated it (Loom reply line). Authoritative over the
     streamed text, which is kept per message."""
     reasoning_content: str | None = None
-    spans: list[Span] = attrs.field(factory=list, repr=False)
+    _spans: list[Span] | None = attrs.field(default=None, alias="spans", repr=False)
     messages: list[Message] = attrs.field(factory=list, repr=False)
     tool_calls: dict[str, ToolCall] = attrs.field(factory=dict, repr=False)
     usage: Usage = attrs.field(factory=Usage)
     state: Any = None
     """Latest full state (Loom ``values``/``updates``, AG-UI STATE_SNAPSHOT + STATE_DELTA)."""
     state_updates: int = 0
-    checkpoints: list[Checkpoint] = attrs.field(factory=list, repr=False)
-    custom_events: list[CustomEvent] = attrs.field(factory=list, repr=False)
+    _checkpoints: list[Checkpoint] | None = attrs.field(
+        default=None, alias="checkpoints", repr=False
+    )
+    _custom_events: list[CustomEvent] | None = attrs.field(
+        default=None, alias="custom_events", repr=False
+    )
     search: SearchTree | None = attrs.field(default=None, repr=False)
-    unknown_events: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    _unknown_events: list[dict[str, Any]] | None = attrs.field(
+        default=None, alias="unknown_events", repr=False
+    )
     lossy: bool = False
     """True when frames of this run are known to be missing (event_id gap, sequence gap)."""
-    missing: list[tuple[int, int]] = attrs.field(factory=list)
-    """Known-missing ranges (half-open) — event_ids (Loom) or token sequences (NNRP)."""
+    _missing: list[tuple[int, int]] | None = attrs.field(
+        default=None, alias="missing", repr=_list_repr
+    )
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
     start_frame: int | None = None
     end_frame: int | None = None
 
+    # The usually-empty lists are None until the reducer adds to them (see ``_appended``).
+
+    @property
+    def spans(self) -> list[Span]:
+        """Root spans, in start order; nested ones are in ``span.children`` (read-only)."""
+        spans = self._spans
+        return [] if spans is None else spans
+
+    @property
+    def checkpoints(self) -> list[Checkpoint]:
+        """Saved checkpoints, in arrival order (read-only)."""
+        checkpoints = self._checkpoints
+        return [] if checkpoints is None else checkpoints
+
+    @property
+    def custom_events(self) -> list[CustomEvent]:
+        """Custom events, in arrival order (read-only)."""
+        custom_events = self._custom_events
+        return [] if custom_events is None else custom_events
+
+    @property
+    def unknown_events(self) -> list[dict[str, Any]]:
+        """Frames of event types the decoder does not know, kept as received (read-only)."""
+        unknown_events = self._unknown_events
+        return [] if unknown_events is None else unknown_events
+
+    @property
+    def missing(self) -> list[tuple[int, int]]:
+        """Known-missing ranges (half-open) — event_ids (Loom) or token sequences (NNRP)
+        (read-only)."""
+        missing = self._missing
+        return [] if missing is None else missing
+
     def walk_spans(self) -> Iterator[Span]:
-        for span in self.spans:
+        for span in self._spans or ():
             yield from span.walk()
 
     @property

@@ -54,6 +54,7 @@ from .model import (
     ToolResultPart,
     TotStep,
     Usage,
+    _appended,
 )
 from .notifications import (
     CheckpointSaved,
@@ -802,7 +803,10 @@ class Reducer:
             parent_tool_call_id=e.parent_tool_call_id,
             start_frame=self._index,
         )
-        (parent.children if parent is not None else run.spans).append(span)
+        if parent is not None:
+            parent._children = _appended(parent._children, span)
+        else:
+            run._spans = _appended(run._spans, span)
         self._spans[e.span_id] = span
         notes.append(SpanEntered(e.run_id, e.span_id, e.name, e.parent_span_id, span))
 
@@ -857,7 +861,7 @@ class Reducer:
         if e.span_id is not None:
             span = self._spans.get(e.span_id)
             if span is not None:
-                span.message_ids.append(e.message_id)
+                span._message_ids = _appended(span._message_ids, e.message_id)
         notes.append(MessageStarted(e.run_id, e.message_id, e.role, message))
 
     def _next_seq(self) -> int:
@@ -1293,12 +1297,16 @@ class Reducer:
 
     def _save_checkpoint(self, e: ev.SaveCheckpoint, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
-        run.checkpoints.append(Checkpoint(e.checkpoint_id, e.data, self._index))
+        run._checkpoints = _appended(
+            run._checkpoints, Checkpoint(e.checkpoint_id, e.data, self._index)
+        )
         notes.append(CheckpointSaved(e.run_id, e.checkpoint_id))
 
     def _record_custom(self, e: ev.RecordCustom, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
-        run.custom_events.append(CustomEvent(e.name, e.value, self._index))
+        run._custom_events = _appended(
+            run._custom_events, CustomEvent(e.name, e.value, self._index)
+        )
         notes.append(CustomEventReceived(e.run_id, e.name, e.value))
 
     def _record_search(self, e: ev.RecordSearch, notes: _Notes) -> None:
@@ -1310,12 +1318,13 @@ class Reducer:
         notes.append(SearchTreeUpdated(e.run_id, e.kind, e.data))
 
     def _keep_unknown(self, e: ev.KeepUnknown, notes: _Notes) -> None:
-        self._run(e.run_id, notes).unknown_events.append(dict(e.frame))
+        run = self._run(e.run_id, notes)
+        run._unknown_events = _appended(run._unknown_events, dict(e.frame))
 
     def _mark_missing(self, e: ev.MarkMissing, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
         run.lossy = True
-        run.missing.append((e.start, e.end))
+        run._missing = _appended(run._missing, (e.start, e.end))
 
     def _diagnose(self, e: ev.Diagnose, notes: _Notes) -> None:
         conversation = self.conversation

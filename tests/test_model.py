@@ -1,0 +1,53 @@
+"""The model keeps usually-empty lists and tool-call timelines in GC-untracked form (issue #7);
+its public reading API is unchanged."""
+
+from __future__ import annotations
+
+import gc
+
+from streamfold.model import Checkpoint, Run, Span, ToolCall, ToolCallState
+
+
+def test_unused_lists_read_as_empty_lists() -> None:
+    run = Run("r", "s")
+    span = Span("sp", "think", "r")
+    assert run.spans == [] and run.checkpoints == [] and run.custom_events == []
+    assert run.unknown_events == [] and run.missing == []
+    assert span.children == [] and span.message_ids == []
+    assert list(run.walk_spans()) == [] and list(span.walk()) == [span]
+    for value in (run._spans, run._checkpoints, run._missing, span._children, span._message_ids):
+        assert value is None
+
+
+def test_constructor_keywords_are_the_public_names() -> None:
+    child = Span("c", "act", "r")
+    span = Span("sp", "think", "r", children=[child], message_ids=["m"])
+    checkpoint = Checkpoint("k", {})
+    run = Run("r", "s", spans=[span], checkpoints=[checkpoint], missing=[(1, 3)])
+    assert run.spans == [span] and span.children == [child] and span.message_ids == ["m"]
+    assert run.checkpoints == [checkpoint] and run.missing == [(1, 3)]
+    assert [s.span_id for s in run.walk_spans()] == ["sp", "c"]
+
+
+def test_timeline_reads_as_states_and_is_untracked() -> None:
+    call = ToolCall("c", timeline=[(ToolCallState.AWAITING_INPUT, 0)])
+    call._record_state(ToolCallState.EXECUTING, 4)
+    call._record_state(ToolCallState.COMPLETE, None)
+    assert call.timeline == [
+        (ToolCallState.AWAITING_INPUT, 0),
+        (ToolCallState.EXECUTING, 4),
+        (ToolCallState.COMPLETE, None),
+    ]
+    assert all(type(state) is ToolCallState for state, _ in call.timeline)
+    gc.collect()
+    gc.collect()
+    assert not gc.is_tracked(call._timeline)
+
+
+def test_a_long_timeline_appends_in_place() -> None:
+    call = ToolCall("c")
+    states = [ToolCallState.INPUT_STREAMING, ToolCallState.INPUT_COMPLETE] * 50
+    for index, state in enumerate(states):
+        call._record_state(state, index)
+    assert call.timeline == list(zip(states, range(100), strict=True))
+    assert isinstance(call._timeline, list)
