@@ -44,6 +44,14 @@ def test_timeline_reads_as_states_and_is_untracked() -> None:
     assert not gc.is_tracked(call._timeline)
 
 
+def test_tool_call_assignment_runs_no_attrs_hooks() -> None:
+    # The timeline converter is for __init__: an attrs __setattr__ would slow every assignment.
+    assert "__setattr__" not in ToolCall.__dict__
+    call = ToolCall("c")
+    call.state = ToolCallState.EXECUTING
+    assert call.timeline == []
+
+
 def test_a_long_timeline_appends_in_place() -> None:
     call = ToolCall("c")
     states = [ToolCallState.INPUT_STREAMING, ToolCallState.INPUT_COMPLETE] * 50

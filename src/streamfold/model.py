@@ -278,6 +278,8 @@ class Approval:
 
 
 _Timeline = tuple[tuple[str, int | None], ...] | list[tuple[str, int | None]]
+_STATE_VALUES: Final[dict[ToolCallState, str]] = {state: state.value for state in ToolCallState}
+_NO_TIMELINE: Final[tuple[tuple[str, int | None], ...]] = ()
 _TIMELINE_TUPLE_MAX: Final = 16
 """A timeline longer than this is kept in a list, so appending stays O(1) (a stream that flips a
 call's state back and forth must not make each flip cost O(history))."""
@@ -285,11 +287,15 @@ call's state back and forth must not make each flip cost O(history))."""
 
 def _plain_timeline(entries: Iterable[tuple[str, int | None]]) -> _Timeline:
     """A given timeline (``ToolCall(timeline=...)``) as stored: plain state values."""
+    if entries is _NO_TIMELINE:
+        return _NO_TIMELINE
     plain = tuple((ToolCallState(state).value, index) for state, index in entries)
     return plain if len(plain) <= _TIMELINE_TUPLE_MAX else list(plain)
 
 
-@attrs.define(slots=True, eq=False)
+# on_setattr=NO_OP: the timeline's converter is for __init__ only; without it attrs would give
+# the class a __setattr__ running the converter on every attribute assignment.
+@attrs.define(slots=True, eq=False, on_setattr=attrs.setters.NO_OP)
 class ToolCall:
     """One tool call's whole lifecycle.
 
@@ -327,7 +333,10 @@ class ToolCall:
     """The id of the interrupt that asked for the client execution, to answer when resuming."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
     _timeline: _Timeline = attrs.field(
-        default=(), alias="timeline", converter=_plain_timeline, repr=False
+        default=_NO_TIMELINE,
+        alias="timeline",
+        converter=_plain_timeline,
+        repr=False,
     )
 
     @property
@@ -337,7 +346,7 @@ class ToolCall:
 
     def _record_state(self, state: ToolCallState, frame_index: int | None) -> None:
         """Append a transition to the timeline (what the reducer calls)."""
-        entry = (state.value, frame_index)
+        entry = (_STATE_VALUES[state], frame_index)  # not state.value: a Python-level property
         timeline = self._timeline
         if isinstance(timeline, list):
             timeline.append(entry)
