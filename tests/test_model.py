@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from streamfold.model import Checkpoint, Run, Span, ToolCall, ToolCallState
+from streamfold.model import Checkpoint, Run, Span, TextBuffer, ToolCall, ToolCallState
 
 
 def test_unused_lists_read_as_empty_lists() -> None:
@@ -59,3 +59,22 @@ def test_a_long_timeline_appends_in_place() -> None:
         call._record_state(state, index)
     assert call.timeline == list(zip(states, range(100), strict=True))
     assert isinstance(call._timeline, list)
+
+
+def test_text_buffer_keeps_no_list_for_one_string() -> None:
+    empty, one = TextBuffer(), TextBuffer("result")
+    assert (empty.text, one.text, len(one), bool(empty)) == ("", "result", 6, False)
+    assert empty._pieces is None and one._pieces is None
+    one.append("")
+    assert one._pieces is None
+    one.append(" and")
+    one.append(" more")
+    assert (str(one), one.chars) == ("result and more", 15)
+    assert one._pieces is None  # joined on read
+    one.append("!")
+    assert one.text == "result and more!"
+    one.replace("new")
+    assert (one.text, len(one), one._pieces) == ("new", 3, None)
+    empty.append("a")
+    empty.append("b")
+    assert (empty.text, len(empty)) == ("ab", 2)

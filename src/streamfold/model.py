@@ -158,8 +158,12 @@ class TextBuffer:
 
     __slots__ = ("_cache", "_pieces", "chars", "dropped")
 
+    # Exactly one of ``_cache`` (the whole text) and ``_pieces`` (two or more pieces, to join) is
+    # not None: a buffer that is empty or holds one string keeps no list, one object less for the
+    # garbage collector to walk (issue #7). The reducer's ``_append_text`` inlines ``append``.
+
     def __init__(self, text: str = "") -> None:
-        self._pieces: list[str] = [text] if text else []
+        self._pieces: list[str] | None = None
         self._cache: str | None = text
         self.chars = len(text)
         """Length of the text in characters (what ``len()`` returns, without the call)."""
@@ -168,12 +172,17 @@ class TextBuffer:
 
     def append(self, piece: str) -> None:
         if piece:
-            self._pieces.append(piece)
+            pieces = self._pieces
+            if pieces is None:
+                cache = self._cache
+                self._pieces = [cache, piece] if cache else [piece]
+                self._cache = None
+            else:
+                pieces.append(piece)
             self.chars += len(piece)
-            self._cache = None
 
     def replace(self, text: str) -> None:
-        self._pieces = [text] if text else []
+        self._pieces = None
         self._cache = text
         self.chars = len(text)
 
@@ -181,9 +190,8 @@ class TextBuffer:
     def text(self) -> str:
         cache = self._cache
         if cache is None:
-            cache = "".join(self._pieces)
-            self._pieces = [cache] if cache else []
-            self._cache = cache
+            cache = self._cache = "".join(self._pieces or ())
+            self._pieces = None
         return cache
 
     def __str__(self) -> str:
