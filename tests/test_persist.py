@@ -109,17 +109,24 @@ def test_restored_reducer_reports_through_the_same_counters() -> None:
     [
         ({"format": "other"}, "not a streamfold reducer snapshot"),
         ({"format": "streamfold.reducer", "version": 0, "state": {}}, "version 0"),
+        ({"format": "streamfold.reducer", "version": 1, "state": {}}, "version 1"),
         ({"format": "streamfold.reducer", "version": 99, "state": {}}, "version 99"),
-        ({"format": "streamfold.reducer", "version": 1, "state": {"$t": "nope"}}, "unknown node"),
+        (
+            {"format": "streamfold.reducer", "version": SNAPSHOT_VERSION, "state": {"$t": "nope"}},
+            "unknown node",
+        ),
         (
             {
                 "format": "streamfold.reducer",
-                "version": 1,
+                "version": SNAPSHOT_VERSION,
                 "state": {"$t": "obj", "c": "os:system", "id": 1, "v": {}},
             },
             "not a streamfold class",
         ),
-        ({"format": "streamfold.reducer", "version": 1, "state": {"$r": 7}}, "unknown object"),
+        (
+            {"format": "streamfold.reducer", "version": SNAPSHOT_VERSION, "state": {"$r": 7}},
+            "unknown object",
+        ),
     ],
 )
 def test_bad_snapshots_are_refused_whole(doc: dict[str, object], message: str) -> None:

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterator
-from typing import Any, Final
+from collections.abc import Iterable, Iterator
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -67,6 +67,26 @@ class _Unset(enum.Enum):
 
 UNSET: Final = _Unset.UNSET
 """Sentinel for "no value" where ``None`` is a legitimate value (e.g. a tool's parsed input)."""
+
+_T = TypeVar("_T")
+
+
+def _appended(items: list[_T] | None, item: _T) -> list[_T]:
+    """``items`` with ``item`` appended, the list created on first use.
+
+    The usually-empty lists of the model (``Run.spans``, ``Span.children``…) are ``None`` until
+    something is added: every empty list is one more object the garbage collector walks on each
+    full collection (issue #7). Their public names are read-only properties that give ``[]``
+    while nothing was added; the reducer appends with ``obj._field = _appended(obj._field, x)``.
+    """
+    if items is None:
+        return [item]
+    items.append(item)
+    return items
+
+
+def _list_repr(items: list[Any] | None) -> str:
+    return repr([] if items is None else items)
 
 
 class RunStatus(enum.StrEnum):
@@ -138,8 +158,12 @@ class TextBuffer:
 
     __slots__ = ("_cache", "_pieces", "chars", "dropped")
 
+    # Exactly one of ``_cache`` (the whole text) and ``_pieces`` (two or more pieces, to join) is
+    # not None: a buffer that is empty or holds one string keeps no list, one object less for the
+    # garbage collector to walk (issue #7). The reducer's ``_append_text`` inlines ``append``.
+
     def __init__(self, text: str = "") -> None:
-        self._pieces: list[str] = [text] if text else []
+        self._pieces: list[str] | None = None
         self._cache: str | None = text
         self.chars = len(text)
         """Length of the text in characters (what ``len()`` returns, without the call)."""
@@ -148,12 +172,17 @@ class TextBuffer:
 
     def append(self, piece: str) -> None:
         if piece:
-            self._pieces.append(piece)
+            pieces = self._pieces
+            if pieces is None:
+                cache = self._cache
+                self._pieces = [cache, piece] if cache else [piece]
+                self._cache = None
+            else:
+                pieces.append(piece)
             self.chars += len(piece)
-            self._cache = None
 
     def replace(self, text: str) -> None:
-        self._pieces = [text] if text else []
+        self._pieces = None
         self._cache = text
         self.chars = len(text)
 
@@ -161,9 +190,8 @@ class TextBuffer:
     def text(self) -> str:
         cache = self._cache
         if cache is None:
-            cache = "".join(self._pieces)
-            self._pieces = [cache] if cache else []
-            self._cache = cache
+            cache = self._cache = "".join(self._pieces or ())
+            self._pieces = None
         return cache
 
     def __str__(self) -> str:
@@ -257,7 +285,25 @@ class Approval:
     input: Any = None
 
 
-@attrs.define(slots=True, eq=False)
+_Timeline = tuple[tuple[str, int | None], ...] | list[tuple[str, int | None]]
+_STATE_VALUES: Final[dict[ToolCallState, str]] = {state: state.value for state in ToolCallState}
+_NO_TIMELINE: Final[tuple[tuple[str, int | None], ...]] = ()
+_TIMELINE_TUPLE_MAX: Final = 16
+"""A timeline longer than this is kept in a list, so appending stays O(1) (a stream that flips a
+call's state back and forth must not make each flip cost O(history))."""
+
+
+def _plain_timeline(entries: Iterable[tuple[str, int | None]]) -> _Timeline:
+    """A given timeline (``ToolCall(timeline=...)``) as stored: plain state values."""
+    if entries is _NO_TIMELINE:
+        return _NO_TIMELINE
+    plain = tuple((ToolCallState(state).value, index) for state, index in entries)
+    return plain if len(plain) <= _TIMELINE_TUPLE_MAX else list(plain)
+
+
+# on_setattr=NO_OP: the timeline's converter is for __init__ only; without it attrs would give
+# the class a __setattr__ running the converter on every attribute assignment.
+@attrs.define(slots=True, eq=False, on_setattr=attrs.setters.NO_OP)
 class ToolCall:
     """One tool call's whole lifecycle.
 
@@ -268,6 +314,10 @@ class ToolCall:
     text and ``result_value`` its JSON value when it parses. ``timeline`` lists
     ``(state, frame_index)`` transitions.
     """
+
+    # The transitions are kept as (state value, frame index) tuples of plain str/int/None, which
+    # CPython's collector untracks (an enum member would keep each tuple tracked), in a tuple
+    # while short: ``timeline`` builds the public list on read (issue #7).
 
     call_id: str
     name: str | None = None
@@ -290,7 +340,28 @@ class ToolCall:
     interrupt_id: str | None = None
     """The id of the interrupt that asked for the client execution, to answer when resuming."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
-    timeline: list[tuple[ToolCallState, int | None]] = attrs.field(factory=list, repr=False)
+    _timeline: _Timeline = attrs.field(
+        default=_NO_TIMELINE,
+        alias="timeline",
+        converter=_plain_timeline,
+        repr=False,
+    )
+
+    @property
+    def timeline(self) -> list[tuple[ToolCallState, int | None]]:
+        """``(state, frame_index)`` per state transition, oldest first (a new list per read)."""
+        return [(ToolCallState(state), index) for state, index in self._timeline]
+
+    def _record_state(self, state: ToolCallState, frame_index: int | None) -> None:
+        """Append a transition to the timeline (what the reducer calls)."""
+        entry = (_STATE_VALUES[state], frame_index)  # not state.value: a Python-level property
+        timeline = self._timeline
+        if isinstance(timeline, list):
+            timeline.append(entry)
+        elif len(timeline) < _TIMELINE_TUPLE_MAX:
+            self._timeline = (*timeline, entry)
+        else:  # a long history: stop copying
+            self._timeline = [*timeline, entry]
 
     @property
     def arguments(self) -> str:
@@ -427,14 +498,26 @@ class Span:
     parent: Span | None = attrs.field(default=None, repr=False)
     parent_tool_call_id: str | None = None
     """Set when the span ran inside a tool call (a sub-agent, notes/loom.md A14)."""
-    children: list[Span] = attrs.field(factory=list, repr=False)
+    _children: list[Span] | None = attrs.field(default=None, alias="children", repr=False)
     status: SpanStatus = SpanStatus.OPEN
     error: str | None = None
     usage: Usage = attrs.field(factory=Usage)
     """Usage reported while this span was the innermost open span (children not included)."""
-    message_ids: list[str] = attrs.field(factory=list)
+    _message_ids: list[str] | None = attrs.field(default=None, alias="message_ids", repr=_list_repr)
     start_frame: int | None = None
     end_frame: int | None = None
+
+    @property
+    def children(self) -> list[Span]:
+        """Spans opened inside this one, in start order (read-only)."""
+        children = self._children
+        return [] if children is None else children
+
+    @property
+    def message_ids(self) -> list[str]:
+        """Messages started while this span was open (read-only)."""
+        message_ids = self._message_ids
+        return [] if message_ids is None else message_ids
 
     @property
     def depth(self) -> int:
@@ -446,7 +529,7 @@ class Span:
     def walk(self) -> Iterator[Span]:
         """This span and its descendants, depth first, in start order."""
         yield self
-        for child in self.children:
+        for child in self._children or ():
             yield from child.walk()
 
     def total_usage(self) -> Usage:
@@ -524,27 +607,67 @@ class Run:
     """The final answer as the sender stated it (Loom reply line). Authoritative over the
     streamed text, which is kept per message."""
     reasoning_content: str | None = None
-    spans: list[Span] = attrs.field(factory=list, repr=False)
+    _spans: list[Span] | None = attrs.field(default=None, alias="spans", repr=False)
     messages: list[Message] = attrs.field(factory=list, repr=False)
     tool_calls: dict[str, ToolCall] = attrs.field(factory=dict, repr=False)
     usage: Usage = attrs.field(factory=Usage)
     state: Any = None
     """Latest full state (Loom ``values``/``updates``, AG-UI STATE_SNAPSHOT + STATE_DELTA)."""
     state_updates: int = 0
-    checkpoints: list[Checkpoint] = attrs.field(factory=list, repr=False)
-    custom_events: list[CustomEvent] = attrs.field(factory=list, repr=False)
+    _checkpoints: list[Checkpoint] | None = attrs.field(
+        default=None, alias="checkpoints", repr=False
+    )
+    _custom_events: list[CustomEvent] | None = attrs.field(
+        default=None, alias="custom_events", repr=False
+    )
     search: SearchTree | None = attrs.field(default=None, repr=False)
-    unknown_events: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    _unknown_events: list[dict[str, Any]] | None = attrs.field(
+        default=None, alias="unknown_events", repr=False
+    )
     lossy: bool = False
     """True when frames of this run are known to be missing (event_id gap, sequence gap)."""
-    missing: list[tuple[int, int]] = attrs.field(factory=list)
-    """Known-missing ranges (half-open) — event_ids (Loom) or token sequences (NNRP)."""
+    _missing: list[tuple[int, int]] | None = attrs.field(
+        default=None, alias="missing", repr=_list_repr
+    )
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
     start_frame: int | None = None
     end_frame: int | None = None
 
+    # The usually-empty lists are None until the reducer adds to them (see ``_appended``).
+
+    @property
+    def spans(self) -> list[Span]:
+        """Root spans, in start order; nested ones are in ``span.children`` (read-only)."""
+        spans = self._spans
+        return [] if spans is None else spans
+
+    @property
+    def checkpoints(self) -> list[Checkpoint]:
+        """Saved checkpoints, in arrival order (read-only)."""
+        checkpoints = self._checkpoints
+        return [] if checkpoints is None else checkpoints
+
+    @property
+    def custom_events(self) -> list[CustomEvent]:
+        """Custom events, in arrival order (read-only)."""
+        custom_events = self._custom_events
+        return [] if custom_events is None else custom_events
+
+    @property
+    def unknown_events(self) -> list[dict[str, Any]]:
+        """Frames of event types the decoder does not know, kept as received (read-only)."""
+        unknown_events = self._unknown_events
+        return [] if unknown_events is None else unknown_events
+
+    @property
+    def missing(self) -> list[tuple[int, int]]:
+        """Known-missing ranges (half-open) — event_ids (Loom) or token sequences (NNRP)
+        (read-only)."""
+        missing = self._missing
+        return [] if missing is None else missing
+
     def walk_spans(self) -> Iterator[Span]:
-        for span in self.spans:
+        for span in self._spans or ():
             yield from span.walk()
 
     @property

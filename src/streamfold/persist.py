@@ -13,7 +13,7 @@ encoding below therefore keeps identity: the first time a mutable object is met 
 whole with an ``"id"``, later meetings write ``{"$r": id}``. (:mod:`streamfold.snapshot` is the
 cattrs export of the model for reading; this module is for resuming.)
 
-Format (``"format": "streamfold.reducer", "version": 1``)::
+Format (``"format": "streamfold.reducer", "version": 2``)::
 
     null | true | 1 | 1.5 | "text"                    JSON scalars stand for themselves
     {"$t": "list",  "id": 3, "v": [...]}             list (also "deque" with "maxlen", "set")
@@ -29,7 +29,9 @@ Format (``"format": "streamfold.reducer", "version": 1``)::
 
 Only classes from the ``streamfold`` package (and the standard containers above) are restored;
 anything else is refused. Version policy: a snapshot states its version; this module reads its
-own version and migrates older ones when a migration exists (none yet: version 1 is the first).
+own version and migrates older ones when a migration exists (none yet: version 1 snapshots, from
+before the TanStack decoder kept a retired run's state and the model kept some of its fields
+privately, are refused).
 Anything else raises :class:`SnapshotError` and nothing is half-loaded: the new reducer is
 returned only once every object was rebuilt.
 """
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotError", "from_bytes", "restore", "snapshot", "to_bytes"]
 
-SNAPSHOT_VERSION: Final = 1
+SNAPSHOT_VERSION: Final = 2
 FORMAT: Final = "streamfold.reducer"
 _INT64: Final = 2**63
 _UTF8_DECODER: Final = type(codecs.getincrementaldecoder("utf-8")())

@@ -54,6 +54,7 @@ from .model import (
     ToolResultPart,
     TotStep,
     Usage,
+    _appended,
 )
 from .notifications import (
     CheckpointSaved,
@@ -644,7 +645,7 @@ class Reducer:
         if old is new:
             return
         call.state = new
-        call.timeline.append((new, self._index))
+        call._record_state(new, self._index)
         notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
 
     # --------------------------------------------------------------------------- runs
@@ -812,7 +813,10 @@ class Reducer:
             parent_tool_call_id=e.parent_tool_call_id,
             start_frame=self._index,
         )
-        (parent.children if parent is not None else run.spans).append(span)
+        if parent is not None:
+            parent._children = _appended(parent._children, span)
+        else:
+            run._spans = _appended(run._spans, span)
         self._spans[e.span_id] = span
         notes.append(SpanEntered(e.run_id, e.span_id, e.name, e.parent_span_id, span))
 
@@ -867,7 +871,7 @@ class Reducer:
         if e.span_id is not None:
             span = self._spans.get(e.span_id)
             if span is not None:
-                span.message_ids.append(e.message_id)
+                span._message_ids = _appended(span._message_ids, e.message_id)
         notes.append(MessageStarted(e.run_id, e.message_id, e.role, message))
 
     def _next_seq(self) -> int:
@@ -888,10 +892,14 @@ class Reducer:
             delta = self._truncate(buffer, delta, e.run_id, e.message_id, "text", notes)
             buffer.append(delta)
         elif delta:
-            # TextBuffer.append inlined: the one call fewer is ~4% of a text delta's cost.
-            buffer._pieces.append(delta)
-            buffer.chars = size
-            buffer._cache = None
+            # TextBuffer.append inlined: the one call fewer is ~4% of a text delta's cost. A
+            # buffer with a piece list has no cached text, so only ``chars`` changes.
+            pieces = buffer._pieces
+            if pieces is not None:
+                pieces.append(delta)
+                buffer.chars = size
+            else:
+                buffer.append(delta)  # the first or second piece: makes the list
         notes.append(TextDelta(e.run_id, e.message_id, delta, part))
 
     def _replace_text(self, e: ev.ReplaceText, notes: _Notes) -> None:
@@ -1094,7 +1102,7 @@ class Reducer:
             span_id=e.span_id,
             metadata=dict(e.metadata) if e.metadata else {},
         )
-        call.timeline.append((call.state, self._index))
+        call._record_state(call.state, self._index)
         run.tool_calls[e.call_id] = call
         self._calls[key] = call
         self._latest_call[e.call_id] = call
@@ -1303,12 +1311,16 @@ class Reducer:
 
     def _save_checkpoint(self, e: ev.SaveCheckpoint, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
-        run.checkpoints.append(Checkpoint(e.checkpoint_id, e.data, self._index))
+        run._checkpoints = _appended(
+            run._checkpoints, Checkpoint(e.checkpoint_id, e.data, self._index)
+        )
         notes.append(CheckpointSaved(e.run_id, e.checkpoint_id))
 
     def _record_custom(self, e: ev.RecordCustom, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
-        run.custom_events.append(CustomEvent(e.name, e.value, self._index))
+        run._custom_events = _appended(
+            run._custom_events, CustomEvent(e.name, e.value, self._index)
+        )
         notes.append(CustomEventReceived(e.run_id, e.name, e.value))
 
     def _record_search(self, e: ev.RecordSearch, notes: _Notes) -> None:
@@ -1320,12 +1332,13 @@ class Reducer:
         notes.append(SearchTreeUpdated(e.run_id, e.kind, e.data))
 
     def _keep_unknown(self, e: ev.KeepUnknown, notes: _Notes) -> None:
-        self._run(e.run_id, notes).unknown_events.append(dict(e.frame))
+        run = self._run(e.run_id, notes)
+        run._unknown_events = _appended(run._unknown_events, dict(e.frame))
 
     def _mark_missing(self, e: ev.MarkMissing, notes: _Notes) -> None:
         run = self._run(e.run_id, notes)
         run.lossy = True
-        run.missing.append((e.start, e.end))
+        run._missing = _appended(run._missing, (e.start, e.end))
 
     def _diagnose(self, e: ev.Diagnose, notes: _Notes) -> None:
         conversation = self.conversation

@@ -8,6 +8,9 @@ One :class:`cattrs.Converter`, configured once here, unstructures the whole mode
   read-only property uses (``ToolCall.arguments_buffer`` → ``"arguments"``, ``output_buffer`` →
   ``"output"``, a part's ``buffer`` → ``"text"``);
 * ``Span.parent`` is omitted (the tree is given by nesting ``children``);
+* the model's privately kept fields are exported under their public names, as the public
+  properties read them (``Run._spans`` → ``"spans"``, an unused list → ``[]``,
+  ``ToolCall._timeline`` → ``"timeline"`` of ``[state, frame_index]`` pairs);
 * a :class:`~streamfold.model.ToolCallPart` is a reference ``{"kind": "tool-call", "call_id": …}``
   (the call itself is in its run's ``tool_calls``);
 * ``UNSET`` is absent (``ToolCall.input``, ``ToolCall.result_value``) or ``null`` elsewhere;
@@ -30,8 +33,11 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from .model import (
     UNSET,
+    Checkpoint,
     Conversation,
+    CustomEvent,
     ReasoningPart,
+    Run,
     Span,
     TextBuffer,
     TextPart,
@@ -53,8 +59,24 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         ToolCallPart, lambda part: {"kind": part.kind, "call_id": part.call_id}
     )
+
+    def lazy_list(name: str, items: Any) -> Any:
+        """Export a list that the model keeps as ``None`` until first used, as ``[]`` then."""
+
+        def unstructure(value: list[Any] | None) -> list[Any]:
+            return [] if value is None else conv.unstructure(value, list[items])
+
+        return override(rename=name, unstruct_hook=unstructure)
+
     conv.register_unstructure_hook(
-        Span, make_dict_unstructure_fn(Span, conv, parent=override(omit=True))
+        Span,
+        make_dict_unstructure_fn(
+            Span,
+            conv,
+            parent=override(omit=True),
+            _children=lazy_list("children", Span),
+            _message_ids=lazy_list("message_ids", str),
+        ),
     )
     conv.register_unstructure_hook(
         ToolCall,
@@ -65,12 +87,26 @@ def _make_converter() -> cattrs.Converter:
             output_buffer=override(rename="output"),
             input=override(omit_if_default=True),
             result_value=override(omit_if_default=True),
+            _timeline=override(rename="timeline", unstruct_hook=lambda t: [list(x) for x in t]),
         ),
     )
     for part_type in (TextPart, ReasoningPart):
         conv.register_unstructure_hook(
             part_type, make_dict_unstructure_fn(part_type, conv, buffer=override(rename="text"))
         )
+    # Last: the generated function binds the hooks above (tool calls, parts, spans).
+    conv.register_unstructure_hook(
+        Run,
+        make_dict_unstructure_fn(
+            Run,
+            conv,
+            _spans=lazy_list("spans", Span),
+            _checkpoints=lazy_list("checkpoints", Checkpoint),
+            _custom_events=lazy_list("custom_events", CustomEvent),
+            _unknown_events=lazy_list("unknown_events", dict[str, Any]),
+            _missing=lazy_list("missing", tuple[int, int]),
+        ),
+    )
     return conv
 
 
