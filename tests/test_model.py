@@ -78,3 +78,15 @@ def test_text_buffer_keeps_no_list_for_one_string() -> None:
     empty.append("a")
     empty.append("b")
     assert (empty.text, len(empty)) == ("ab", 2)
+
+
+def test_per_delta_notifications_compare_and_hash_by_value() -> None:
+    # Not frozen for speed (docs/performance.md), but still value objects like the others.
+    from streamfold.model import TextBuffer, TextPart
+    from streamfold.notifications import ReasoningDelta, TextDelta
+
+    part = TextPart(TextBuffer("x"))
+    a, b = TextDelta("r", "m", "x", part), TextDelta("r", "m", "x", part)
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    other: object = ReasoningDelta("r", "m", "x", part)
+    assert a != other
