@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import gc
 
-from streamfold.model import Checkpoint, Run, Span, TextBuffer, ToolCall, ToolCallState
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streamfold.model import (
+    CHUNK_PIECES,
+    Checkpoint,
+    Run,
+    Span,
+    TextBuffer,
+    TextPart,
+    ToolCall,
+    ToolCallState,
+)
 
 
 def test_unused_lists_read_as_empty_lists() -> None:
@@ -78,6 +90,56 @@ def test_text_buffer_keeps_no_list_for_one_string() -> None:
     empty.append("a")
     empty.append("b")
     assert (empty.text, len(empty)) == ("ab", 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=5).map(lambda piece: ("append", piece)),
+            st.just(("read", "")),
+            st.text(max_size=5).map(lambda text: ("replace", text)),
+        ),
+        max_size=400,
+    )
+)
+def test_text_buffer_equals_a_plain_string_and_joins_its_pieces(
+    ops: list[tuple[str, str]],
+) -> None:
+    buffer, expected, appends_since_read = TextBuffer(), "", 0
+    for op, text in ops:
+        if op == "append":
+            buffer.append(text)
+            expected += text
+            appends_since_read += bool(text)
+        elif op == "read":
+            assert buffer.text == expected
+            appends_since_read = 0
+        else:
+            buffer.replace(text)
+            expected, appends_since_read = text, 0
+        assert (buffer.chars, len(buffer)) == (len(expected), len(expected))
+        # Every CHUNK_PIECES appended pieces become one chunk: the list stays short.
+        pieces = buffer._pieces or ()
+        assert len(pieces) <= 1 + appends_since_read // CHUNK_PIECES + CHUNK_PIECES
+    assert str(buffer) == expected
+
+
+def test_a_long_message_keeps_one_string_per_chunk_of_deltas() -> None:
+    # Through the reducer's inlined append (its own copy of TextBuffer.append).
+    from streamfold import Reducer
+
+    reducer = Reducer(format="tanstack")
+    reducer.feed({"type": "TEXT_MESSAGE_START", "messageId": "m", "role": "assistant"})
+    deltas = [f"w{i} " for i in range(10 * CHUNK_PIECES + 3)]
+    for delta in deltas:
+        reducer.feed({"type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": delta})
+    (run,) = reducer.conversation.runs
+    part = run.messages[0].parts[0]
+    assert isinstance(part, TextPart)
+    buffer = part.buffer
+    assert buffer._pieces is not None and len(buffer._pieces) == 10 + 3
+    assert buffer.text == "".join(deltas) and buffer.chars == len(buffer.text)
 
 
 def test_per_delta_notifications_compare_and_hash_by_value() -> None:

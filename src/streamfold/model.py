@@ -149,22 +149,36 @@ class Severity(enum.StrEnum):
     """The frame broke its format (not JSON, wrong field types, unmatched ids)."""
 
 
+CHUNK_PIECES = 8
+"""Appended pieces a :class:`TextBuffer` joins into one chunk (see its implementation note)."""
+
+
 class TextBuffer:
     """Append-only text kept as pieces and joined on read (cached until the next append).
 
-    ``append`` is O(len(piece)); ``str(buf)`` / ``.text`` is O(total) only the first time after an
-    append. Reading after *every* append brings back O(n²) — read when rendering, not per delta.
+    ``append`` is O(len(piece)) amortized; ``str(buf)`` / ``.text`` is O(total) only the first
+    time after an append. Reading after *every* append brings back O(n²) — read when rendering,
+    not per delta.
     """
 
-    __slots__ = ("_cache", "_pieces", "chars", "dropped")
+    __slots__ = ("_cache", "_compact_at", "_pieces", "chars", "dropped")
 
-    # Exactly one of ``_cache`` (the whole text) and ``_pieces`` (two or more pieces, to join) is
-    # not None: a buffer that is empty or holds one string keeps no list, one object less for the
-    # garbage collector to walk (issue #7). The reducer's ``_append_text`` inlines ``append``.
+    # Exactly one of ``_cache`` (the whole text) and ``_pieces`` (pieces to join) is not None: a
+    # buffer that is empty or holds one string keeps no list, one object less for the garbage
+    # collector to walk (issue #7). The reducer's ``_append_text`` inlines ``append``.
+    #
+    # ``_pieces`` is ``[chunk, …, chunk, piece, …]``: every CHUNK_PIECES appended pieces are
+    # joined into one chunk (each character is copied once more, amortized O(1) per append).
+    # A text delta is a few characters, so a string object per delta costs ~50 bytes of header
+    # and one reference for every full collection to visit. Joining them cut the folded model of
+    # a 1M-frame stream from 119 to 78 MB (Loom), 136 to 93 MB (AG-UI) and 137 to 89 MB (NNRP),
+    # and the references a full collection visits by 30%, for ~1.6% more instructions per text
+    # delta. ``_compact_at`` is the list length at which the pieces after the chunks are joined.
 
     def __init__(self, text: str = "") -> None:
         self._pieces: list[str] | None = None
         self._cache: str | None = text
+        self._compact_at = 0
         self.chars = len(text)
         """Length of the text in characters (what ``len()`` returns, without the call)."""
         self.dropped = 0
@@ -175,11 +189,26 @@ class TextBuffer:
             pieces = self._pieces
             if pieces is None:
                 cache = self._cache
-                self._pieces = [cache, piece] if cache else [piece]
+                if cache:  # the text so far counts as the first chunk
+                    self._pieces = [cache, piece]
+                    self._compact_at = 1 + CHUNK_PIECES
+                else:
+                    self._pieces = [piece]
+                    self._compact_at = CHUNK_PIECES
                 self._cache = None
             else:
                 pieces.append(piece)
+                if len(pieces) >= self._compact_at:
+                    self._compact()
             self.chars += len(piece)
+
+    def _compact(self) -> None:
+        """Join the pieces after the chunks into one chunk (CHUNK_PIECES of them)."""
+        pieces = self._pieces
+        assert pieces is not None
+        start = self._compact_at - CHUNK_PIECES
+        pieces[start:] = ("".join(pieces[start:]),)
+        self._compact_at = start + 1 + CHUNK_PIECES
 
     def replace(self, text: str) -> None:
         self._pieces = None

@@ -898,6 +898,8 @@ class Reducer:
             if pieces is not None:
                 pieces.append(delta)
                 buffer.chars = size
+                if len(pieces) >= buffer._compact_at:
+                    buffer._compact()  # every CHUNK_PIECES deltas
             else:
                 buffer.append(delta)  # the first or second piece: makes the list
         notes.append(TextDelta(e.run_id, e.message_id, delta, part))
