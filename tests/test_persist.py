@@ -110,6 +110,7 @@ def test_restored_reducer_reports_through_the_same_counters() -> None:
         ({"format": "other"}, "not a streamfold reducer snapshot"),
         ({"format": "streamfold.reducer", "version": 0, "state": {}}, "version 0"),
         ({"format": "streamfold.reducer", "version": 1, "state": {}}, "version 1"),
+        ({"format": "streamfold.reducer", "version": 2, "state": {}}, "version 2"),
         ({"format": "streamfold.reducer", "version": 99, "state": {}}, "version 99"),
         (
             {"format": "streamfold.reducer", "version": SNAPSHOT_VERSION, "state": {"$t": "nope"}},

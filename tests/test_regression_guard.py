@@ -200,6 +200,34 @@ def agui_args_many() -> Shape:
     return prefix, early, iter(gap), list(s.turns(2, "args"))
 
 
+def agui_snapshot_many_threads() -> Shape:
+    """Runs in a thread each, ending at an interrupt boundary: MESSAGES_SNAPSHOT of the thread
+    (notes/tanstack.md §1.9), which must not visit the other threads' messages."""
+    s = AgUi()
+
+    def turn() -> Frames:
+        head, msg, _ = s.start()
+        thread = f"thread-{s.n}"
+        frames = [head[0].replace(b'"thread-1"', f'"{thread}"'.encode()), head[1]]
+        frames += s.contents(msg, TURN)
+        frames.append(_dumps({"type": "TEXT_MESSAGE_END", "messageId": msg}))
+        history = [
+            {"id": f"user-{s.n}", "role": "user", "content": "Go on."},
+            {"id": msg, "role": "assistant", "content": "".join(_cycle(DELTAS, TURN))},
+        ]
+        frames.append(_dumps({"type": "MESSAGES_SNAPSHOT", "messages": history}))
+        frames.append(_dumps({"type": "RUN_FINISHED", "runId": f"run-{s.n}", "threadId": thread}))
+        return frames
+
+    def turns(n: int) -> Iterator[bytes]:
+        for _ in range(n):
+            yield from turn()
+
+    prefix, early = turn(), list(turns(2))
+    gap = list(turns(MANY_GAP))
+    return prefix, early, iter(gap), list(turns(2))
+
+
 class Nnrp:
     """NNRP token-profile operations (mock-dump JSON): FRAME_SUBMIT, in-order RESULT_PUSH."""
 
@@ -361,6 +389,7 @@ CASES = [
     _case("tanstack", agui_text_many, "agui-text-many-runs"),
     _case("tanstack", agui_args_long, "agui-args-long-call"),
     _case("tanstack", agui_args_many, "agui-args-many-calls"),
+    _case("tanstack", agui_snapshot_many_threads, "agui-snapshot-many-threads"),
     _case("nnrp", nnrp_long, "nnrp-append-long-operation"),
     _case("nnrp", nnrp_many, "nnrp-append-many-operations"),
 ]

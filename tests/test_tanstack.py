@@ -639,6 +639,29 @@ def test_messages_snapshot_mid_stream() -> None:
     assert weather.state is ToolCallState.COMPLETE and weather.input == {"l": "Oslo"}
 
 
+def test_messages_snapshot_prunes_only_its_own_thread() -> None:
+    # Thread a's message survives thread b's snapshot, in the model and in the decoder: a late
+    # delta to it (its run finished, its decoder state retired) still lands in it.
+    reducer, _ = fold(
+        {"type": "RUN_STARTED", "threadId": "a", "runId": "ra"},
+        {"type": "TEXT_MESSAGE_START", "messageId": "ma", "role": "assistant"},
+        {"type": "TEXT_MESSAGE_CONTENT", "messageId": "ma", "delta": "In a."},
+        {"type": "RUN_FINISHED", "threadId": "a", "runId": "ra"},
+        {"type": "RUN_STARTED", "threadId": "b", "runId": "rb"},
+        {"type": "TEXT_MESSAGE_START", "messageId": "old", "role": "assistant"},
+        {"type": "TEXT_MESSAGE_CONTENT", "messageId": "old", "delta": "Dropped."},
+        {"type": "TEXT_MESSAGE_END", "messageId": "old"},
+        {"type": "MESSAGES_SNAPSHOT", "messages": [{"id": "u", "role": "user", "content": "b?"}]},
+        {"type": "RUN_FINISHED", "threadId": "b", "runId": "rb"},
+        {"type": "TEXT_MESSAGE_CONTENT", "messageId": "ma", "delta": " Late."},
+    )
+    threads = {
+        run.session_id: [(m.message_id, m.text) for m in run.messages]
+        for run in reducer.conversation.runs
+    }
+    assert threads == {"a": [("ma", "In a. Late.")], "b": [("u", "b?")]}
+
+
 def test_state_custom_raw_and_pre_run_frames() -> None:
     reducer, _ = fold(
         {"type": "CUSTOM", "name": "run.accepted", "value": {}},  # before any run: waits

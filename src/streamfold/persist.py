@@ -13,7 +13,7 @@ encoding below therefore keeps identity: the first time a mutable object is met 
 whole with an ``"id"``, later meetings write ``{"$r": id}``. (:mod:`streamfold.snapshot` is the
 cattrs export of the model for reading; this module is for resuming.)
 
-Format (``"format": "streamfold.reducer", "version": 2``)::
+Format (``"format": "streamfold.reducer", "version": 3``)::
 
     null | true | 1 | 1.5 | "text"                    JSON scalars stand for themselves
     {"$t": "list",  "id": 3, "v": [...]}             list (also "deque" with "maxlen", "set")
@@ -29,9 +29,10 @@ Format (``"format": "streamfold.reducer", "version": 2``)::
 
 Only classes from the ``streamfold`` package (and the standard containers above) are restored;
 anything else is refused. Version policy: a snapshot states its version; this module reads its
-own version and migrates older ones when a migration exists (none yet: version 1 snapshots, from
-before the TanStack decoder kept a retired run's state and the model kept some of its fields
-privately, are refused).
+own version and migrates older ones when a migration exists (none yet, so older versions are
+refused: version 1 is from before the TanStack decoder kept a retired run's state and the model
+kept some of its fields privately; version 2 from before text buffers joined their pieces into
+chunks and the TanStack decoder indexed messages by session).
 Anything else raises :class:`SnapshotError` and nothing is half-loaded: the new reducer is
 returned only once every object was rebuilt.
 """
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotError", "from_bytes", "restore", "snapshot", "to_bytes"]
 
-SNAPSHOT_VERSION: Final = 2
+SNAPSHOT_VERSION: Final = 3
 FORMAT: Final = "streamfold.reducer"
 _INT64: Final = 2**63
 _UTF8_DECODER: Final = type(codecs.getincrementaldecoder("utf-8")())

@@ -317,6 +317,9 @@ class TanStackDecoder:
         self._implicit_count = 0
         self._messages: dict[str, _Msg] = {}  # messages of open runs, and stragglers
         self._finished_messages: dict[str, _FinishedMsg] = {}  # retired messages
+        # session id → its message ids (live or retired), so that a MESSAGES_SNAPSHOT prunes
+        # its own session without visiting every other session's messages.
+        self._session_messages: dict[str, dict[str, None]] = {}
         self._active: dict[str, None] = {}  # active assistant message ids, in start order
         self._reasoning: _Msg | None = None  # reasoning message with no assistant to join
         self._pending_step: str | None = None
@@ -643,6 +646,10 @@ class TanStackDecoder:
 
     def _add_message(self, run: _Run, message: _Msg) -> None:
         self._messages[message.message_id] = message
+        session_messages = self._session_messages.get(run.session_id)
+        if session_messages is None:
+            session_messages = self._session_messages[run.session_id] = {}
+        session_messages[message.message_id] = None
         if run.run_id in self._runs:
             run.message_ids.append(message.message_id)
         else:  # a snapshot's message for a finished run
@@ -1174,21 +1181,16 @@ class TanStackDecoder:
             messages, self._known_call, lambda: self._synthetic_id("message")
         )
         out.append(ReplaceMessages(run.run_id, snapshot))
-        # Mirror what the reducer now holds: the session's other messages are gone.
+        # Mirror what the reducer now holds: the session's other messages are gone. The work is
+        # proportional to the session's messages (the snapshot's size plus those it removes).
         wanted = {m.message_id for m in snapshot}
-        sessions, session = self._run_sessions, run.session_id
-        for message_id in [
-            m
-            for m, s in self._messages.items()
-            if sessions[s.run_id] == session and m not in wanted
-        ]:
-            del self._messages[message_id]
-        for message_id in [
-            m
-            for m, done in self._finished_messages.items()
-            if sessions[done[0]] == session and m not in wanted
-        ]:
-            del self._finished_messages[message_id]
+        kept: dict[str, None] = {}
+        for message_id in self._session_messages.get(run.session_id, ()):
+            if message_id in wanted:
+                kept[message_id] = None
+            elif self._messages.pop(message_id, None) is None:
+                self._finished_messages.pop(message_id, None)
+        self._session_messages[run.session_id] = kept
         self._active.clear()
         self._reasoning = None
         self._pending_step = None
