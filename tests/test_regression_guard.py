@@ -18,7 +18,9 @@ grows per message or per run is covered too).
 The streams are tiny generators here, on purpose: bench/ is not importable from the tests.
 The many-runs AG-UI cases caught the first version of ``TanStackDecoder._end_run``, which
 looped over every message seen so far at each run end (O(messages) per run: 98 -> 135 lines
-per frame after 300 runs here, and 3 -> 14 µs per frame over a 1M-frame bench stream).
+per frame after 300 runs here, and 3 -> 14 µs per frame over a 1M-frame bench stream). The
+snapshot and repeated-step cases caught a MESSAGES_SNAPSHOT that visited every thread's messages
+(85 -> 126 lines per frame) and a repeated step name searching its "#n" from #2 (73 -> 94).
 """
 
 from __future__ import annotations
@@ -198,6 +200,33 @@ def agui_args_many() -> Shape:
     prefix, early = s.turn("args"), list(s.turns(2, "args"))
     gap = list(s.turns(MANY_GAP, "args"))
     return prefix, early, iter(gap), list(s.turns(2, "args"))
+
+
+def agui_steps_repeated() -> Shape:
+    """One long run of agent-loop steps that all have the same name, a message in each."""
+    s = AgUi()
+    head, _, _ = s.start()
+    count = 0
+
+    def step() -> Frames:
+        nonlocal count
+        count += 1
+        msg = f"step-msg-{count}"
+        return [
+            _dumps({"type": "STEP_STARTED", "stepName": "think"}),
+            _dumps({"type": "TEXT_MESSAGE_START", "messageId": msg, "role": "assistant"}),
+            *s.contents(msg, TURN),
+            _dumps({"type": "TEXT_MESSAGE_END", "messageId": msg}),
+            _dumps({"type": "STEP_FINISHED", "stepName": "think"}),
+        ]
+
+    def steps(n: int) -> Iterator[bytes]:
+        for _ in range(n):
+            yield from step()
+
+    prefix, early = [head[0], *step()], list(steps(2))
+    gap = list(steps(MANY_GAP))
+    return prefix, early, iter(gap), list(steps(2))
 
 
 def agui_snapshot_many_threads() -> Shape:
@@ -390,6 +419,7 @@ CASES = [
     _case("tanstack", agui_args_long, "agui-args-long-call"),
     _case("tanstack", agui_args_many, "agui-args-many-calls"),
     _case("tanstack", agui_snapshot_many_threads, "agui-snapshot-many-threads"),
+    _case("tanstack", agui_steps_repeated, "agui-steps-repeated"),
     _case("nnrp", nnrp_long, "nnrp-append-long-operation"),
     _case("nnrp", nnrp_many, "nnrp-append-many-operations"),
 ]

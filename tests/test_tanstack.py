@@ -639,6 +639,26 @@ def test_messages_snapshot_mid_stream() -> None:
     assert weather.state is ToolCallState.COMPLETE and weather.input == {"l": "Oslo"}
 
 
+def test_a_repeated_step_name_gets_the_next_span_id() -> None:
+    steps = []
+    for name in ["plan", "act", "plan", "plan#3", "plan", "act"]:
+        steps += [
+            {"type": "STEP_STARTED", "stepName": name},
+            {"type": "STEP_FINISHED", "stepName": name},
+        ]
+    reducer, _ = fold(START, *steps, FINISH)
+    (run,) = reducer.conversation.runs
+    assert [(s.name, s.span_id.removeprefix("r/step:")) for s in run.spans] == [
+        ("plan", "plan"),
+        ("act", "act"),
+        ("plan", "plan#2"),
+        ("plan#3", "plan#3"),
+        ("plan", "plan#4"),  # "plan#3" is taken by the step named so
+        ("act", "act#2"),
+    ]
+    assert all(s.status is SpanStatus.OK for s in run.spans)
+
+
 def test_messages_snapshot_prunes_only_its_own_thread() -> None:
     # Thread a's message survives thread b's snapshot, in the model and in the decoder: a late
     # delta to it (its run finished, its decoder state retired) still lands in it.

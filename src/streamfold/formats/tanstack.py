@@ -226,6 +226,10 @@ class _Run:
     message_ids: list[str] = attrs.field(factory=list)
     call_ids: list[str] = attrs.field(factory=list)  # calls created in this run
     steps: dict[str, str] = attrs.field(factory=dict)  # open step name → span id
+    # Every step span id given in this run (run ids are unique, so span ids are unique once
+    # they are unique in their run), and the last "#n" given per repeated step name.
+    span_ids: set[str] = attrs.field(factory=set)
+    step_suffix: dict[str, int] = attrs.field(factory=dict)
     # legacy runs
     message_id: str | None = None
     finish_reason: str | None = None
@@ -335,7 +339,6 @@ class TanStackDecoder:
         self._session = _DEFAULT_SESSION
         self._pending: list[Mapping[str, Any]] = []
         self._synth = 0
-        self._span_ids: set[str] = set()  # every span id given (kept: ids stay unique)
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 
@@ -970,12 +973,17 @@ class TanStackDecoder:
         if step is None:
             step = self._synthetic_id("step")
         if step not in run.steps:
-            span_id = f"{run.run_id}/step:{step}"
-            n = 1
-            while span_id in self._span_ids:
-                n += 1
-                span_id = f"{run.run_id}/step:{step}#{n}"
-            self._span_ids.add(span_id)
+            span_id = base = f"{run.run_id}/step:{step}"
+            if span_id in run.span_ids:
+                # A repeated step name: the next "#n" after the last one given for it (not a
+                # search from #2 each time, which made a run's repeated steps quadratic).
+                n = run.step_suffix.get(base, 1) + 1
+                span_id = f"{base}#{n}"
+                while span_id in run.span_ids:  # a step literally named like that
+                    n += 1
+                    span_id = f"{base}#{n}"
+                run.step_suffix[base] = n
+            run.span_ids.add(span_id)
             run.steps[step] = span_id
             out.append(OpenSpan(run.run_id, span_id, step))
         active = self._active_message()
