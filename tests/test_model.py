@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamfold.model import (
-    CHUNK_PIECES,
+    _CHUNK_PIECES,
     Checkpoint,
     Run,
     Span,
@@ -119,9 +119,9 @@ def test_text_buffer_equals_a_plain_string_and_joins_its_pieces(
             buffer.replace(text)
             expected, appends_since_read = text, 0
         assert (buffer.chars, len(buffer)) == (len(expected), len(expected))
-        # Every CHUNK_PIECES appended pieces become one chunk: the list stays short.
+        # Every _CHUNK_PIECES appended pieces become one chunk: the list stays short.
         pieces = buffer._pieces or ()
-        assert len(pieces) <= 1 + appends_since_read // CHUNK_PIECES + CHUNK_PIECES
+        assert len(pieces) <= 1 + appends_since_read // _CHUNK_PIECES + _CHUNK_PIECES
     assert str(buffer) == expected
 
 
@@ -131,7 +131,7 @@ def test_a_long_message_keeps_one_string_per_chunk_of_deltas() -> None:
 
     reducer = Reducer(format="tanstack")
     reducer.feed({"type": "TEXT_MESSAGE_START", "messageId": "m", "role": "assistant"})
-    deltas = [f"w{i} " for i in range(10 * CHUNK_PIECES + 3)]
+    deltas = [f"w{i} " for i in range(10 * _CHUNK_PIECES + 3)]
     for delta in deltas:
         reducer.feed({"type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": delta})
     (run,) = reducer.conversation.runs

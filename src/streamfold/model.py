@@ -149,8 +149,7 @@ class Severity(enum.StrEnum):
     """The frame broke its format (not JSON, wrong field types, unmatched ids)."""
 
 
-CHUNK_PIECES = 8
-"""Appended pieces a :class:`TextBuffer` joins into one chunk (see its implementation note)."""
+_CHUNK_PIECES = 8  # appended pieces a TextBuffer joins into one chunk (see its class)
 
 
 class TextBuffer:
@@ -167,7 +166,7 @@ class TextBuffer:
     # buffer that is empty or holds one string keeps no list, one object less for the garbage
     # collector to walk (issue #7). The reducer's ``_append_text`` inlines ``append``.
     #
-    # ``_pieces`` is ``[chunk, …, chunk, piece, …]``: every CHUNK_PIECES appended pieces are
+    # ``_pieces`` is ``[chunk, …, chunk, piece, …]``: every _CHUNK_PIECES appended pieces are
     # joined into one chunk (each character is copied once more, amortized O(1) per append).
     # A text delta is a few characters, so a string object per delta costs ~50 bytes of header
     # and one reference for every full collection to visit. Joining them cut the folded model of
@@ -191,10 +190,10 @@ class TextBuffer:
                 cache = self._cache
                 if cache:  # the text so far counts as the first chunk
                     self._pieces = [cache, piece]
-                    self._compact_at = 1 + CHUNK_PIECES
+                    self._compact_at = 1 + _CHUNK_PIECES
                 else:
                     self._pieces = [piece]
-                    self._compact_at = CHUNK_PIECES
+                    self._compact_at = _CHUNK_PIECES
                 self._cache = None
             else:
                 pieces.append(piece)
@@ -203,12 +202,12 @@ class TextBuffer:
             self.chars += len(piece)
 
     def _compact(self) -> None:
-        """Join the pieces after the chunks into one chunk (CHUNK_PIECES of them)."""
+        """Join the pieces after the chunks into one chunk (_CHUNK_PIECES of them)."""
         pieces = self._pieces
         assert pieces is not None
-        start = self._compact_at - CHUNK_PIECES
+        start = self._compact_at - _CHUNK_PIECES
         pieces[start:] = ("".join(pieces[start:]),)
-        self._compact_at = start + 1 + CHUNK_PIECES
+        self._compact_at = start + 1 + _CHUNK_PIECES
 
     def replace(self, text: str) -> None:
         self._pieces = None

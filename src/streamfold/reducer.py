@@ -899,7 +899,7 @@ class Reducer:
                 pieces.append(delta)
                 buffer.chars = size
                 if len(pieces) >= buffer._compact_at:
-                    buffer._compact()  # every CHUNK_PIECES deltas
+                    buffer._compact()  # every _CHUNK_PIECES deltas
             else:
                 buffer.append(delta)  # the first or second piece: makes the list
         notes.append(TextDelta(e.run_id, e.message_id, delta, part))
