@@ -170,9 +170,10 @@ class TextBuffer:
     # joined into one chunk (each character is copied once more, amortized O(1) per append).
     # A text delta is a few characters, so a string object per delta costs ~50 bytes of header
     # and one reference for every full collection to visit. Joining them cut the folded model of
-    # a 1M-frame stream from 119 to 78 MB (Loom), 136 to 93 MB (AG-UI) and 137 to 89 MB (NNRP),
-    # and the references a full collection visits by 30%, for ~1.6% more instructions per text
-    # delta. ``_compact_at`` is the list length at which the pieces after the chunks are joined.
+    # a 1M-frame stream (RSS after a full collection) from 119 to 78 MB (Loom), 136 to 93 MB
+    # (AG-UI) and 137 to 89 MB (NNRP), and the references a full collection visits by 30%, for
+    # ~1.6% more instructions per text delta. ``_compact_at`` is the list length at which the
+    # pieces after the chunks are joined.
 
     def __init__(self, text: str = "") -> None:
         self._pieces: list[str] | None = None
