@@ -24,7 +24,7 @@ from .model import UNSET, RunStatus, Severity, Usage
 
 # Events are built on the hot path (one per text delta, plus the notification) and consumed at
 # once by the reducer; nobody mutates them, so they are plain slotted classes (`attrs.define`):
-# a frozen attrs class costs ~3x more to construct (bench/results.md, "Where the time goes").
+# a frozen attrs class costs ~3x more to construct (docs/performance.md, "Where the time goes").
 
 __all__ = [
     "AdoptToolCallId",
