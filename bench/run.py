@@ -21,7 +21,7 @@ Prints a markdown report and writes it to ``bench/results.md``. For each stream 
 * streamfold vs TanStack's ``StreamProcessor`` (Node, ``bench/peer_tanstack.mjs``) on the same
   AG-UI NDJSON;
 * per-frame cost at each size (it must stay flat), peak memory for the largest size (a separate
-  process, ``ru_maxrss`` growth while feeding a file), and the latency of single ``feed_line``
+  process, peak RSS growth while feeding a file), and the latency of single ``feed_line``
   calls during the largest stream (p50/p99/p99.9/max, with the garbage collector's pauses).
 
 All ratios are *streamfold time / other time*: below 1 means streamfold is faster.
@@ -172,7 +172,8 @@ def bare_fold(fmt: str, lines: list[bytes]) -> int:
             kind = d.get("type")
             if kind == "message_chunk" or kind == "thought_chunk" or kind == "tool_call_chunk":
                 key = (d.get("session_id"), d.get("node_id"), kind)
-                delta = d.get("content") if kind != "tool_call_chunk" else d.get("args")
+                field = "content" if kind != "tool_call_chunk" else "arguments_delta"
+                delta = d.get(field)
                 if (target := get(key)) is None:
                     target = texts[key] = []
                 target.append(delta)
@@ -615,15 +616,20 @@ def verdicts(report: Report) -> list[str]:
             f"Within {FLOOR_TARGET:.0f}× of `orjson.loads`: **{'yes' if ok else 'no'}** "
             f"(streamfold ÷ floor over the sizes: {listed})."
         )
-        bare = [r for r in rows if r.bare]
-        if bare:
-            b_floor = [r.bare / r.floor for r in bare]
-            b_line = [r.line / r.bare for r in bare if r.line]
+        bare_floor, line_bare = [], []
+        for f in streams.FORMATS:
+            bare = [r for r in rows if r.fmt == f and r.bare and r.line]
+            if bare:
+                lo, hi = min(r.bare / r.floor for r in bare), max(r.bare / r.floor for r in bare)
+                bare_floor.append(f"{LABELS[f]} {lo:.1f}–{hi:.1f}×")
+                lo, hi = min(r.line / r.bare for r in bare), max(r.line / r.bare for r in bare)
+                line_bare.append(f"{LABELS[f]} {lo:.1f}–{hi:.1f}×")
+        if bare_floor:
             out.append(
                 "What bounds it: a bare Python fold (parse, then append each delta to a list per "
-                f"id; no validation, model or notifications) is already {min(b_floor):.1f}–"
-                f"{max(b_floor):.1f}× `orjson.loads`; streamfold is {min(b_line):.1f}–"
-                f"{max(b_line):.1f}× the bare fold."
+                "id; no validation, model or notifications) is already this much slower than "
+                f"`orjson.loads`: {', '.join(bare_floor)}; streamfold ÷ the bare fold: "
+                f"{', '.join(line_bare)}."
             )
         flat, flat_net = [], []
         for f in streams.FORMATS:
