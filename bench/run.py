@@ -848,7 +848,8 @@ def render(report: Report, args: argparse.Namespace) -> str:
         "they are promoted, and CPython counts them towards the growth that triggers a full "
         "collection, which then runs about twice as often as with `feed_line` (whose caller "
         "drops each frame's notifications at once). Live streams arrive in small chunks; "
-        "`docs/performance.md` says what a replay of a large file can do."
+        "`streamfold.fold` / `fold_file` drop each frame's notifications at once; "
+        "`docs/performance.md` says what else a replay of a large file can do."
     )
     w("")
 

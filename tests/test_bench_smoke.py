@@ -17,13 +17,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench" / "run.py"
 LABELS = ("Loom ReAct + tools", "AG-UI text + tools", "NNRP token chunks")
-NUMBER = r"\d+\.\d\d"
+NUMBER = r"\d+\.\d\d"  # µs (fmt_us)
+RATIO = r"\d+\.\d\d?×"  # ratio(): two decimals, one from 10× up
 
 
 @pytest.mark.skipif(not BENCH.exists(), reason="bench/ not in this checkout")
 def test_bench_writes_every_table(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
-    cmd = [sys.executable, str(BENCH), "--sizes", "600", "1200", "--no-peers", "--out", str(out)]
+    cmd = [sys.executable, str(BENCH), "--sizes", "1000", "2000", "--no-peers", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = out.read_text(encoding="utf-8")
@@ -33,8 +34,8 @@ def test_bench_writes_every_table(tmp_path: Path) -> None:
     for label in LABELS:
         # Throughput: floor, feed_line, ratio, bare fold (its ratio), framed, per size.
         row = re.compile(
-            rf"^\| {re.escape(label)} \| [\d,]+ \| \d+% \| {NUMBER} \| {NUMBER} \| {NUMBER}× [✓✗] "
-            rf"\| {NUMBER} \({NUMBER}×\) \| {NUMBER} \(feed_(bytes|sse)\) \|",
+            rf"^\| {re.escape(label)} \| [\d,]+ \| \d+% \| {NUMBER} \| {NUMBER} \| {RATIO} [✓✗] "
+            rf"\| {NUMBER} \({RATIO}\) \| {NUMBER} \(feed_(bytes|sse)\) \|",
             re.M,
         )
         assert len(row.findall(text)) == 2, label
