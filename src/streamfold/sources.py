@@ -12,8 +12,8 @@ by feeding the reducer directly. Three framings are understood:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TypeVar
 
 import orjson
 
@@ -26,6 +26,7 @@ __all__ = ["CHUNK_SIZE", "Framing", "detect_framing", "fold", "fold_file"]
 CHUNK_SIZE = 64 * 1024
 
 Framing = Literal["ndjson", "sse", "chunk-recording"]
+_Frame = TypeVar("_Frame")  # what a splitter yields: a line or an SSE event (or OversizedLine)
 _SSE_FIELDS = (b"data:", b"id:", b"event:", b"retry:", b":")
 
 
@@ -80,23 +81,28 @@ def fold(
     # collections, be promoted and count towards CPython's trigger for full collections, which
     # doubled them on a 1M-frame file (docs/performance.md).
     if framing == "ndjson":
-        reducer._check_usable()
-        split_lines, apply_line = reducer._splitter.feed, reducer.feed_framed
-        for chunk in chunks:
-            for line in split_lines(chunk):
-                apply_line(line)
+        _apply_each(reducer, chunks, reducer._splitter.feed, reducer.feed_framed)
     elif framing == "sse":
-        reducer._check_usable()
-        split_events, apply_event = reducer._sse.feed, reducer.feed_sse_event
-        for chunk in chunks:
-            for event in split_events(chunk):
-                apply_event(event)
+        _apply_each(reducer, chunks, reducer._sse.feed, reducer.feed_sse_event)
     elif framing == "chunk-recording":
         feed_chunk_recording(reducer, b"".join(chunks))
     else:
         raise UsageError(f"unknown framing {framing!r}")
     reducer.close()
     return reducer.conversation
+
+
+def _apply_each(
+    reducer: Reducer,
+    chunks: Iterable[bytes],
+    split: Callable[[bytes], list[_Frame]],
+    apply: Callable[[_Frame], object],
+) -> None:
+    """Split every chunk and apply each frame at once, discarding its notifications."""
+    reducer._check_usable()  # as feed_bytes / feed_sse do, before reading anything
+    for chunk in chunks:
+        for frame in split(chunk):
+            apply(frame)
 
 
 def feed_chunk_recording(reducer: Reducer, document: bytes) -> None:
