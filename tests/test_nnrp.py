@@ -19,7 +19,7 @@ from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState
 from streamfold.events import AppendText, Diagnose, EndRun, Event, MarkMissing, StartRun
 from streamfold.formats import detect_format
 from streamfold.formats.nnrp import NnrpDecoder
-from streamfold.formats.nnrp_reassembly import RangeMode
+from streamfold.formats.nnrp.reassembly import RangeMode
 from streamfold.model import Run, Severity, TextPart, ToolCallPart
 from streamfold.notifications import RunFinished, TextDelta, TextReplaced
 from streamfold.persist import from_bytes, to_bytes

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold.formats.nnrp_reassembly import (
+from streamfold.formats.nnrp.reassembly import (
     Chunk,
     NoticeKind,
     Outcome,

@@ -53,7 +53,7 @@ from typing import Any, ClassVar, Final
 import attrs
 import orjson
 
-from ..events import (
+from ...events import (
     AdoptToolCallId,
     AppendReasoning,
     AppendText,
@@ -81,7 +81,7 @@ from ..events import (
     StartToolCall,
     StartToolExecution,
 )
-from ..model import UNSET, RunStatus, Severity, Usage
+from ...model import UNSET, RunStatus, Severity, Usage
 
 __all__ = ["LOOM_EVENT_TYPES", "LoomDecoder"]
 

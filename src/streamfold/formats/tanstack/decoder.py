@@ -104,7 +104,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from ..events import (
+from ...events import (
     AppendReasoning,
     AppendText,
     AppendToolArguments,
@@ -130,8 +130,8 @@ from ..events import (
     StartRun,
     StartToolCall,
 )
-from ..model import UNSET, RunStatus, Severity
-from .tanstack_wire import (
+from ...model import UNSET, RunStatus, Severity
+from .wire import (
     extra,
     is_mapping,
     json_text,

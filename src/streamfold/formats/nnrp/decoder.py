@@ -24,7 +24,7 @@ Theory of operation
   ``route_id`` and ``trace_id`` are kept as metadata, never as identity. Each operation is one
   run, ``run_id = "nnrp:<session>:<frame>"`` (``#n`` appended if the key is reused after its
   terminal), in session ``<session>``.
-* **Token chunks** go through one :class:`~streamfold.formats.nnrp_reassembly.SequenceReassembler`
+* **Token chunks** go through one :class:`~streamfold.formats.nnrp.reassembly.SequenceReassembler`
   per lane, ordered by ``profile_body.token.sequence_start/end`` (``offset``/``length`` are
   opaque and only cross-checked, §5.3). Raw bytes (``token_chunk_base64`` / ``token_chunk_hex``)
   are decoded by the lane's incremental UTF-8 decoder in sequence order. ``stream_semantics``
@@ -61,7 +61,7 @@ from typing import Any, ClassVar, Final
 import attrs
 import orjson
 
-from ..events import (
+from ...events import (
     AppendText,
     AppendToolArguments,
     Diagnose,
@@ -79,8 +79,8 @@ from ..events import (
     StartRun,
     StartToolCall,
 )
-from ..model import RunStatus, Severity, Usage
-from .nnrp_reassembly import Chunk, NoticeKind, Outcome, RangeMode, SequenceReassembler
+from ...model import RunStatus, Severity, Usage
+from .reassembly import Chunk, NoticeKind, Outcome, RangeMode, SequenceReassembler
 
 __all__ = [
     "DESCRIPTOR_FLAGS",

@@ -14,7 +14,7 @@ from typing import Any, Final, TypeGuard
 
 import orjson
 
-from ..events import (
+from ...events import (
     SnapshotMessage,
     SnapshotPart,
     SnapshotReasoning,
@@ -22,7 +22,7 @@ from ..events import (
     SnapshotToolCall,
     SnapshotToolResult,
 )
-from ..model import UNSET, Usage
+from ...model import UNSET, Usage
 
 __all__ = [
     "extra",
