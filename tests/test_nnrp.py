@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState
+from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState, UsageError
 from streamfold.events import AppendText, Diagnose, EndRun, Event, MarkMissing, StartRun
 from streamfold.formats import detect_format
 from streamfold.formats.nnrp import NnrpDecoder
@@ -577,9 +577,9 @@ def test_first_sequence_option_and_gap_marker() -> None:
 
 
 def test_bad_decoder_options() -> None:
-    with pytest.raises(ValueError, match="range_mode"):
+    with pytest.raises(UsageError, match="range_mode"):
         NnrpDecoder(range_mode="closed")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_ended"):
+    with pytest.raises(UsageError, match="max_ended"):
         NnrpDecoder(max_ended_operations=-1)
 
 

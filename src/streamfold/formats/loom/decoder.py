@@ -82,6 +82,7 @@ from ...events import (
     StartToolExecution,
 )
 from ...model import UNSET, RunStatus, Severity, Usage
+from .._common import drop, int_or_none, str_or_none, warn
 
 __all__ = ["LOOM_EVENT_TYPES", "LoomDecoder"]
 
@@ -198,14 +199,14 @@ class LoomDecoder:
             if kind is None:
                 if "reply" in frame:
                     return self._reply(frame, frame_index)
-                return [_drop("missing_type", "frame has neither 'type' nor 'reply'")]
-            return [_drop("invalid_field", "'type' is not a string")]
+                return [drop("missing_type", "frame has neither 'type' nor 'reply'")]
+            return [drop("invalid_field", "'type' is not a string")]
         if kind in _WRAPPER_TYPES:
             if kind == "run_end":
                 return self._reply(frame, frame_index)
             inner = frame.get("event")
             if not isinstance(inner, Mapping):
-                return [_drop("invalid_field", "run_stream_event without an 'event' object")]
+                return [drop("invalid_field", "run_stream_event without an 'event' object")]
             return self.decode(inner, frame_index)
         out: list[Event] = []
         # Most frames belong to the session of the frame before: that check is inlined here.
@@ -215,7 +216,7 @@ class LoomDecoder:
             session = self._session_for(frame)
         event_id = frame.get("event_id")
         if event_id is not None and type(event_id) is not int:
-            out.append(_warn("invalid_field", "event_id is not an integer; ignored"))
+            out.append(warn("invalid_field", "event_id is not an integer; ignored"))
             event_id = None
         run = session.run
         if (
@@ -307,7 +308,7 @@ class LoomDecoder:
                 else:
                     code = "event_id_reused" if seen is not None else "event_out_of_order"
                     out.append(
-                        _warn(
+                        warn(
                             code,
                             f"event_id {event_id} ({kind}) after {last}",
                             run_id=run.run_id,
@@ -316,7 +317,7 @@ class LoomDecoder:
                     )
             elif event_id > last + 1:
                 out.append(
-                    _warn(
+                    warn(
                         "event_id_gap",
                         f"event_ids {last + 1}..{event_id - 1} missing",
                         run_id=run.run_id,
@@ -363,8 +364,8 @@ class LoomDecoder:
         self._run_ids.add(run_id)
         run = _Run(run_id, session.session_id, session.runs)
         session.run = run
-        agent = _str(run_start.get("agent")) if run_start is not None else None
-        message = _str(run_start.get("message")) if run_start is not None else None
+        agent = str_or_none(run_start.get("agent")) if run_start is not None else None
+        message = str_or_none(run_start.get("message")) if run_start is not None else None
         metadata = {"run_id": wanted} if wanted is not None and wanted != run_id else None
         out.append(
             StartRun(
@@ -412,10 +413,10 @@ class LoomDecoder:
     def _reply(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         text = frame.get("reply")
         if type(text) is not str:
-            return [_drop("invalid_field", "reply is not a string")]
+            return [drop("invalid_field", "reply is not a string")]
         event_id = frame.get("event_id")
         session, run = self._route_reply(frame)
-        thread_id = _str(frame.get("session_id"))
+        thread_id = str_or_none(frame.get("session_id"))
         out: list[Event] = []
         key = (frame.get("session_id"), event_id, frame.get("node_id"), text)
         if run is None:
@@ -425,15 +426,15 @@ class LoomDecoder:
                         "duplicate_event",
                         "reply line repeated after its run ended; dropped",
                         dropped=True,
-                        session_id=_str(key[0]),
-                        event_id=_int(event_id),
+                        session_id=str_or_none(key[0]),
+                        event_id=int_or_none(event_id),
                     )
                 ]
             # A reply with no open run (e.g. a run whose events were all lost): its own run.
             session = self._session_for(frame)
             run = self._start_run(session, None, out)
             out.append(
-                _warn("reply_without_events", "reply line with no open run", run_id=run.run_id)
+                warn("reply_without_events", "reply line with no open run", run_id=run.run_id)
             )
         self._last_reply = key
         assert session is not None
@@ -442,7 +443,7 @@ class LoomDecoder:
         last = run.last_event_id
         if type(event_id) is int and last is not None and event_id > last + 1:
             out.append(
-                _warn(
+                warn(
                     "event_id_gap",
                     f"event_ids {last + 1}..{event_id - 1} missing before the reply",
                     run_id=run.run_id,
@@ -450,8 +451,8 @@ class LoomDecoder:
                 )
             )
             out.append(MarkMissing(run.run_id, last + 1, event_id))
-        stop_reason = _str(frame.get("stop_reason"))
-        reasoning = _str(frame.get("reasoning_content"))
+        stop_reason = str_or_none(frame.get("stop_reason"))
+        reasoning = str_or_none(frame.get("reasoning_content"))
         self._close_stack(run, 0, out)
         out.append(SetReply(run.run_id, text, reasoning, thread_id))
         status = RunStatus.COMPLETED
@@ -492,7 +493,7 @@ class LoomDecoder:
     def _node_enter(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         name = frame.get("id")
         if type(name) is not str:
-            out.append(_warn("invalid_field", "node_enter without a string 'id'", run.run_id))
+            out.append(warn("invalid_field", "node_enter without a string 'id'", run.run_id))
             name = "?"
         run.span_seq += 1
         span_id = f"{run.run_id}/{run.span_seq}"
@@ -510,7 +511,7 @@ class LoomDecoder:
                 name,
                 parent,
                 parent_call,
-                _str(frame.get("node_id")),
+                str_or_none(frame.get("node_id")),
                 event_id if type(event_id) is int else None,
             )
         )
@@ -555,7 +556,7 @@ class LoomDecoder:
     def _message_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         content = frame.get("content")
         if type(content) is not str:
-            out.append(_drop("invalid_field", "message_chunk content is not a string", run.run_id))
+            out.append(drop("invalid_field", "message_chunk content is not a string", run.run_id))
             return
         message_id = run.messages.get(run.stack[-1][0] if run.stack else None)
         if message_id is None:
@@ -565,14 +566,14 @@ class LoomDecoder:
     def _thought_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         content = frame.get("content")
         if type(content) is not str:
-            out.append(_drop("invalid_field", "thought_chunk content is not a string", run.run_id))
+            out.append(drop("invalid_field", "thought_chunk content is not a string", run.run_id))
             return
         out.append(AppendReasoning(run.run_id, self._message_for(run, out), content))
 
     def _usage(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         counts = [frame.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
         if not all(type(c) is int for c in counts if c is not None):
-            out.append(_drop("invalid_field", "usage counts are not integers", run.run_id))
+            out.append(drop("invalid_field", "usage counts are not integers", run.run_id))
             return
         prompt, completion, total = (c or 0 for c in counts)
         if counts[2] is None:
@@ -592,7 +593,7 @@ class LoomDecoder:
     def _checkpoint(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         data = {k: v for k, v in frame.items() if k not in _ENVELOPE and k != "type"}
         checkpoint_id = frame.get("checkpoint_id")
-        out.append(SaveCheckpoint(run.run_id, _str(checkpoint_id), data))
+        out.append(SaveCheckpoint(run.run_id, str_or_none(checkpoint_id), data))
 
     def _search(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         kind = frame["type"]
@@ -621,10 +622,10 @@ class LoomDecoder:
         return call
 
     def _tool_call_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
+        call_id, name = str_or_none(frame.get("call_id")), str_or_none(frame.get("name"))
         delta = frame.get("arguments_delta")
         if delta is not None and type(delta) is not str:
-            out.append(_drop("invalid_field", "arguments_delta is not a string", run.run_id))
+            out.append(drop("invalid_field", "arguments_delta is not a string", run.run_id))
             return
         if call_id is not None:
             call = run.calls.get(call_id)
@@ -644,7 +645,7 @@ class LoomDecoder:
             out.append(AppendToolArguments(run.run_id, call.call_id, delta))
 
     def _tool_call(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
+        call_id, name = str_or_none(frame.get("call_id")), str_or_none(frame.get("name"))
         call = run.calls.get(call_id) if call_id is not None else None
         if call is None and call_id is None and name is not None:
             queue = run.awaiting_args.get(name)
@@ -677,7 +678,7 @@ class LoomDecoder:
         self, run: _Run, frame: Mapping[str, Any], out: list[Event], *, starting: bool
     ) -> _Call:
         """The call a tool_start/_output/_end/_approval refers to (A6/A7)."""
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
+        call_id, name = str_or_none(frame.get("call_id")), str_or_none(frame.get("name"))
         if call_id is not None:
             call = run.calls.get(call_id)
             if call is None:
@@ -736,7 +737,7 @@ class LoomDecoder:
     def _tool_output(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         content = frame.get("content")
         if type(content) is not str:
-            out.append(_drop("invalid_field", "tool_output content is not a string", run.run_id))
+            out.append(drop("invalid_field", "tool_output content is not a string", run.run_id))
             return
         call = self._resolve_started(run, frame, out, starting=False)
         out.append(AppendToolOutput(run.run_id, call.call_id, content))
@@ -747,7 +748,7 @@ class LoomDecoder:
             run.running.remove(call.call_id)
         result = frame.get("result")
         is_error = frame.get("is_error") is True
-        raw_result = _str(frame.get("raw_result"))
+        raw_result = str_or_none(frame.get("raw_result"))
         if type(result) is not str:
             result = "" if result is None else orjson.dumps(result).decode()
         out.append(
@@ -820,24 +821,6 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 # ----------------------------------------------------------------------------------- helpers
 
 
-def _str(value: Any) -> str | None:
-    return value if type(value) is str else None
-
-
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
-def _drop(code: str, message: str, run_id: str | None = None) -> Diagnose:
-    return Diagnose(code, message, Severity.ERROR, dropped=True, run_id=run_id)
-
-
-def _warn(
-    code: str, message: str, run_id: str | None = None, *, event_id: int | None = None
-) -> Diagnose:
-    return Diagnose(code, message, Severity.WARNING, run_id=run_id, event_id=event_id)
-
-
 def _node_error(result: Any, out: list[Event], run_id: str) -> str | None:
     """``"Ok"`` → None; ``{"Err": text}`` → text (spec §4.2; notes A9)."""
     if result == "Ok" or (isinstance(result, Mapping) and "Ok" in result):
@@ -846,9 +829,9 @@ def _node_error(result: Any, out: list[Event], run_id: str) -> str | None:
         err = result["Err"]
         return err if type(err) is str else orjson.dumps(err).decode()
     if result is None:
-        out.append(_warn("invalid_field", "node_exit without a result; taken as Ok", run_id))
+        out.append(warn("invalid_field", "node_exit without a result; taken as Ok", run_id))
         return None
-    out.append(_warn("invalid_field", f"node_exit result {result!r} is neither Ok nor Err", run_id))
+    out.append(warn("invalid_field", f"node_exit result {result!r} is neither Ok nor Err", run_id))
     return result if type(result) is str else orjson.dumps(result).decode()
 
 

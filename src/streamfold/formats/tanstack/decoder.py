@@ -131,6 +131,7 @@ from ...events import (
     StartToolCall,
 )
 from ...model import UNSET, RunStatus, Severity
+from .._common import drop
 from .wire import (
     extra,
     is_mapping,
@@ -397,7 +398,7 @@ class TanStackDecoder:
                     call.args.append(delta)
                     return [AppendToolArguments(call.run_id, call.call_id, delta)]
         elif type(kind) is not str:
-            return [_drop("missing_type", "frame has no string 'type'")]
+            return [drop("missing_type", "frame has no string 'type'")]
         out: list[Event] = []
         if kind in LEGACY_CHUNK_TYPES:
             self._decode_legacy(kind, frame, out)
@@ -848,7 +849,7 @@ class TanStackDecoder:
     def _text_start(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         message_id = str_or_none(frame.get("messageId"))
         if message_id is None:
-            out.append(_drop("invalid_field", "TEXT_MESSAGE_START without a messageId"))
+            out.append(drop("invalid_field", "TEXT_MESSAGE_START without a messageId"))
             return
         metadata = _message_metadata(frame)
         message = self._message(message_id)
@@ -1028,7 +1029,7 @@ class TanStackDecoder:
     def _tool_start(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId"))
         if call_id is None:
-            out.append(_drop("invalid_field", "TOOL_CALL_START without a toolCallId"))
+            out.append(drop("invalid_field", "TOOL_CALL_START without a toolCallId"))
             return
         name = str_or_none(frame.get("toolCallName")) or str_or_none(frame.get("toolName"))
         metadata = frame.get("metadata")
@@ -1085,7 +1086,7 @@ class TanStackDecoder:
     def _tool_args(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId"))
         if call_id is None:
-            out.append(_drop("invalid_field", "TOOL_CALL_ARGS without a toolCallId"))
+            out.append(drop("invalid_field", "TOOL_CALL_ARGS without a toolCallId"))
             return
         self._append_args(
             self._known_or_orphan(call_id, out), frame.get("delta"), frame.get("args"), out
@@ -1113,7 +1114,7 @@ class TanStackDecoder:
     def _tool_end(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId"))
         if call_id is None:
-            out.append(_drop("invalid_field", "TOOL_CALL_END without a toolCallId"))
+            out.append(drop("invalid_field", "TOOL_CALL_END without a toolCallId"))
             return
         call = self._known_or_orphan(call_id, out)
         result = frame.get("result")
@@ -1158,7 +1159,7 @@ class TanStackDecoder:
     def _tool_result(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId"))
         if call_id is None:
-            out.append(_drop("invalid_field", "TOOL_CALL_RESULT without a toolCallId"))
+            out.append(drop("invalid_field", "TOOL_CALL_RESULT without a toolCallId"))
             return
         call = self._known_or_orphan(call_id, out)
         is_error = extra(frame, "state") == "output-error"
@@ -1167,7 +1168,7 @@ class TanStackDecoder:
     def _tool_chunk(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId")) or self._chunk_call
         if call_id is None:
-            out.append(_drop("invalid_field", "TOOL_CALL_CHUNK without a toolCallId"))
+            out.append(drop("invalid_field", "TOOL_CALL_CHUNK without a toolCallId"))
             return
         call = self._call(call_id)
         if call is None or call.message_id is None:
@@ -1182,7 +1183,7 @@ class TanStackDecoder:
     def _messages_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         messages = frame.get("messages")
         if not isinstance(messages, list):
-            out.append(_drop("invalid_field", "MESSAGES_SNAPSHOT without a messages list"))
+            out.append(drop("invalid_field", "MESSAGES_SNAPSHOT without a messages list"))
             return
         run = self._open[-1] if self._open else self._last_run or self._current_run(out)
         snapshot = snapshot_messages(
@@ -1221,7 +1222,7 @@ class TanStackDecoder:
         run = self._current_run(out)
         patch = frame.get("delta")
         if not isinstance(patch, list):
-            out.append(_drop("invalid_field", "STATE_DELTA delta is not a JSON Patch list"))
+            out.append(drop("invalid_field", "STATE_DELTA delta is not a JSON Patch list"))
             return
         out.append(PatchState(run.run_id, patch))
 
@@ -1245,7 +1246,7 @@ class TanStackDecoder:
     ) -> None:
         call_id = str_or_none(value.get("toolCallId"))
         if call_id is None:
-            out.append(_drop("invalid_field", f"{kind} without a toolCallId"))
+            out.append(drop("invalid_field", f"{kind} without a toolCallId"))
             return
         run_id = self._call_run(call_id, run)
         tool_input = value.get("input", UNSET)
@@ -1357,7 +1358,7 @@ class TanStackDecoder:
         elif kind == "tool_result":
             call_id = str_or_none(frame.get("toolCallId"))
             if call_id is None:
-                out.append(_drop("invalid_field", "tool_result without a toolCallId"))
+                out.append(drop("invalid_field", "tool_result without a toolCallId"))
                 return
             call = self._call(call_id)
             if call is None:
@@ -1509,10 +1510,6 @@ def _step_name(frame: Mapping[str, Any]) -> str | None:
         or str_or_none(frame.get("stepId"))
         or str_or_none(tanstack_meta(frame).get("stepId"))
     )
-
-
-def _drop(code: str, message: str, run_id: str | None = None) -> Diagnose:
-    return Diagnose(code, message, Severity.ERROR, dropped=True, run_id=run_id)
 
 
 def _unfinished(run_id: str) -> Diagnose:
