@@ -25,7 +25,7 @@ from streamfold.notifications import RunFinished, TextDelta, TextReplaced
 from streamfold.persist import from_bytes, to_bytes
 from streamfold.sources import fold_file
 
-from .summary import summarize
+from ...summary import summarize
 
 # The overview page's mock dump, verbatim (specs/nnrp-token-profile.txt).
 MOCK: dict[str, Any] = {
@@ -1428,7 +1428,7 @@ def test_a_cancel_ends_a_deferred_terminal_at_once() -> None:
 
 # --------------------------------------------------------------------------- recordings
 
-RECORDINGS = Path(__file__).resolve().parent.parent / "examples" / "recordings"
+RECORDINGS = Path(__file__).resolve().parents[3] / "examples" / "recordings"
 EXPECTED = orjson.loads((RECORDINGS / "nnrp-expected.json").read_bytes())
 
 

@@ -29,7 +29,7 @@ from streamfold.notifications import (
 )
 
 from .loomscript import Envelope, ev
-from .summary import summarize
+from ...summary import summarize
 
 THREAD = "session-1732150000000"
 
