@@ -148,7 +148,10 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
             return 1.0
         return confidence
 
-    non_json = staticmethod(repl_line)
+    @staticmethod
+    def non_json(text: str) -> Diagnose | None:
+        """The REPL's prompts and goodbye are INFO ``repl_output`` (:mod:`.repl`)."""
+        return repl_line(text)
 
     # ------------------------------------------------------------------------------ entry
 
@@ -424,8 +427,6 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
 
 
 _Handler = Any
-
-
 _HANDLERS: Final[dict[str, _Handler]] = {
     "run_start": LoomDecoder._run_start,
     "node_enter": LoomDecoder._node_enter,

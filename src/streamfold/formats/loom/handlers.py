@@ -29,8 +29,6 @@ from .state import _ENVELOPE, _LoomState, _Run
 class _Handlers(_LoomState):
     """Node, message, usage, state and checkpoint frames."""
 
-    # ------------------------------------------------------------------------ frame kinds
-
     def _run_start(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         """Nothing more to do: decode() began the run with run_start's fields."""
 

@@ -1,4 +1,4 @@
-"""The Loom REPL's own lines on the stream's stdout (``docs/loom.md``, "The REPL"): its ``>``
+"""The Loom REPL's own lines on the stream's stdout (``docs/loom.md``, the input table): its ``>``
 prompts and its ``Bye.`` are not frames; they are recorded as INFO ``repl_output`` instead of a
 ``not_json`` warning. (A prompt *before* a JSON object on the same line is handled generically:
 the object is applied with an INFO ``text_before_json``.)"""

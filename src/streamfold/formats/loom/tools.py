@@ -29,8 +29,6 @@ from .state import _Call, _LoomState, _Run
 class _Tools(_LoomState):
     """Tool-call frames."""
 
-    # -------------------------------------------------------------------------- tool calls
-
     def _new_call(
         self, run: _Run, call_id: str | None, name: str | None, out: list[Event], *, message: bool
     ) -> _Call:

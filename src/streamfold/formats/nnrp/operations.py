@@ -127,12 +127,7 @@ class _Operations(_NnrpState):
                 )
             )
             return None
-        run_id = f"nnrp:{session}:{frame}"
-        n = 1
-        while run_id in self._run_ids:
-            n += 1
-            run_id = f"nnrp:{session}:{frame}#{n}"
-        self._run_ids.add(run_id)
+        run_id = self._run_ids.issue(f"nnrp:{session}:{frame}")
         op = self._ops[key] = _Op(key, run_id, session, frame)
         op.operation_id = _int_id(meta.get("operation_id"))
         md: dict[str, Any] = {

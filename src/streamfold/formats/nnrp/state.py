@@ -14,6 +14,7 @@ from ...events import (
     Event,
 )
 from ...model import RunStatus, Severity
+from .._common import IdMap
 from .._openai_events import Terminal
 from .reassembly import RangeMode, ReassemblyOptions, SequenceReassembler
 
@@ -119,8 +120,8 @@ class _NnrpState:
         """Open operations by (session, frame)."""
         self._ended: OrderedDict[tuple[str, str], _Ended] = OrderedDict()
         """The last ``max_ended_operations`` ended operations (late-frame detection)."""
-        self._run_ids: set[str] = set()
-        """Every run id issued."""
+        self._run_ids = IdMap()
+        """Every run id issued (``#n`` appended when a key is reused after its terminal)."""
         self._index = 0
         """The index of the frame being decoded."""
 

@@ -100,18 +100,17 @@ by session) and its AG-UI ``runId`` → latest canonical id (resumes, ``parentRu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ...events import (
     AppendText,
     AppendToolArguments,
     Diagnose,
     Event,
-    KeepUnknown,
 )
 from ...model import RunStatus, Severity
 from .. import DecoderBase
-from .._common import drop
+from .._common import drop, keep_unknown_type
 from .legacy import _Legacy
 from .snapshots import _Snapshots
 from .vocab import (
@@ -119,8 +118,8 @@ from .vocab import (
     _REASONING_MARKERS,
     _RUNLESS,
     LEGACY_CHUNK_TYPES,
-    detect,
 )
+from .vocab import detect as _detect
 
 __all__ = ["TanStackDecoder"]
 
@@ -136,7 +135,13 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
 
     name: ClassVar[str] = "tanstack"
 
-    detect = staticmethod(detect)
+    if TYPE_CHECKING:  # mypy does not see a staticmethod() assignment as a static method
+
+        @staticmethod
+        def detect(frame: Mapping[str, Any]) -> float: ...
+
+    else:
+        detect = staticmethod(_detect)  # vocab.detect itself: no extra call per frame
 
     # ------------------------------------------------------------------------------ entry
 
@@ -187,15 +192,8 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
         handler = _HANDLERS.get(kind)
         if handler is None:
             run = self._current_run(out)
-            out.append(
-                Diagnose(
-                    "unknown_event_type",
-                    f"AG-UI event {kind!r} is not applied; kept verbatim on the run",
-                    Severity.INFO,
-                    run_id=run.run_id,
-                )
-            )
-            out.append(KeepUnknown(run.run_id, dict(frame)))
+            text = f"AG-UI event {kind!r} is not applied; kept verbatim on the run"
+            keep_unknown_type(out, run.run_id, frame, text)
             return out
         handler(self, frame, out)
         return out
@@ -229,8 +227,6 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
 
 
 _Handler = Any
-
-
 _HANDLERS: Final[dict[str, _Handler]] = {
     "RUN_STARTED": TanStackDecoder._run_started,
     "RUN_FINISHED": TanStackDecoder._run_finished,

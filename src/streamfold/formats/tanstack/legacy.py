@@ -29,8 +29,6 @@ from .wire import (
 class _Legacy(_Tools):
     """Legacy (era A) chunks."""
 
-    # --------------------------------------------------------------------------- legacy
-
     def _legacy_run(self, frame: Mapping[str, Any], out: list[Event]) -> _Run:
         run = self._legacy
         if run is None:

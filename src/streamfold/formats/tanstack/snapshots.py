@@ -30,8 +30,6 @@ from .wire import (
 class _Snapshots(_Tools):
     """Snapshot, state and custom frames."""
 
-    # ------------------------------------------------------------------- snapshots, misc
-
     def _messages_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         messages = frame.get("messages")
         if not isinstance(messages, list):

@@ -139,7 +139,7 @@ class _TanStackState:
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 
-    # ------------------------------------------------------------------------ runs
+    # ------------------------------------------------------------------------- run ids
 
     def _new_run_id(self, wire_id: str) -> str:
         """``wire_id``, or ``"<wire_id>#n"`` with the smallest free ``n >= 2`` when it is taken.
@@ -243,8 +243,6 @@ class _TanStackState:
             self._stragglers.append(call)
         return call
 
-    # ------------------------------------------------------------------------ messages
-
     def _synthetic_id(self, base: str) -> str:
         self._synth += 1
         candidate = f"{base}#{self._synth}"
@@ -252,8 +250,6 @@ class _TanStackState:
             self._synth += 1
             candidate = f"{base}#{self._synth}"
         return candidate
-
-    # ----------------------------------------------------------------------- tool calls
 
     def _call_run(self, call_id: str, fallback: _Run) -> str:
         call = self._call(call_id)
