@@ -23,7 +23,8 @@ Where the model and those rules disagree the encoder orders or holds events (``d
   run's ``RUN_FINISHED`` waits until its sub-agents have finished.
 * Events with no run open (a tool result after its run finished, diagnostics before the first
   run) wait for the next ``RUN_STARTED``; :meth:`AGUIEncoder.close` wraps what is left in a run
-  of its own (``<last run id>/after``).
+  of its own (``<last run id>/after``), unless all of it is informational diagnostics (an SSE
+  ``[DONE]``, a skipped REPL line), which are then left out (the model keeps them).
 * Argument text that arrives after its call was ended is not sent as ``TOOL_CALL_ARGS`` (the
   verifier refuses it); the whole final arguments go in a ``streamfold.arguments`` custom event.
 
@@ -186,6 +187,7 @@ class AGUIEncoder:
         self._run_model: str | None = None
         self._held_end: Event | None = None
         self._last_run_id: str | None = None
+        self._last_thread: str | None = None
         self._hosted: dict[str, str] = {}  # model run id -> sub-agent id (overlapping runs)
         self._lanes: dict[str | None, _Lane] = {}
         self._subagents: dict[str, str | None] = {}  # open sub-agent id -> its parent sub-agent
@@ -206,6 +208,8 @@ class AGUIEncoder:
         self._open_reasoning: dict[str, tuple[str, ReasoningPart | None]] = {}
         self._states: dict[str, Any] = {}  # run id -> last state sent
         self._run_tags: dict[str, str | None] = {}
+        self._batch_text: set[str] = set()  # messages with a text delta in this batch
+        self._args_text: dict[str, list[str]] = {}  # wire call id -> argument pieces sent
 
     # ------------------------------------------------------------------------ public API
 
@@ -215,9 +219,13 @@ class AGUIEncoder:
             raise UsageError("the AG-UI encoder is closed")
         notes = notes if isinstance(notes, list) else list(notes)
         snapshot_born: set[str] = set()
+        self._batch_text = set()
         for note in notes:
-            if type(note) is MessagesReplaced:
-                snapshot_born.update(note.message_ids)
+            kind = type(note)
+            if kind is MessagesReplaced:
+                snapshot_born.update(note.message_ids)  # type: ignore[union-attr]
+            elif kind is TextDelta:
+                self._batch_text.add(note.message_id)  # type: ignore[union-attr]
         for note in notes:
             self._note(note, snapshot_born)
         out, self._out = self._out, []
@@ -235,9 +243,10 @@ class AGUIEncoder:
                 self._close_lane_tree(None)
                 self._held_end = self._finished_event(None)
             self._release_end()
-        if self._pending:
+        if any(not _is_info(event) for event in self._pending):
             base = self._last_run_id or "streamfold"
-            self._open_run(f"{base}/after", self._thread_override or base, None)
+            thread = self._thread_override or self._last_thread or base
+            self._open_run(f"{base}/after", thread, None)
             self._close_lane_tree(None)
             self._held_end = self._finished_event(None)
             self._release_end()
@@ -270,6 +279,7 @@ class AGUIEncoder:
             event["parentRunId"] = parent_run_id
         self._run = (run_id, thread_id)
         self._last_run_id = run_id
+        self._last_thread = thread_id
         self._out.append(event)
         pending, self._pending = self._pending, []
         self._out += pending
@@ -304,7 +314,7 @@ class AGUIEncoder:
         elif kind is MessageCompleted:
             self._message_completed(note.message_id)  # type: ignore[union-attr]
         elif kind is ToolCallStarted:
-            self._call_started(note.call)  # type: ignore[union-attr]
+            self._call_started(note.call, note.call_id)  # type: ignore[union-attr]
         elif kind is ToolCallStateChanged:
             self._call_state(note)  # type: ignore[arg-type]
         elif kind is ToolCallIdChanged:
@@ -611,8 +621,8 @@ class AGUIEncoder:
             return  # the MESSAGES_SNAPSHOT that follows carries it
         if message.role in _TEXT_ROLES:
             self._start_message(message)
-            text = message.text
-            if text:
+            text = "" if message.message_id in self._batch_text else message.text
+            if text:  # a message created with its text (no delta will bring it)
                 self._emit(
                     {"type": "TEXT_MESSAGE_CONTENT", "messageId": message.message_id, "delta": text},
                     tag,
@@ -726,8 +736,9 @@ class AGUIEncoder:
 
     # ------------------------------------------------------------------------ tool calls
 
-    def _call_started(self, call: ToolCall) -> None:
-        wire_id = self._call_ids.setdefault(call.call_id, call.call_id)
+    def _call_started(self, call: ToolCall, call_id: str) -> None:
+        # ``call_id`` is the notification's: the live ``call`` may have been renamed since.
+        wire_id = self._call_ids.setdefault(call_id, call_id)
         if wire_id in self._call_tag:
             return  # already started (a repeated start)
         self._calls[wire_id] = call
@@ -751,16 +762,18 @@ class AGUIEncoder:
         self._emit(event, tag)
         self._lane(tag).tool_calls[wire_id] = None
         self._args_sent[wire_id] = 0
+        self._args_text[wire_id] = []
 
     def _args_delta(self, note: ToolCallArgumentsDelta) -> None:
         wire_id = self._call_ids.get(note.call_id, note.call_id)
         if wire_id not in self._call_tag:
-            self._call_started(note.call)
+            self._call_started(note.call, note.call_id)
             wire_id = self._call_ids[note.call_id]
         if wire_id in self._ended_calls:
             self._late_args.add(wire_id)
             return
         self._args_sent[wire_id] += len(note.delta)
+        self._args_text[wire_id].append(note.delta)
         self._emit(
             {"type": "TOOL_CALL_ARGS", "toolCallId": wire_id, "delta": note.delta},
             self._call_tag[wire_id],
@@ -775,15 +788,10 @@ class AGUIEncoder:
             buffer = call.arguments_buffer
             sent = self._args_sent.get(wire_id, 0)
             if buffer.chars > sent:  # arguments given whole, or a tail not streamed
-                self._emit(
-                    {
-                        "type": "TOOL_CALL_ARGS",
-                        "toolCallId": wire_id,
-                        "delta": buffer.text[sent:],
-                    },
-                    tag,
-                )
+                tail = buffer.text[sent:]
+                self._emit({"type": "TOOL_CALL_ARGS", "toolCallId": wire_id, "delta": tail}, tag)
                 self._args_sent[wire_id] = buffer.chars
+                self._args_text[wire_id].append(tail)
         self._ended_calls.add(wire_id)
         lane = self._lanes.get(tag)
         if lane is not None:
@@ -793,7 +801,7 @@ class AGUIEncoder:
     def _call_state(self, note: ToolCallStateChanged) -> None:
         wire_id = self._call_ids.get(note.call_id, note.call_id)
         if wire_id not in self._call_tag:
-            self._call_started(note.call)
+            self._call_started(note.call, note.call_id)
             wire_id = self._call_ids[note.call_id]
         new = note.new
         if new in _ARGS_DONE:
@@ -807,7 +815,10 @@ class AGUIEncoder:
         tag = self._call_tag[wire_id]
         if tag is not None and tag not in self._subagents:
             tag = None
-        if wire_id in self._late_args:
+        sent = self._args_text.pop(wire_id, None)
+        if wire_id in self._late_args or (sent is not None and "".join(sent) != call.arguments):
+            # Arguments that came after the call ended, or were replaced by the sender's
+            # complete arguments: the final text, once.
             self._late_args.discard(wire_id)
             self._emit(
                 {
@@ -878,6 +889,16 @@ class AGUIEncoder:
         patch = jsonpatch.make_patch(previous, state).patch
         if patch:
             self._emit({"type": "STATE_DELTA", "delta": patch}, tag)
+
+
+def _is_info(event: Event) -> bool:
+    """An informational diagnostic (e.g. SSE ``[DONE]``): not worth a run of its own."""
+    value = event.get("value")
+    return (
+        event.get("name") == "streamfold.diagnostic"
+        and isinstance(value, dict)
+        and value.get("severity") == "info"
+    )
 
 
 def _run_summary(run: Run) -> dict[str, Any]:
