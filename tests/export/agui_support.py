@@ -50,7 +50,10 @@ def node_unavailable() -> str | None:
         return "node is not installed (the AG-UI checks run @ag-ui/client and TanStack AI)"
     missing = [p for p in NODE_PACKAGES if not (CONFORMANCE / "node_modules" / p).exists()]
     if missing:
-        return f"conformance/node_modules lacks {', '.join(missing)}: run `npm ci --prefix conformance`"
+        return (
+            f"conformance/node_modules lacks {', '.join(missing)}: "
+            "run `npm ci --prefix conformance`"
+        )
     return None
 
 

@@ -113,7 +113,11 @@ def ui_view(messages: list[dict[str, Any]], renames: dict[str, str]) -> dict[str
         for part in message["parts"]:
             if part["type"] == "tool-call":
                 call_id = renames.get(part["id"], part["id"])
-                calls[call_id] = [part["name"], _args(part["arguments"]), _output(part.get("output"))]
+                calls[call_id] = [
+                    part["name"],
+                    _args(part["arguments"]),
+                    _output(part.get("output")),
+                ]
     return {"text": texts, "calls": calls}
 
 

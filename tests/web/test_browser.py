@@ -78,9 +78,7 @@ def test_multi_agent_recording_renders_live(browser: Any) -> None:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(base + "/")
         # Live: text shows while the stream is still going.
-        page.wait_for_function(
-            "document.querySelector('.message .text') !== null", timeout=20000
-        )
+        page.wait_for_function("document.querySelector('.message .text') !== null", timeout=20000)
         assert page.get_attribute("body", "data-finished") is None
         page.wait_for_selector("body[data-finished=true]", timeout=60000)
         assert page.text_content("#status") == "done"
@@ -107,14 +105,22 @@ def test_multi_agent_recording_renders_live(browser: Any) -> None:
 
 
 def _hostile_recording(path: Path) -> None:
-    text = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+    text = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     frames = [
         {"type": "RUN_STARTED", "threadId": "t", "runId": "r"},
         {"type": "TEXT_MESSAGE_START", "messageId": "m", "role": "assistant"},
         {"type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": text},
-        {"type": "TOOL_CALL_START", "toolCallId": "c", "toolCallName": "<b>x</b>",
-         "parentMessageId": "m"},
-        {"type": "TOOL_CALL_ARGS", "toolCallId": "c", "delta": '{"q": "<img src=y onerror=alert(1)>"}'},
+        {
+            "type": "TOOL_CALL_START",
+            "toolCallId": "c",
+            "toolCallName": "<b>x</b>",
+            "parentMessageId": "m",
+        },
+        {
+            "type": "TOOL_CALL_ARGS",
+            "toolCallId": "c",
+            "delta": '{"q": "<img src=y onerror=alert(1)>"}',
+        },
         {"type": "TOOL_CALL_END", "toolCallId": "c"},
         {"type": "TOOL_CALL_RESULT", "messageId": "res", "toolCallId": "c", "content": text},
         {"type": "TEXT_MESSAGE_END", "messageId": "m"},

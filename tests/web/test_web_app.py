@@ -67,7 +67,7 @@ def test_title_is_escaped(tmp_path: Path) -> None:
 
 
 def test_missing_file_fails_at_once(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(FileNotFoundError):
         create_app(tmp_path / "absent.ndjson")
 
 

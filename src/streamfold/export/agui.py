@@ -297,7 +297,7 @@ class AGUIEncoder:
 
     # ------------------------------------------------------------------------ dispatch
 
-    def _note(self, note: Notification, snapshot_born: set[str]) -> None:  # noqa: C901
+    def _note(self, note: Notification, snapshot_born: set[str]) -> None:
         kind = type(note)
         if kind is TextDelta:
             self._text_delta(note)  # type: ignore[arg-type]
@@ -624,7 +624,11 @@ class AGUIEncoder:
             text = "" if message.message_id in self._batch_text else message.text
             if text:  # a message created with its text (no delta will bring it)
                 self._emit(
-                    {"type": "TEXT_MESSAGE_CONTENT", "messageId": message.message_id, "delta": text},
+                    {
+                        "type": "TEXT_MESSAGE_CONTENT",
+                        "messageId": message.message_id,
+                        "delta": text,
+                    },
                     tag,
                 )
 
@@ -663,7 +667,9 @@ class AGUIEncoder:
         for reasoning_id, (owner, _) in list(self._open_reasoning.items()):
             if owner == message_id:
                 self._end_reasoning(reasoning_id)
-        self._emit({"type": "TEXT_MESSAGE_CONTENT", "messageId": message_id, "delta": note.delta}, tag)
+        self._emit(
+            {"type": "TEXT_MESSAGE_CONTENT", "messageId": message_id, "delta": note.delta}, tag
+        )
 
     def _message_completed(self, message_id: str) -> None:
         self._end_message(message_id)
@@ -865,7 +871,11 @@ class AGUIEncoder:
             self._emit({"type": "SUBAGENT_ERROR", "subagentRunId": agent, "message": "failed"})
         else:
             self._emit(
-                {"type": "SUBAGENT_FINISHED", "subagentRunId": agent, "outcome": {"type": "success"}}
+                {
+                    "type": "SUBAGENT_FINISHED",
+                    "subagentRunId": agent,
+                    "outcome": {"type": "success"},
+                }
             )
 
     def _call_renamed(self, note: ToolCallIdChanged) -> None:
@@ -1046,4 +1056,3 @@ def convert_to_agui(
     frames = _notes_of_file(source) if isinstance(source, str | os.PathLike) else source
     for event in encode_conversation_frames(frames, thread_id=thread_id):
         yield write(event)
-

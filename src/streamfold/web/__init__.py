@@ -89,7 +89,8 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    return Starlette(routes=[Route("/", page), Route("/events", events)])
+    # POST too: a TanStack AI / AG-UI client posts its RunAgentInput to the stream URL.
+    return Starlette(routes=[Route("/", page), Route("/events", events, methods=["GET", "POST"])])
 
 
 def _html_escape(text: str) -> str:
