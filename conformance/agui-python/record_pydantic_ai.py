@@ -96,15 +96,17 @@ def _agent(stream: Any, **kwargs: Any) -> Agent[None, Any]:
 def _tools_agent(retries: int = 1) -> Agent[None, Any]:
     agent = _agent(tools)
 
-    @agent.tool_plain
+    # sequential=True: the model still asks for the calls in parallel, but they execute one
+    # after another, so their results (and a failure cancelling the others) come in one order.
+    @agent.tool_plain(sequential=True)
     def get_weather(city: str) -> dict[str, Any]:
         return {"city": city, "sky": "sunny", "celsius": 21}
 
-    @agent.tool_plain
+    @agent.tool_plain(sequential=True)
     def get_time(city: str) -> str:
         return "09:00"
 
-    @agent.tool_plain(retries=retries)
+    @agent.tool_plain(retries=retries, sequential=True)
     def flaky_lookup() -> str:
         raise ModelRetry("lookup service unavailable")
 
