@@ -176,6 +176,16 @@ def truth(
             run["state"] = state
         elif kind == "MESSAGES_SNAPSHOT":
             run["messages_snapshot"] = [_snapshot_message(m) for m in event["messages"]]
+            # A snapshot is the sender's resynchronisation point: the arguments it states for
+            # a call win over the streamed fragments (ag-ui-langgraph streams a call's first
+            # fragment only when it arrives without the name; the snapshot has them whole).
+            for message in event["messages"]:
+                for tc in message.get("toolCalls") or ():
+                    for scope in (run["tool_calls"], history["tool_calls"]):
+                        if tc["id"] in scope:
+                            known = scope[tc["id"]]
+                            known.setdefault("streamed_arguments", known["arguments"])
+                            known["arguments"] = tc["function"]["arguments"]
         elif kind == "ACTIVITY_SNAPSHOT":
             mid = event["messageId"]
             existing = run["activities"].get(mid)
@@ -215,8 +225,10 @@ def truth(
             if event["name"] == "on_interrupt":
                 # LangGraph (ag-ui-langgraph): the graph called interrupt(); the value is the
                 # interrupt's payload (JSON text). The run pauses until resumed.
+                # The interrupt's id rides only in the event's rawEvent.
+                raw = event.get("rawEvent") if isinstance(event.get("rawEvent"), dict) else {}
                 run["interrupts"].append(
-                    {"id": None, "reason": "langgraph:interrupt", "value": event.get("value")}
+                    {"id": raw.get("id"), "reason": "langgraph:interrupt", "value": event.get("value")}
                 )
         elif kind == "RAW":
             run["raw"].append(event.get("source"))
