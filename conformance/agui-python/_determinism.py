@@ -6,7 +6,8 @@ recording: every module attribute that is one of the original functions (``uuid.
 ``pydantic_ai._uuid.uuid7``, ``pydantic_ai._utils.now_utc``, and the names modules imported
 them under) is swapped for a seeded or fixed-clock stand-in, and restored on exit. The clock
 starts at 2026-01-01T00:00:00Z and advances one millisecond per reading, so event timestamps
-stay ordered and identical across re-recordings.
+stay ordered and identical across re-recordings. Time-ordered uuids (1, 6, 7) carry a serial
+number in their top bits, so they sort in the order they were made, as the real ones do.
 """
 
 from __future__ import annotations
@@ -41,8 +42,15 @@ def deterministic(seed: str) -> Iterator[None]:
     rng = random.Random(seed)
     ticks = [0]
 
+    serial = [0]
+
     def next_uuid(version: int) -> uuid.UUID:
         value = rng.getrandbits(128)
+        if version != 4:
+            # Time-ordered versions (1, 6, 7) must keep their order: LangGraph finds a thread's
+            # latest checkpoint by sorting uuid6 ids. A serial number in the top 48 bits does.
+            serial[0] += 1
+            value = (value & ((1 << 80) - 1)) | ((0x0190_0000_0000 + serial[0]) << 80)
         value &= ~(0xF000 << 64) & ~(0xC000 << 48)  # clear the version and variant bits
         value |= (version << 76) | (0x8000 << 48)  # RFC 9562 version, variant 10
         return uuid.UUID(int=value)
