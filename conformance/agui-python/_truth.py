@@ -228,7 +228,11 @@ def truth(
                 # The interrupt's id rides only in the event's rawEvent.
                 raw = event.get("rawEvent") if isinstance(event.get("rawEvent"), dict) else {}
                 run["interrupts"].append(
-                    {"id": raw.get("id"), "reason": "langgraph:interrupt", "value": event.get("value")}
+                    {
+                        "id": raw.get("id"),
+                        "reason": "langgraph:interrupt",
+                        "value": event.get("value"),
+                    }
                 )
         elif kind == "RAW":
             run["raw"].append(event.get("source"))
@@ -282,9 +286,7 @@ def _pydantic_ai_outcome(value: str) -> str | None:
     return None
 
 
-def _find_call(
-    runs: list[dict[str, Any]], history: dict[str, Any], call_id: str
-) -> dict[str, Any]:
+def _find_call(runs: list[dict[str, Any]], history: dict[str, Any], call_id: str) -> dict[str, Any]:
     for run in reversed(runs):
         if call_id in run["tool_calls"]:
             return run["tool_calls"][call_id]

@@ -50,18 +50,33 @@ def _script(messages: list[BaseMessage]) -> list[AIMessageChunk]:
         return [
             AIMessageChunk(content="Let me check "),
             AIMessageChunk(content="the weather."),
-            AIMessageChunk(content="", tool_call_chunks=[
-                {"name": "get_weather", "args": '{"city": ', "id": "call_weather", "index": 0}]),
-            AIMessageChunk(content="", tool_call_chunks=[
-                {"name": None, "args": '"Oslo"}', "id": None, "index": 0}],
-                usage_metadata=usage),
+            AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    {"name": "get_weather", "args": '{"city": ', "id": "call_weather", "index": 0}
+                ],
+            ),
+            AIMessageChunk(
+                content="",
+                tool_call_chunks=[{"name": None, "args": '"Oslo"}', "id": None, "index": 0}],
+                usage_metadata=usage,
+            ),
         ]
     if "delete" in str(last_user) and not results:
         return [
             AIMessageChunk(content="I need your confirmation first."),
-            AIMessageChunk(content="", tool_call_chunks=[
-                {"name": "delete_records", "args": '{"table": "logs"}', "id": "call_delete",
-                 "index": 0}], usage_metadata=usage),
+            AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    {
+                        "name": "delete_records",
+                        "args": '{"table": "logs"}',
+                        "id": "call_delete",
+                        "index": 0,
+                    }
+                ],
+                usage_metadata=usage,
+            ),
         ]
     return [
         AIMessageChunk(content=f"Done: {results[-1].content}" if results else "Hello!"),
@@ -77,25 +92,41 @@ class ScriptedChatModel(BaseChatModel):
     def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: Any = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kw: Any,
+    ) -> ChatResult:
         chunks = _script(messages)
         merged = chunks[0]
         for chunk in chunks[1:]:
             merged = merged + chunk
-        message = AIMessage(content=merged.content, tool_calls=merged.tool_calls,
-                            usage_metadata=merged.usage_metadata)
+        message = AIMessage(
+            content=merged.content,
+            tool_calls=merged.tool_calls,
+            usage_metadata=merged.usage_metadata,
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kw: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: Any = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kw: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in _script(messages):
             yield ChatGenerationChunk(message=chunk)
 
-    async def _astream(self, messages: list[BaseMessage], stop: Any = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kw: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: Any = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kw: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         for chunk in _script(messages):
             generation = ChatGenerationChunk(message=chunk)
             if run_manager is not None:
@@ -144,16 +175,27 @@ async def _run(agent: LangGraphAgent, run_input: RunAgentInput) -> str:
 
 
 def _input(thread: str, run: str, text: str) -> RunAgentInput:
-    return RunAgentInput(thread_id=thread, run_id=run, state={}, tools=[], context=[],
-                         forwarded_props={}, messages=[UserMessage(id=f"{run}-user", content=text)])
+    return RunAgentInput(
+        thread_id=thread,
+        run_id=run,
+        state={},
+        tools=[],
+        context=[],
+        forwarded_props={},
+        messages=[UserMessage(id=f"{run}-user", content=text)],
+    )
 
 
 async def main() -> None:
     scenarios = [
         ("langgraph-tools", {}, "thread-lg-tools", "What is the weather in Oslo?"),
         ("langgraph-interrupt", {}, "thread-lg-int", "Please delete the logs table."),
-        ("langgraph-interrupt-outcome", {"emit_interrupt_outcome": True}, "thread-lg-out",
-         "Please delete the logs table."),
+        (
+            "langgraph-interrupt-outcome",
+            {"emit_interrupt_outcome": True},
+            "thread-lg-out",
+            "Please delete the logs table.",
+        ),
     ]
     for name, options, thread, text in scenarios:
         with deterministic(name):

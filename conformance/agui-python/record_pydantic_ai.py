@@ -32,7 +32,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SENDER = f"pydantic-ai-slim {version('pydantic-ai-slim')} (ag-ui-protocol {version('ag-ui-protocol')})"
+SENDER = (
+    f"pydantic-ai-slim {version('pydantic-ai-slim')} (ag-ui-protocol {version('ag-ui-protocol')})"
+)
 Script = AsyncIterator[Any]
 
 
@@ -66,16 +68,22 @@ async def tools(messages: list[ModelMessage], info: AgentInfo) -> Script:
 async def approval(messages: list[ModelMessage], info: AgentInfo) -> Script:
     if _turn(messages) == 0:
         yield "I will delete it once you approve."
-        yield {0: DeltaToolCall(name="delete_file", json_args='{"path": "/tmp/old.log"}',
-                                tool_call_id="call_del")}
+        yield {
+            0: DeltaToolCall(
+                name="delete_file", json_args='{"path": "/tmp/old.log"}', tool_call_id="call_del"
+            )
+        }
     else:
         yield "Deleted /tmp/old.log."
 
 
 async def frontend_tool(messages: list[ModelMessage], info: AgentInfo) -> Script:
     yield "Let me ask your browser."
-    yield {0: DeltaToolCall(name="pick_color", json_args='{"palette": "warm"}',
-                            tool_call_id="call_pick")}
+    yield {
+        0: DeltaToolCall(
+            name="pick_color", json_args='{"palette": "warm"}', tool_call_id="call_pick"
+        )
+    }
 
 
 async def cancelled(messages: list[ModelMessage], info: AgentInfo) -> Script:
@@ -142,8 +150,9 @@ async def _post(agent: Agent[None, Any], body: dict[str, Any]) -> str:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         response = await client.post(
-            "/agent", content=json.dumps(body), headers={
-                "content-type": "application/json", "accept": "text/event-stream"}
+            "/agent",
+            content=json.dumps(body),
+            headers={"content-type": "application/json", "accept": "text/event-stream"},
         )
         response.raise_for_status()
         return response.text
@@ -178,11 +187,16 @@ async def main() -> None:
             _body(
                 "run-front",
                 [USER],
-                tools=[{
-                    "name": "pick_color",
-                    "description": "Ask the user to pick a colour in the browser.",
-                    "parameters": {"type": "object", "properties": {"palette": {"type": "string"}}},
-                }],
+                tools=[
+                    {
+                        "name": "pick_color",
+                        "description": "Ask the user to pick a colour in the browser.",
+                        "parameters": {
+                            "type": "object",
+                            "properties": {"palette": {"type": "string"}},
+                        },
+                    }
+                ],
             ),
         ),
         ("pydantic-ai-cancelled", _cancel_agent(), _body("run-cancel", [USER])),
@@ -201,11 +215,13 @@ async def main() -> None:
             "id": "resume-history-assistant",
             "role": "assistant",
             "content": "I will delete it once you approve.",
-            "toolCalls": [{
-                "id": "call_del",
-                "type": "function",
-                "function": {"name": "delete_file", "arguments": '{"path": "/tmp/old.log"}'},
-            }],
+            "toolCalls": [
+                {
+                    "id": "call_del",
+                    "type": "function",
+                    "function": {"name": "delete_file", "arguments": '{"path": "/tmp/old.log"}'},
+                }
+            ],
         },
     ]
     approval_truth = json.loads((OUT / "pydantic-ai-approval.truth.json").read_text())
@@ -216,13 +232,13 @@ async def main() -> None:
         parentRunId="run-approve",
         resume=[{"interruptId": interrupt_id, "status": "resolved", "payload": {"approved": True}}],
     )
-    (OUT / "pydantic-ai-approval-resume.request.json").write_text(
-        json.dumps(body, indent=2) + "\n"
-    )
+    (OUT / "pydantic-ai-approval-resume.request.json").write_text(json.dumps(body, indent=2) + "\n")
     with deterministic("pydantic-ai-approval-resume"):
         sse = await _post(_approval_agent(), body)
     write_recording(
-        "pydantic-ai-approval-resume", sse, sender=SENDER,
+        "pydantic-ai-approval-resume",
+        sse,
+        sender=SENDER,
         extra={"request": body["runId"], "run_input": "pydantic-ai-approval-resume.request.json"},
         run_input=body,
     )

@@ -85,7 +85,9 @@ def text(message_id: str, *pieces: str, sub: str | None = None) -> Iterator[Base
     yield TextMessageEndEvent(message_id=message_id, subagent_run_id=sub)
 
 
-def call(call_id: str, name: str, parent: str, *args: str, sub: str | None = None) -> Iterator[BaseEvent]:
+def call(
+    call_id: str, name: str, parent: str, *args: str, sub: str | None = None
+) -> Iterator[BaseEvent]:
     yield ToolCallStartEvent(
         tool_call_id=call_id, tool_call_name=name, parent_message_id=parent, subagent_run_id=sub
     )
@@ -95,11 +97,19 @@ def call(call_id: str, name: str, parent: str, *args: str, sub: str | None = Non
 
 
 USAGE = [
-    TokenUsage(provider="anthropic", model="claude-sonnet-4", input_tokens=1200, output_tokens=300,
-               total_tokens=1500, reasoning_tokens=120, cached_input_tokens=800,
-               cache_write_input_tokens=200),
-    TokenUsage(provider="openai", model="gpt-5-mini", input_tokens=100, output_tokens=20,
-               total_tokens=120),
+    TokenUsage(
+        provider="anthropic",
+        model="claude-sonnet-4",
+        input_tokens=1200,
+        output_tokens=300,
+        total_tokens=1500,
+        reasoning_tokens=120,
+        cached_input_tokens=800,
+        cache_write_input_tokens=200,
+    ),
+    TokenUsage(
+        provider="openai", model="gpt-5-mini", input_tokens=100, output_tokens=20, total_tokens=120
+    ),
 ]
 
 
@@ -109,31 +119,52 @@ def outcomes() -> list[BaseEvent]:
         RunStartedEvent(thread_id=THREAD, run_id="run-pending", protocol_version=PROTOCOL_VERSION),
         *text("m-1", "I need your location."),
         *call("call-loc", "get_location", "m-1", '{"precision":', ' "city"}'),
-        RunFinishedEvent(thread_id=THREAD, run_id="run-pending",
-                         outcome=RunFinishedSuccessOutcome(pending_tool_call_ids=["call-loc"]),
-                         usage=USAGE),
-        RunStartedEvent(thread_id=THREAD, run_id="run-interrupt", parent_run_id="run-pending",
-                        protocol_version=PROTOCOL_VERSION),
+        RunFinishedEvent(
+            thread_id=THREAD,
+            run_id="run-pending",
+            outcome=RunFinishedSuccessOutcome(pending_tool_call_ids=["call-loc"]),
+            usage=USAGE,
+        ),
+        RunStartedEvent(
+            thread_id=THREAD,
+            run_id="run-interrupt",
+            parent_run_id="run-pending",
+            protocol_version=PROTOCOL_VERSION,
+        ),
         *text("m-2", "Booking needs two answers."),
         *call("call-book", "book_flight", "m-2", '{"to": "LIS"}'),
         RunFinishedEvent(
-            thread_id=THREAD, run_id="run-interrupt",
-            outcome=RunFinishedInterruptOutcome(interrupts=[
-                Interrupt(id="int-approve", reason="tool_call", tool_call_id="call-book",
-                          message="Book the flight to LIS?",
-                          response_schema={"type": "object",
-                                           "properties": {"approved": {"type": "boolean"}}},
-                          expires_at="2026-01-01T01:00:00Z"),
-                Interrupt(id="int-seat", reason="input_required", message="Window or aisle?",
-                          response_schema={"type": "string", "enum": ["window", "aisle"]},
-                          metadata={"field": "seat"}),
-            ]),
+            thread_id=THREAD,
+            run_id="run-interrupt",
+            outcome=RunFinishedInterruptOutcome(
+                interrupts=[
+                    Interrupt(
+                        id="int-approve",
+                        reason="tool_call",
+                        tool_call_id="call-book",
+                        message="Book the flight to LIS?",
+                        response_schema={
+                            "type": "object",
+                            "properties": {"approved": {"type": "boolean"}},
+                        },
+                        expires_at="2026-01-01T01:00:00Z",
+                    ),
+                    Interrupt(
+                        id="int-seat",
+                        reason="input_required",
+                        message="Window or aisle?",
+                        response_schema={"type": "string", "enum": ["window", "aisle"]},
+                        metadata={"field": "seat"},
+                    ),
+                ]
+            ),
             usage=[TokenUsage(input_tokens=50, output_tokens=10, total_tokens=60)],
         ),
         RunStartedEvent(thread_id=THREAD, run_id="run-cancel", protocol_version=PROTOCOL_VERSION),
         *text("m-3", "Searching fares"),
-        RunFinishedEvent(thread_id=THREAD, run_id="run-cancel",
-                         outcome=RunFinishedCancelledOutcome()),
+        RunFinishedEvent(
+            thread_id=THREAD, run_id="run-cancel", outcome=RunFinishedCancelledOutcome()
+        ),
     ]
 
 
@@ -144,28 +175,46 @@ def subagents() -> list[BaseEvent]:
         RunStartedEvent(thread_id=THREAD, run_id="run-parent", protocol_version=PROTOCOL_VERSION),
         *text("p-1", "Delegating research."),
         *call("call-research", "research", "p-1", '{"topic": "tides"}'),
-        SubagentStartedEvent(subagent_run_id="sub-research", name="researcher",
-                             description="Finds sources", parent_tool_call_id="call-research",
-                             parent_message_id="p-1"),
+        SubagentStartedEvent(
+            subagent_run_id="sub-research",
+            name="researcher",
+            description="Finds sources",
+            parent_tool_call_id="call-research",
+            parent_message_id="p-1",
+        ),
         *text("s-1", "Tides follow ", "the moon.", sub="sub-research"),
-        SubagentStartedEvent(subagent_run_id="sub-cite", name="citer",
-                             parent_subagent_run_id="sub-research"),
-        SubagentErrorEvent(subagent_run_id="sub-cite", message="citation index offline",
-                           code="UNAVAILABLE"),
+        SubagentStartedEvent(
+            subagent_run_id="sub-cite", name="citer", parent_subagent_run_id="sub-research"
+        ),
+        SubagentErrorEvent(
+            subagent_run_id="sub-cite", message="citation index offline", code="UNAVAILABLE"
+        ),
         SubagentFinishedEvent(subagent_run_id="sub-research", result={"sources": 2}),
-        ToolCallResultEvent(message_id="t-1", tool_call_id="call-research",
-                            content='{"summary": "Tides follow the moon."}'),
+        ToolCallResultEvent(
+            message_id="t-1",
+            tool_call_id="call-research",
+            content='{"summary": "Tides follow the moon."}',
+        ),
         *text("p-2", "Research done; asking the reviewer."),
         SubagentStartedEvent(subagent_run_id="sub-review", name="reviewer"),
         *text("s-2", "Is this claim sourced?", sub="sub-review"),
-        SubagentFinishedEvent(subagent_run_id="sub-review",
-                              outcome=SubagentFinishedSuspendedOutcome(interrupt_ids=["int-review"])),
+        SubagentFinishedEvent(
+            subagent_run_id="sub-review",
+            outcome=SubagentFinishedSuspendedOutcome(interrupt_ids=["int-review"]),
+        ),
         RunFinishedEvent(
-            thread_id=THREAD, run_id="run-parent",
-            outcome=RunFinishedInterruptOutcome(interrupts=[
-                Interrupt(id="int-review", reason="input_required", subagent_run_id="sub-review",
-                          message="Confirm the claim is sourced"),
-            ]),
+            thread_id=THREAD,
+            run_id="run-parent",
+            outcome=RunFinishedInterruptOutcome(
+                interrupts=[
+                    Interrupt(
+                        id="int-review",
+                        reason="input_required",
+                        subagent_run_id="sub-review",
+                        message="Confirm the claim is sourced",
+                    ),
+                ]
+            ),
         ),
     ]
 
@@ -175,13 +224,22 @@ def surface() -> list[BaseEvent]:
     by entity, an empty STEP_FINISHED, content-part tool results, chunk events, RAW, state and
     a messages snapshot with activity and reasoning roles."""
     run_input = RunAgentInput(
-        thread_id=THREAD, run_id="run-surface", protocol_version=PROTOCOL_VERSION,
-        state={"count": 1}, messages=[UserMessage(id="u-1", content="Plan my day")],
-        tools=[], context=[],
+        thread_id=THREAD,
+        run_id="run-surface",
+        protocol_version=PROTOCOL_VERSION,
+        state={"count": 1},
+        messages=[UserMessage(id="u-1", content="Plan my day")],
+        tools=[],
+        context=[],
     )
     return [
-        RunStartedEvent(thread_id=THREAD, run_id="run-surface", parent_run_id="run-before",
-                        protocol_version=PROTOCOL_VERSION, input=run_input),
+        RunStartedEvent(
+            thread_id=THREAD,
+            run_id="run-surface",
+            parent_run_id="run-before",
+            protocol_version=PROTOCOL_VERSION,
+            input=run_input,
+        ),
         StateSnapshotEvent(snapshot={"count": 1, "plan": []}),
         StepStartedEvent(step_name="plan"),
         ReasoningStartEvent(message_id="r-1"),
@@ -190,41 +248,70 @@ def surface() -> list[BaseEvent]:
         ReasoningEndEvent(message_id="r-1"),
         ReasoningEncryptedValueEvent(subtype="message", entity_id="r-1", encrypted_value="enc-r1"),
         StepFinishedEvent(step_name="plan"),
-        ActivitySnapshotEvent(message_id="act-1", activity_type="PLAN",
-                              content={"steps": ["gym"], "done": 0}),
-        ActivityDeltaEvent(message_id="act-1", activity_type="PLAN",
-                           patch=[{"op": "add", "path": "/steps/-", "value": "shop"},
-                                  {"op": "replace", "path": "/done", "value": 1}]),
-        ActivitySnapshotEvent(message_id="act-1", activity_type="PLAN",
-                              content={"ignored": True}, replace=False),
+        ActivitySnapshotEvent(
+            message_id="act-1", activity_type="PLAN", content={"steps": ["gym"], "done": 0}
+        ),
+        ActivityDeltaEvent(
+            message_id="act-1",
+            activity_type="PLAN",
+            patch=[
+                {"op": "add", "path": "/steps/-", "value": "shop"},
+                {"op": "replace", "path": "/done", "value": 1},
+            ],
+        ),
+        ActivitySnapshotEvent(
+            message_id="act-1", activity_type="PLAN", content={"ignored": True}, replace=False
+        ),
         TextMessageChunkEvent(message_id="m-1", role="assistant", delta="Here is "),
         TextMessageChunkEvent(delta="your plan."),
         ReasoningEncryptedValueEvent(subtype="message", entity_id="m-1", encrypted_value="enc-m1"),
-        ToolCallChunkEvent(tool_call_id="call-cal", tool_call_name="calendar",
-                           parent_message_id="m-1", delta='{"day": '),
+        ToolCallChunkEvent(
+            tool_call_id="call-cal",
+            tool_call_name="calendar",
+            parent_message_id="m-1",
+            delta='{"day": ',
+        ),
         ToolCallChunkEvent(delta='"mon"}'),
-        ReasoningEncryptedValueEvent(subtype="tool-call", entity_id="call-cal",
-                                     encrypted_value="enc-call"),
-        ToolCallResultEvent(message_id="t-cal", tool_call_id="call-cal", role="tool",
-                            content=[TextContentPart(text="09:00 gym"),
-                                     TextContentPart(text="; 11:00 shop")]),
-        StateDeltaEvent(delta=[{"op": "replace", "path": "/count", "value": 2},
-                               {"op": "add", "path": "/plan/-", "value": "gym"}]),
+        ReasoningEncryptedValueEvent(
+            subtype="tool-call", entity_id="call-cal", encrypted_value="enc-call"
+        ),
+        ToolCallResultEvent(
+            message_id="t-cal",
+            tool_call_id="call-cal",
+            role="tool",
+            content=[TextContentPart(text="09:00 gym"), TextContentPart(text="; 11:00 shop")],
+        ),
+        StateDeltaEvent(
+            delta=[
+                {"op": "replace", "path": "/count", "value": 2},
+                {"op": "add", "path": "/plan/-", "value": "gym"},
+            ]
+        ),
         RawEvent(event={"provider": "x", "kind": "ping"}, source="provider-x"),
         CustomEvent(name="progress", value={"pct": 50}),
-        MessagesSnapshotEvent(messages=[
-            UserMessage(id="u-1", content="Plan my day"),
-            ReasoningMessage(id="r-1", content="Morning first, then errands.",
-                             encrypted_value="enc-r1"),
-            AssistantMessage(id="m-1", content="Here is your plan.", tool_calls=[
-                ToolCall(id="call-cal", function=FunctionCall(name="calendar",
-                                                              arguments='{"day": "mon"}'),
-                         encrypted_value="enc-call"),
-            ]),
-            ToolMessage(id="t-cal", tool_call_id="call-cal", content="09:00 gym; 11:00 shop"),
-            ActivityMessage(id="act-1", activity_type="PLAN",
-                            content={"steps": ["gym", "shop"], "done": 1}),
-        ]),
+        MessagesSnapshotEvent(
+            messages=[
+                UserMessage(id="u-1", content="Plan my day"),
+                ReasoningMessage(
+                    id="r-1", content="Morning first, then errands.", encrypted_value="enc-r1"
+                ),
+                AssistantMessage(
+                    id="m-1",
+                    content="Here is your plan.",
+                    tool_calls=[
+                        ToolCall(
+                            id="call-cal",
+                            function=FunctionCall(name="calendar", arguments='{"day": "mon"}'),
+                            encrypted_value="enc-call",
+                        ),
+                    ],
+                ),
+                ToolMessage(id="t-cal", tool_call_id="call-cal", content="09:00 gym; 11:00 shop"),
+                ActivityMessage(
+                    id="act-1", activity_type="PLAN", content={"steps": ["gym", "shop"], "done": 1}
+                ),
+            ]
+        ),
         RunFinishedEvent(thread_id=THREAD, run_id="run-surface", result={"ok": True}),
     ]
 
@@ -233,8 +320,11 @@ def run_error() -> list[BaseEvent]:
     return [
         RunStartedEvent(thread_id=THREAD, run_id="run-err", protocol_version=PROTOCOL_VERSION),
         *text("e-1", "Partial answer"),
-        RunErrorEvent(message="rate limited", code="429",
-                      usage=[TokenUsage(input_tokens=10, output_tokens=2, total_tokens=12)]),
+        RunErrorEvent(
+            message="rate limited",
+            code="429",
+            usage=[TokenUsage(input_tokens=10, output_tokens=2, total_tokens=12)],
+        ),
     ]
 
 

@@ -17,6 +17,7 @@ read with ``getattr`` so the tests fail (xfail) rather than error at collection.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -228,7 +229,7 @@ def check_usage(name: str) -> None:
         if not entries:
             continue
 
-        def total(key: str) -> int:
+        def total(key: str, entries: list[dict[str, Any]] = entries) -> int:
             return sum(e.get(key) or 0 for e in entries)
 
         assert run.usage.prompt_tokens == total("inputTokens")
@@ -337,12 +338,16 @@ CHECKS: dict[str, Callable[[str], None]] = {
 
 # Where streamfold is wrong today: (recording, aspect) -> the gap (see the report / docs/agui.md).
 _CANCELLED = "RUN_FINISHED outcome {type: cancelled} is read as completed"
-_PENDING = "RUN_FINISHED outcome success.pendingToolCallIds does not make the calls owed by the client"
+_PENDING = (
+    "RUN_FINISHED outcome success.pendingToolCallIds does not make the calls owed by the client"
+)
 _PAI_INTERRUPT = (
     "an interrupt with reason tool_call + toolCallId and no TanStack metadata.kind (pydantic-ai, "
     "AG-UI 1.0) requests no approval: status interrupted, call not pending"
 )
-_NO_INTERRUPTS = "no interrupt model (Run.interrupts): non-TanStack interrupts are only custom events"
+_NO_INTERRUPTS = (
+    "no interrupt model (Run.interrupts): non-TanStack interrupts are only custom events"
+)
 _RESULT_ENCRYPTED = (
     "REASONING_ENCRYPTED_VALUE subtype message whose entityId is a TOOL_CALL_RESULT messageId adds "
     "an empty reasoning part instead of attaching to that tool result"
@@ -461,7 +466,7 @@ SPLIT_WHOLE = _summary(fold([SPLIT_SOURCE], framing="sse"))
 @given(st.lists(st.integers(min_value=1, max_value=len(SPLIT_SOURCE) - 1), max_size=12))
 def test_byte_splits_anywhere_fold_the_same(cuts: list[int]) -> None:
     points = [0, *sorted(set(cuts)), len(SPLIT_SOURCE)]
-    chunks = [SPLIT_SOURCE[a:b] for a, b in zip(points, points[1:], strict=False)]
+    chunks = [SPLIT_SOURCE[a:b] for a, b in itertools.pairwise(points)]
     assert _summary(fold(chunks, framing="sse")) == SPLIT_WHOLE
 
 
