@@ -10,6 +10,7 @@ import pytest
 from streamfold.chat import ChatState
 from streamfold.errors import UsageError
 
+
 def status(chat: ChatState) -> str:
     """Read the status afresh (a property mypy would otherwise keep narrowed)."""
     return chat.status
