@@ -25,8 +25,11 @@ NODE_PACKAGES: Final = ("@ag-ui/client", "agui-core", "@tanstack/ai", "@tanstack
 
 
 def recordings() -> list[Path]:
-    """Every bundled recording: Loom, NNRP (both profiles), TanStack legacy, era B, AG-UI."""
-    return sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))
+    """Every bundled recording: Loom, NNRP (both profiles), TanStack legacy, era B and AG-UI,
+    and the AG-UI 1.0 senders' recordings under ``agui/``."""
+    found = [p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse")]
+    found += list((RECORDINGS / "agui").glob("*.sse"))
+    return sorted(found)
 
 
 def fold_frames(path: Path) -> tuple[list[list[Notification]], Conversation, dict[str, str]]:

@@ -66,7 +66,9 @@ def test_text_and_tool_call_map_one_to_one() -> None:
     assert events[-1]["outcome"] == {"type": "success"}
 
 
-def test_arguments_after_end_are_not_sent_as_args() -> None:
+def test_arguments_after_the_senders_end_still_go_out_as_args() -> None:
+    """pydantic-ai sends TOOL_CALL_ARGS after its TOOL_CALL_END: the call stays open until it
+    moves on (here: its result), so the verifier sees them inside the call."""
     events = _encode(
         [
             RUN,
@@ -78,10 +80,26 @@ def test_arguments_after_end_are_not_sent_as_args() -> None:
             END,
         ]
     )
+    assert [t for t in _types(events) if t.startswith("TOOL_")] == [
+        "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_ARGS", "TOOL_CALL_END", "TOOL_CALL_RESULT",
+    ]  # fmt: skip
+
+
+def test_arguments_after_the_result_are_a_custom_event() -> None:
+    events = _encode(
+        [
+            RUN,
+            {"type": "TOOL_CALL_START", "toolCallId": "c", "toolCallName": "f"},
+            {"type": "TOOL_CALL_ARGS", "toolCallId": "c", "delta": '{"a":1'},
+            {"type": "TOOL_CALL_RESULT", "messageId": "x", "toolCallId": "c", "content": "ok"},
+            {"type": "TOOL_CALL_ARGS", "toolCallId": "c", "delta": "}"},
+            END,
+        ]
+    )
     end = next(i for i, e in enumerate(events) if e["type"] == "TOOL_CALL_END")
     assert not any(e["type"] == "TOOL_CALL_ARGS" for e in events[end:])
     late = [e for e in events if e.get("name") == "streamfold.arguments"]
-    assert late and late[0]["value"] == {"toolCallId": "c", "arguments": '{"a":1}'}
+    assert late and late[-1]["value"] == {"toolCallId": "c", "arguments": '{"a":1}'}
 
 
 def test_overlapping_runs_become_sub_agents_and_the_run_end_waits() -> None:

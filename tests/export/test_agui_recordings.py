@@ -28,6 +28,7 @@ from .agui_support import fold_frames, recordings, require_node, run_node
 
 RECORDINGS: Final = recordings()
 NAMES: Final = [p.name for p in RECORDINGS]
+assert len(set(NAMES)) == len(NAMES)
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -156,6 +157,12 @@ TANSTACK_DIVERGENCES: Final[dict[str, tuple[set[str], str]]] = {
         "two Loom sessions stream at once; TanStack's processor, which knows one streaming "
         "message at a time, repeats the first delta of a message that interleaves with another "
         "(the AG-UI stream itself carries each delta once)",
+    ),
+    "pydantic-ai-approval-resume.sse": (
+        {"calls:call_del"},
+        "the resumed run answers a call of the previous run (not in the recording): the model "
+        "keeps it as a call of no message, the AG-UI stream starts it so that its result has "
+        "a call, and TanStack shows it in the resumed run's message",
     ),
     "loom-failed-run.ndjson": (
         {"calls:tool#1"},

@@ -25,8 +25,11 @@ Where the model and those rules disagree the encoder orders or holds events (``d
   run) wait for the next ``RUN_STARTED``; :meth:`AGUIEncoder.close` wraps what is left in a run
   of its own (``<last run id>/after``), unless all of it is informational diagnostics (an SSE
   ``[DONE]``, a skipped REPL line), which are then left out (the model keeps them).
-* Argument text that arrives after its call was ended is not sent as ``TOOL_CALL_ARGS`` (the
-  verifier refuses it); the whole final arguments go in a ``streamfold.arguments`` custom event.
+* ``TOOL_CALL_END`` goes out when the call moves past input-complete (executing, an approval,
+  a result) or its run ends, so that arguments a sender adds after its own end (pydantic-ai
+  does) are still ``TOOL_CALL_ARGS``. Argument text after that, or arguments the sender
+  replaced whole, go in a ``streamfold.arguments`` custom event (the verifier refuses
+  ``TOOL_CALL_ARGS`` for a closed call).
 
 Ids come from the model: ``runId``, ``messageId``, ``toolCallId`` are the model's ids; a
 reasoning part of message ``m`` is reasoning message ``m/reasoning/<n>``; a tool result is tool
@@ -676,6 +679,10 @@ class AGUIEncoder:
 
     def _messages_snapshot(self, note: MessagesReplaced) -> None:
         messages = [self._messages.get(m) for m in note.message_ids]
+        for message in messages:  # the snapshot carries their arguments: no tail after it
+            for part in message.parts if message is not None else ():
+                if type(part) is ToolCallPart:
+                    self._end_call(self._call_ids.get(part.call.call_id, part.call.call_id))
         wire = [_snapshot_message(m) for m in messages if m is not None]
         self._emit({"type": "MESSAGES_SNAPSHOT", "messages": [m for w in wire for m in w]})
 
@@ -776,7 +783,18 @@ class AGUIEncoder:
             self._call_started(note.call, note.call_id)
             wire_id = self._call_ids[note.call_id]
         if wire_id in self._ended_calls:
-            self._late_args.add(wire_id)
+            call = note.call
+            if call.state.is_terminal:  # its end was already reported: the text now, once
+                self._emit(
+                    {
+                        "type": "CUSTOM",
+                        "name": "streamfold.arguments",
+                        "value": {"toolCallId": wire_id, "arguments": call.arguments},
+                    },
+                    self._call_tag[wire_id] if self._call_tag[wire_id] in self._subagents else None,
+                )
+            else:
+                self._late_args.add(wire_id)
             return
         self._args_sent[wire_id] += len(note.delta)
         self._args_text[wire_id].append(note.delta)
@@ -810,7 +828,9 @@ class AGUIEncoder:
             self._call_started(note.call, note.call_id)
             wire_id = self._call_ids[note.call_id]
         new = note.new
-        if new in _ARGS_DONE:
+        if new in _ARGS_DONE and new is not _S.INPUT_COMPLETE:
+            # Input complete keeps the call open: senders add arguments after their own end
+            # (pydantic-ai does), and the verifier refuses TOOL_CALL_ARGS for a closed call.
             self._end_call(wire_id)
         if not new.is_terminal:
             return
