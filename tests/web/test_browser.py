@@ -78,7 +78,7 @@ def test_multi_agent_recording_renders_live(browser: Any) -> None:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(base + "/")
         # Live: text shows while the stream is still going.
-        page.wait_for_selector(".message .text", timeout=20000)
+        page.wait_for_selector(".message > .text", timeout=20000)
         assert page.get_attribute("body", "data-finished") is None
         page.wait_for_selector("body[data-finished=true]", timeout=60000)
         assert page.text_content("#status") == "done"
