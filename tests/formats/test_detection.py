@@ -1,7 +1,8 @@
 """Cross-format detection: every recording of ``examples/recordings/`` is claimed by exactly its
-own format from its first frame, by confidence (``docs/write-a-format.md``, "Detection"), and
-no other format's decoder is ever made while folding it. A new format adds its recordings
-(named ``<format>-*``) and this test covers it; no other format's tests change."""
+own format from its first frame, by confidence (``docs/write-a-format.md``, "Detection"), and no
+other format's decoder is ever made while folding it. Recordings are ``<format>-*`` files, and
+the AG-UI senders' recordings in ``agui/`` (read by the TanStack / AG-UI format). A new format
+adds its recordings and this test covers it; no other format's tests change."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from streamfold import Reducer, fold_file
 from streamfold.formats import FORMATS, detect_format
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "examples" / "recordings"
-STREAMS = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))
+STREAMS = sorted(p for p in RECORDINGS.rglob("*") if p.suffix in (".ndjson", ".sse"))
+# Recordings of other senders of a format, in a folder named for the protocol they speak.
+FOLDERS = {"agui": "tanstack"}
 
 
 def first_frame(path: Path) -> dict[str, Any]:
@@ -38,6 +41,8 @@ def first_frame(path: Path) -> dict[str, Any]:
 
 
 def own_format(path: Path) -> str:
+    if path.parent != RECORDINGS:
+        return FOLDERS[path.parent.name]
     return path.name.split("-", 1)[0]
 
 
@@ -45,7 +50,7 @@ def test_every_format_has_recordings() -> None:
     assert {own_format(p) for p in STREAMS} == {"loom", "nnrp", "tanstack"}
 
 
-@pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: str(p.relative_to(RECORDINGS)))
 def test_claimed_by_its_own_format_from_the_first_frame(path: Path) -> None:
     frame = first_frame(path)
     own = own_format(path)

@@ -117,9 +117,7 @@ _WRAPPER_TYPES: Final = frozenset({"run_stream_event", "run_end"})
 _COMMON_NAMES: Final = frozenset(
     {"run_start", "usage", "values", "updates", "custom", "checkpoint", "tool_call"}
 )
-_CONFIDENCE: Final[dict[str, float]] = {
-    kind: 0.5 if kind in _COMMON_NAMES else 1.0 for kind in (*LOOM_EVENT_TYPES, *_WRAPPER_TYPES)
-}
+_OWN_NAMES: Final = frozenset((*LOOM_EVENT_TYPES, *_WRAPPER_TYPES)) - _COMMON_NAMES
 
 
 class LoomDecoder(_Handlers, _Tools, DecoderBase):
@@ -139,14 +137,13 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         (``reply`` and no ``type``), 0.5 for a Loom type that is a common word (``tool_call``,
         ``usage``, …) unless the frame has Loom's ``event_id`` (then 1), else 0."""
         kind = frame.get("type")
-        if kind is None:
-            return 0.9 if "reply" in frame else 0.0
-        if type(kind) is not str or kind not in _CONFIDENCE:
+        if type(kind) is str:
+            if kind in _OWN_NAMES:  # the frames of a Loom stream: one set lookup, as before
+                return 1.0
+            if kind in _COMMON_NAMES:
+                return 1.0 if "event_id" in frame else 0.5
             return 0.0
-        confidence = _CONFIDENCE[kind]
-        if confidence < 1.0 and "event_id" in frame:
-            return 1.0
-        return confidence
+        return 0.9 if kind is None and "reply" in frame else 0.0
 
     @staticmethod
     def non_json(text: str) -> Diagnose | None:
