@@ -152,17 +152,23 @@ def _tool_result_only(parts: list[dict[str, Any]]) -> bool:
     return bool(parts) and all(p["type"] == "tool-result" for p in parts)
 
 
-def _session_messages(conversation: Conversation, session_id: str) -> list[Message]:
-    session = conversation.sessions.get(session_id)
-    if session is None:
-        raise UsageError(f"no session {session_id!r}")
-    messages = [m for run in session.runs for m in run.messages]
-    messages.sort(key=lambda m: m.seq)
-    for run in session.runs:
-        if run.status is RunStatus.FAILED and not any(
-            m.role not in ("user", "system") for m in run.messages
-        ):
-            messages.append(Message(f"{run.run_id}/error", "assistant", run.run_id))
+def _session_messages(conversation: Conversation, session_ids: Iterable[str]) -> list[Message]:
+    chosen = []
+    for session_id in session_ids:
+        session = conversation.sessions.get(session_id)
+        if session is None:
+            raise UsageError(f"no session {session_id!r}")
+        chosen.append(session)
+    messages: list[Message] = []
+    for session in chosen:
+        mine = [m for run in session.runs for m in run.messages]
+        mine.sort(key=lambda m: m.seq)
+        messages += mine
+        for run in session.runs:
+            if run.status is RunStatus.FAILED and not any(
+                m.role not in ("user", "system") for m in run.messages
+            ):
+                messages.append(Message(f"{run.run_id}/error", "assistant", run.run_id))
     return messages
 
 
@@ -208,32 +214,38 @@ def _nest(thread: list[dict[str, Any]], nested: dict[str, list[Message]]) -> Non
 
 
 def to_ui_messages(
-    conversation: Conversation, *, session_id: str | None = None
+    conversation: Conversation, *, session_id: str | None = None, all_sessions: bool = False
 ) -> list[dict[str, Any]]:
     """One session's thread as TanStack ``UIMessage`` dicts (JSON-safe).
 
     ``session_id`` picks the session; it may be left out when the conversation has at most one.
-    Sessions are never merged: with several sessions and no ``session_id`` this raises
+    Sessions are not merged: with several sessions and no ``session_id`` this raises
     :class:`UsageError` (use :func:`to_ui_threads`), as for an unknown ``session_id``.
+    ``all_sessions=True`` asks for one list explicitly: the sessions' threads one after the
+    other, in first-seen order (the conformance suite compares that with one TanStack client fed
+    the whole stream).
+
     A sub-agent's messages (Loom sub-agents run inside the parent's tool call) are not part of
     the thread: they are nested under that tool-call part as ``"subagentMessages"`` (a list of
     ``UIMessage``), or, when the call is not in the thread, follow it with
     ``metadata.streamfold.parentToolCallId`` (docs/tanstack.md, "Export").
     """
     sessions = conversation.sessions
-    if session_id is None:
-        if not sessions:
-            return []
-        if len(sessions) > 1:
-            raise UsageError(
-                f"{len(sessions)} sessions: pass session_id= (one of"
-                f" {', '.join(repr(s) for s in list(sessions)[:5])}) or use to_ui_threads()"
-            )
-        session_id = next(iter(sessions))
-    messages = _session_messages(conversation, session_id)
+    chosen: list[str]
+    if session_id is not None:
+        chosen = [session_id]
+    elif all_sessions or len(sessions) <= 1:
+        chosen = list(sessions)
+    else:
+        raise UsageError(
+            f"{len(sessions)} sessions: pass session_id= (one of"
+            f" {', '.join(repr(s) for s in list(sessions)[:5])}) or use to_ui_threads()"
+        )
+    messages = _session_messages(conversation, chosen)
     spans = {
         span.span_id: span
-        for run in sessions[session_id].runs
+        for key in chosen
+        for run in sessions[key].runs
         if run.spans
         for span in run.walk_spans()
     }
