@@ -75,15 +75,35 @@ def display_value(text: str) -> Any:
 
     A JSON string gives its text (``'"18C"'`` → ``'18C'``), a structured JSON value (object,
     array, number, boolean, null) gives the value, and text that is not JSON is returned as it
-    is. So a view prints a ``str`` as text and renders anything else as data; it never shows
-    quoted JSON (docs/model.md, "What a UI shows").
+    is — but a JSON string cut short (a truncated tool result) gives its text so far. So a view
+    prints a ``str`` as text and renders anything else as data; it never shows quoted JSON
+    (docs/model.md, "What a UI shows").
     """
     import orjson
 
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return text
+        pass
+    body = text.strip()
+    if body.startswith('"'):
+        # A JSON string cut short (Loom truncates long tool results and appends "..."): its
+        # text so far. A cut inside an escape (``\``, ``\u00``) is trimmed back.
+        import jiter
+
+        cut = body.endswith(("...", "…"))
+        body = body.removesuffix("...").removesuffix("…")
+        for trim in range(7):
+            try:
+                value = jiter.from_json(
+                    body[: len(body) - trim].encode(), partial_mode="trailing-strings"
+                )
+            except ValueError:
+                continue
+            if isinstance(value, str):
+                return value + "…" if cut else value
+            break
+    return text
 
 
 _T = TypeVar("_T")
@@ -446,7 +466,7 @@ class ToolCall:
             return self.error
         if self.result is not None:
             if self.result_value is UNSET:
-                return self.result
+                return display_value(self.result)
             return self.result_value
         output = self.output
         return output if output else None
