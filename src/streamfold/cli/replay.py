@@ -317,7 +317,8 @@ def replay_plain(
     per structural change, then the recording's own problems (``recording.problems``), the runs
     open at a cut, and :func:`summary_text`. Waits ``player.delay()`` after each frame."""
     printer = PlainPrinter(write)
-    player.skip()
+    if player.skip():
+        printer.start_at(player.reducer.conversation)
     while (notes := player.step()) is not None:
         printer.handle(notes)
         delay = player.delay()

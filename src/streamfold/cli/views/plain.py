@@ -178,10 +178,25 @@ class PlainPrinter:
         for problem in problems:
             self.line(None, problem_line(problem))
 
+    def start_at(self, conversation: Conversation) -> None:
+        """The replay starts here (``--from``): the frames before were applied silently, so
+        their text counts as printed and their messages and spans as known."""
+        for run in conversation.runs:
+            for span in run.walk_spans():
+                self._spans[span.span_id] = span
+            for message in run.messages:
+                self._messages[message.message_id] = message
+                for part in message.parts:
+                    if isinstance(part, TextPart | ReasoningPart):
+                        self._printed[part] = len(part.text)
+
     def cut(self, conversation: Conversation) -> None:
-        """The replay stopped before the end of its input: one line per run still open."""
+        """The replay stopped before the end of its input: the text not printed yet of the
+        runs still open, then one line per such run."""
         for run in conversation.runs:
             if run.status is RunStatus.RUNNING:
+                for message in run.messages:
+                    self._flush(message)
                 self.line(run.run_id, f"run {OPEN_AT_CUT} · usage {usage_text(run.usage)}")
 
 
