@@ -39,7 +39,6 @@ from ..formats import FORMATS
 from ..recording import Recording, feed_frame, read_recording
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
-from ..snapshot import to_dict
 from ..sources import Framing
 from .keys import terminal_keys
 from .replay import Player, Position, fixed_pacer, frame_times, replay_live, replay_plain
@@ -381,6 +380,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     _fold(recording, reducer, name)
     stdout = sys.stdout
     if args.json:
+        from ..snapshot import to_dict
+
         stats = {
             "frames_in": reducer.frames_in,
             "frames_applied": reducer.frames_applied,
