@@ -308,8 +308,8 @@ def test_license_urls_and_readme() -> None:
 
 
 def test_ci_script_installs_system_packages_only_when_asked(tmp_path: Path) -> None:
-    """``.ci/system-deps`` with no npm on PATH: it says what is missing and how to install it,
-    and calls apt-get only with CI=true or STREAMFOLD_INSTALL_SYSTEM_DEPS=1."""
+    """``.ci/system-deps`` with no npm and no chromium on PATH: it says what is missing and how
+    to install it, and calls apt-get only with CI=true or STREAMFOLD_INSTALL_SYSTEM_DEPS=1."""
     import subprocess
 
     bin_dir = tmp_path / "bin"
@@ -336,11 +336,12 @@ def test_ci_script_installs_system_packages_only_when_asked(tmp_path: Path) -> N
     result = run()
     assert result.returncode == 0
     assert "npm is missing" in result.stderr
-    assert "apt-get install nodejs npm" in result.stderr
+    assert "chromium is missing" in result.stderr
+    assert "sudo apt-get install nodejs npm chromium" in result.stderr
     assert not calls.exists()
     result = run(CI="true")
-    assert "apt-get install -y -qq nodejs npm" in calls.read_text()
+    assert "apt-get install -y -qq nodejs npm chromium" in calls.read_text()
     calls.unlink()
     run(STREAMFOLD_INSTALL_SYSTEM_DEPS="1")
-    assert "apt-get install -y -qq nodejs npm" in calls.read_text()
+    assert "apt-get install -y -qq nodejs npm chromium" in calls.read_text()
     assert os.access(script, os.X_OK)
