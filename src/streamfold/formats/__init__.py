@@ -50,6 +50,7 @@ FORMATS: dict[str, str] = {
     "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
     "loom": "streamfold.formats.loom:LoomDecoder",
     "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
+    "nnrp-wire": "streamfold.formats.nnrp_wire:NnrpWireDecoder",
 }
 """Format name → ``module:class`` of its decoder, in detection order. Other format modules add
 themselves here."""
