@@ -195,7 +195,9 @@ class Op:
 
     async def event(self, event: dict[str, Any]) -> None:
         # The OpenAI-compatible adapter's encoding: compact JSON, sorted keys.
-        await self.partial(json.dumps(event, sort_keys=True, separators=(",", ":")).encode(), text=False)
+        await self.partial(
+            json.dumps(event, sort_keys=True, separators=(",", ":")).encode(), text=False
+        )
 
     async def push(self, body: bytes = b"", status: int = 200, **kw: Any) -> None:
         await self.sop.send_result(push_meta(status, **kw), body)
@@ -293,9 +295,7 @@ async def concurrent(conn: Any, session: Any, ss: Any, proxy: Any) -> list[dict[
     return [a.expect, b.expect]
 
 
-async def _cancel_like(
-    session: Any, ss: Any, *, abort: bool, op_id: int
-) -> list[dict[str, Any]]:
+async def _cancel_like(session: Any, ss: Any, *, abort: bool, op_id: int) -> list[dict[str, Any]]:
     session.submit_operation(token_request(op_id, 1, "Write a long story."))
     op = Op(await ss.receive_submit(timeout=5))
     await op.partial(b"Once upon ")

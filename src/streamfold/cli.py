@@ -117,7 +117,15 @@ def instant_pacer(notes: Sequence[Notification]) -> float:
 def read_input(source: IO[bytes], framing: str | None, name: str, reducer: Reducer) -> Recording:
     """Read a whole input as frames (:func:`streamfold.recording.read_recording`): NDJSON, SSE,
     a ChunkRecording or a streamfold recording with arrival times; detected when ``framing`` is
-    ``None``."""
+    ``None``. A ``.nnrp`` file (or ``--format nnrp-wire``) is an NNRP/1 byte stream."""
+    if name.endswith(".nnrp") or reducer.format == "nnrp-wire":
+        from .formats.nnrp_wire import wire_frames
+        from .recording import Frame
+
+        frames = wire_frames(iter(lambda: source.read(1 << 18), b""))
+        return Recording(
+            tuple(Frame(repr(next(iter(f.values()))), value=f) for f in frames), "ndjson"
+        )
     return read_recording(
         source,
         framing=framing,  # type: ignore[arg-type]

@@ -11,7 +11,7 @@
 
 from .decoder import NnrpWireDecoder
 from .packets import DEFAULT_MAX_PACKET_BYTES, Packet, PacketSplitter, WireFault
-from .stream import NnrpWireStream, close_wire, feed_wire, read_packets
+from .stream import NnrpWireStream, close_wire, feed_wire, read_packets, wire_frames
 
 __all__ = [
     "DEFAULT_MAX_PACKET_BYTES",
@@ -23,4 +23,5 @@ __all__ = [
     "close_wire",
     "feed_wire",
     "read_packets",
+    "wire_frames",
 ]

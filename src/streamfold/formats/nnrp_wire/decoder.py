@@ -90,7 +90,7 @@ _CACHE_LIMIT: Final = 4096
 
 
 class _OpState:
-    __slots__ = ("profile", "max_seq")
+    __slots__ = ("max_seq", "profile")
 
     def __init__(self) -> None:
         self.profile: str | None = None
@@ -173,8 +173,7 @@ class NnrpWireDecoder:
             out.append(
                 _reject(
                     "unsupported_version",
-                    f"NNRP version {p.version_major} wire format {p.wire_format}; only 1/0 "
-                    "is read",
+                    f"NNRP version {p.version_major} wire format {p.wire_format}; only 1/0 is read",
                 )
             )
             return out
@@ -207,7 +206,7 @@ class NnrpWireDecoder:
             fields, meta_problems = parse_metadata(kind, p.meta)
             problems += meta_problems
         if problems:
-            if self.strict or "meta_hex" in fields and kind in _NEEDS_META:
+            if self.strict or ("meta_hex" in fields and kind in _NEEDS_META):
                 text = "; ".join(message for _code, message in problems)
                 out.append(_reject(problems[0][0], f"{kind} packet rejected: {text}"))
                 return out

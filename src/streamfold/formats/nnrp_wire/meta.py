@@ -35,7 +35,7 @@ class Layout:
     """One fixed-metadata layout: a ``struct`` format and its field names (``_`` for a
     reserved field), enum fields (field → names) and flag fields (field → known bits)."""
 
-    __slots__ = ("struct", "fields", "enums", "flags", "size")
+    __slots__ = ("enums", "fields", "flags", "size", "struct")
 
     def __init__(
         self,
@@ -55,22 +55,36 @@ class Layout:
 
 _CONTROL_REQUEST = Layout(
     "<QQHBBIQ",
-    ("operation_id", "control_sequence", "reason_code", "source_role", "flags",
-     "diagnostic_bytes", "_"),
+    (
+        "operation_id",
+        "control_sequence",
+        "reason_code",
+        "source_role",
+        "flags",
+        "diagnostic_bytes",
+        "_",
+    ),
     {"reason_code": v.DROP_REASONS, "source_role": v.RUNTIME_ROLES},
     {"flags": {0x1: "bit0", 0x2: "bit1"}},
-)  # fmt: skip
+)
 _PRESSURE = Layout(
     "<QQHHIII",
-    ("scope_id", "credit_window", "pressure_level", "pressure_reason", "retry_after_ms",
-     "flags", "_"),
+    (
+        "scope_id",
+        "credit_window",
+        "pressure_level",
+        "pressure_reason",
+        "retry_after_ms",
+        "flags",
+        "_",
+    ),
     {"pressure_level": v.BACKPRESSURE_LEVELS},
     {"flags": {0x1: "bit0", 0x2: "bit1"}},
-)  # fmt: skip
+)
 _SCHEDULING = Layout(
-    "<QQHhQI", ("operation_id", "control_sequence", "priority_class", "priority_delta",
-                "deadline", "flags")
-)  # fmt: skip
+    "<QQHhQI",
+    ("operation_id", "control_sequence", "priority_class", "priority_delta", "deadline", "flags"),
+)
 
 LAYOUTS: Final[dict[str, Layout]] = {
     "PARTIAL_RESULT": Layout(
@@ -80,27 +94,60 @@ LAYOUTS: Final[dict[str, Layout]] = {
     ),
     "RESULT_PUSH": Layout(
         "<HHHHHHHHHHIIQQBBHIHHIHH",
-        ("status_code", "result_flags", "section_count", "tile_count", "active_profile_id", "_",
-         "inference_ms", "queue_ms", "server_total_ms", "_", "tile_base_id", "tile_index_bytes",
-         "_", "_", "result_class", "applied_budget_policy", "_", "reused_frame_id",
-         "covered_tile_count", "dropped_tile_count", "payload_kind_bitmap",
-         "payload_frame_count", "_"),
+        (
+            "status_code",
+            "result_flags",
+            "section_count",
+            "tile_count",
+            "active_profile_id",
+            "_",
+            "inference_ms",
+            "queue_ms",
+            "server_total_ms",
+            "_",
+            "tile_base_id",
+            "tile_index_bytes",
+            "_",
+            "_",
+            "result_class",
+            "applied_budget_policy",
+            "_",
+            "reused_frame_id",
+            "covered_tile_count",
+            "dropped_tile_count",
+            "payload_kind_bitmap",
+            "payload_frame_count",
+            "_",
+        ),
         {"result_class": v.RESULT_CLASSES, "active_profile_id": v.PROFILE_IDS},
         {"result_flags": v.RESULT_FLAGS, "payload_kind_bitmap": v.PAYLOAD_KINDS},
-    ),  # fmt: skip
+    ),
     "RESULT_DROP_REASON": Layout(
         "<QQHBBIQ",
-        ("operation_id", "result_sequence", "drop_reason", "source_role", "flags",
-         "diagnostic_bytes", "_"),
+        (
+            "operation_id",
+            "result_sequence",
+            "drop_reason",
+            "source_role",
+            "flags",
+            "diagnostic_bytes",
+            "_",
+        ),
         {"drop_reason": v.DROP_REASONS, "source_role": v.RUNTIME_ROLES},
         {"flags": {0x1: "bit0", 0x2: "bit1"}},
-    ),  # fmt: skip
+    ),
     "RESULT_DROP": Layout("<", ()),
     "PROGRESS": Layout(
         "<QQHHQI",
-        ("operation_id", "progress_sequence", "stage_code", "percent_x100", "object_id",
-         "body_bytes"),
-    ),  # fmt: skip
+        (
+            "operation_id",
+            "progress_sequence",
+            "stage_code",
+            "percent_x100",
+            "object_id",
+            "body_bytes",
+        ),
+    ),
     "TRACE_CONTEXT": Layout(
         "<QQQHHI",
         ("trace_id", "span_id", "parent_span_id", "stage_code", "flags", "body_bytes"),
@@ -108,41 +155,90 @@ LAYOUTS: Final[dict[str, Layout]] = {
     ),
     "ERROR": Layout(
         "<8I",
-        ("error_code", "error_scope", "is_fatal", "retry_after_ms", "related_session_id",
-         "related_frame_id", "related_view_id", "diagnostic_bytes"),
-        {"error_code": v.ERROR_CODES, "error_scope": v.ERROR_SCOPES, "is_fatal": {0: "no", 1: "yes"}},
-    ),  # fmt: skip
+        (
+            "error_code",
+            "error_scope",
+            "is_fatal",
+            "retry_after_ms",
+            "related_session_id",
+            "related_frame_id",
+            "related_view_id",
+            "diagnostic_bytes",
+        ),
+        {
+            "error_code": v.ERROR_CODES,
+            "error_scope": v.ERROR_SCOPES,
+            "is_fatal": {0: "no", 1: "yes"},
+        },
+    ),
     "ERROR_RECOVERABLE": Layout(
         "<IIHBBIIIII",
-        ("error_code", "error_scope", "recovery_action", "source_role", "flags",
-         "retry_after_ms", "related_session_id", "related_frame_id", "related_view_id",
-         "diagnostic_bytes"),
-        {"error_code": v.ERROR_CODES, "error_scope": v.ERROR_SCOPES,
-         "source_role": v.RUNTIME_ROLES},
+        (
+            "error_code",
+            "error_scope",
+            "recovery_action",
+            "source_role",
+            "flags",
+            "retry_after_ms",
+            "related_session_id",
+            "related_frame_id",
+            "related_view_id",
+            "diagnostic_bytes",
+        ),
+        {
+            "error_code": v.ERROR_CODES,
+            "error_scope": v.ERROR_SCOPES,
+            "source_role": v.RUNTIME_ROLES,
+        },
         {"flags": {0x1: "bit0", 0x2: "bit1"}},
-    ),  # fmt: skip
+    ),
     "RETRY_AFTER": Layout(
         "<QQIIHBBI",
-        ("scope_id", "control_sequence", "retry_after_ms", "jitter_ms", "reason_code",
-         "source_role", "flags", "diagnostic_bytes"),
+        (
+            "scope_id",
+            "control_sequence",
+            "retry_after_ms",
+            "jitter_ms",
+            "reason_code",
+            "source_role",
+            "flags",
+            "diagnostic_bytes",
+        ),
         {"source_role": v.RUNTIME_ROLES},
         {"flags": {0x1: "bit0", 0x2: "bit1"}},
-    ),  # fmt: skip
+    ),
     "FLOW_UPDATE": Layout(
         "<BBBBHHHHQIII",
-        ("scope_kind", "update_reason", "backpressure_level", "_", "connection_credit",
-         "session_credit", "operation_credit", "_", "operation_id", "retry_after_ms",
-         "credit_epoch", "flow_flags"),
-        {"scope_kind": v.FLOW_SCOPES, "update_reason": v.FLOW_REASONS,
-         "backpressure_level": v.BACKPRESSURE_LEVELS},
+        (
+            "scope_kind",
+            "update_reason",
+            "backpressure_level",
+            "_",
+            "connection_credit",
+            "session_credit",
+            "operation_credit",
+            "_",
+            "operation_id",
+            "retry_after_ms",
+            "credit_epoch",
+            "flow_flags",
+        ),
+        {
+            "scope_kind": v.FLOW_SCOPES,
+            "update_reason": v.FLOW_REASONS,
+            "backpressure_level": v.BACKPRESSURE_LEVELS,
+        },
         {"flow_flags": v.FLOW_FLAGS},
-    ),  # fmt: skip
+    ),
     "RESULT_HINT": Layout(
         "<IIII",
         ("applied_budget_policy", "congestion_state", "reason", "retry_after_ms"),
-        {"applied_budget_policy": v.HINT_BUDGET_POLICIES, "congestion_state": v.HINT_CONGESTION,
-         "reason": v.HINT_REASONS},
-    ),  # fmt: skip
+        {
+            "applied_budget_policy": v.HINT_BUDGET_POLICIES,
+            "congestion_state": v.HINT_CONGESTION,
+            "reason": v.HINT_REASONS,
+        },
+    ),
     "CREDIT_UPDATE": _PRESSURE,
     "BACKPRESSURE": _PRESSURE,
     "CANCEL": _CONTROL_REQUEST,
@@ -153,30 +249,77 @@ LAYOUTS: Final[dict[str, Layout]] = {
     "EXPIRE_AT": _SCHEDULING,
     "SUPERSEDE": Layout(
         "<QQQHHI",
-        ("old_operation_id", "new_operation_id", "control_sequence", "drop_reason", "flags",
-         "diagnostic_bytes"),
+        (
+            "old_operation_id",
+            "new_operation_id",
+            "control_sequence",
+            "drop_reason",
+            "flags",
+            "diagnostic_bytes",
+        ),
         {"drop_reason": v.DROP_REASONS},
         {"flags": {0x1: "bit0"}},
-    ),  # fmt: skip
+    ),
     "FRAME_SUBMIT": Layout(
         "<HHHHHHBBBBHHIIIIIQIBBBBIIIHH",
-        ("src_width", "src_height", "tile_width", "tile_height", "tile_count", "section_count",
-         "frame_class", "input_profile", "tile_index_mode", "_", "latency_budget_ms",
-         "target_fps_x100", "retry_of_frame", "tile_base_id", "camera_bytes",
-         "tile_index_bytes", "_", "operation_id", "_", "submit_mode", "budget_policy",
-         "loss_tolerance_policy", "_", "object_ref_mask", "dependency_frame_id",
-         "payload_kind_bitmap", "payload_frame_count", "_"),
+        (
+            "src_width",
+            "src_height",
+            "tile_width",
+            "tile_height",
+            "tile_count",
+            "section_count",
+            "frame_class",
+            "input_profile",
+            "tile_index_mode",
+            "_",
+            "latency_budget_ms",
+            "target_fps_x100",
+            "retry_of_frame",
+            "tile_base_id",
+            "camera_bytes",
+            "tile_index_bytes",
+            "_",
+            "operation_id",
+            "_",
+            "submit_mode",
+            "budget_policy",
+            "loss_tolerance_policy",
+            "_",
+            "object_ref_mask",
+            "dependency_frame_id",
+            "payload_kind_bitmap",
+            "payload_frame_count",
+            "_",
+        ),
         flags={"payload_kind_bitmap": v.PAYLOAD_KINDS},
-    ),  # fmt: skip
+    ),
     "SESSION_OPEN_ACK": Layout(
         "<IHBBIIHHIIIIQIII",
-        ("session_id", "accepted_profile_id", "accepted_priority_class", "session_status",
-         "schema_id", "schema_version", "granted_operation_credit", "max_in_flight_operations",
-         "lease_ttl_ms", "resume_window_ms", "resume_token_bytes", "session_extension_bytes",
-         "server_session_tag", "route_scope_id", "session_error_code", "session_flags_ack"),
-        {"session_status": v.SESSION_STATUSES, "accepted_priority_class": v.PRIORITY_CLASSES,
-         "accepted_profile_id": v.PROFILE_IDS},
-    ),  # fmt: skip
+        (
+            "session_id",
+            "accepted_profile_id",
+            "accepted_priority_class",
+            "session_status",
+            "schema_id",
+            "schema_version",
+            "granted_operation_credit",
+            "max_in_flight_operations",
+            "lease_ttl_ms",
+            "resume_window_ms",
+            "resume_token_bytes",
+            "session_extension_bytes",
+            "server_session_tag",
+            "route_scope_id",
+            "session_error_code",
+            "session_flags_ack",
+        ),
+        {
+            "session_status": v.SESSION_STATUSES,
+            "accepted_priority_class": v.PRIORITY_CLASSES,
+            "accepted_profile_id": v.PROFILE_IDS,
+        },
+    ),
     "SESSION_CLOSE_ACK": Layout(
         "<IQI",
         ("close_status", "last_operation_id", "session_error_code"),
@@ -237,8 +380,15 @@ _DESCRIPTOR_16: Final = struct.Struct("<BBHIII")
 class TypedPayload:
     """One payload of a typed body: the descriptor's fields and the payload bytes."""
 
-    __slots__ = ("payload_kind", "profile_id", "descriptor_flags", "schema_id",
-                 "schema_version", "stream_semantics", "data")  # fmt: skip
+    __slots__ = (
+        "data",
+        "descriptor_flags",
+        "payload_kind",
+        "profile_id",
+        "schema_id",
+        "schema_version",
+        "stream_semantics",
+    )
 
     def __init__(
         self,
@@ -263,7 +413,9 @@ class TypedPayload:
         return v.enum_name(self.payload_kind, v.PAYLOAD_KINDS)
 
 
-def parse_typed_body(body: bytes, frame_count: int) -> tuple[list[TypedPayload], list[Problem]] | None:
+def parse_typed_body(
+    body: bytes, frame_count: int
+) -> tuple[list[TypedPayload], list[Problem]] | None:
     """The payloads of a body in the spec's shape, or ``None`` when the body is not one.
 
     The shape is taken only when every size agrees: a 32-byte prelude whose region sizes add
@@ -319,9 +471,12 @@ def parse_typed_body(body: bytes, frame_count: int) -> tuple[list[TypedPayload],
                 ("unknown_flags", f"descriptor {i} flags have unknown bits 0x{dflags & ~0xF:x}")
             )
         if kind not in v.PAYLOAD_KINDS:
-            problems.append(("unknown_value", f"descriptor {i} payload_kind {kind} is not one kind"))
+            problems.append(
+                ("unknown_value", f"descriptor {i} payload_kind {kind} is not one kind")
+            )
         payloads.append(
-            TypedPayload(kind, profile, dflags, schema, version, semantics,
-                         region[offset : offset + length])
-        )  # fmt: skip
+            TypedPayload(
+                kind, profile, dflags, schema, version, semantics, region[offset : offset + length]
+            )
+        )
     return payloads, problems

@@ -11,7 +11,7 @@ out as a :class:`WireFault` carrying the bytes concerned (up to ``keep`` of them
 
 * ``bad_magic``: bytes that do not start with ``NNRP``. The splitter resynchronises at the
   next ``NNRP`` in the stream (a heuristic: a byte stream has no other sync mark).
-* ``bad_header``: ``header_len`` is not 40 (the packet's length can't be trusted either):
+* ``bad_header_len``: ``header_len`` is not 40 (the packet's length can't be trusted either):
   skipped like bad magic.
 * ``packet_too_large``: ``40 + meta_len + body_len`` exceeds ``max_packet_bytes`` (default
   64 MiB, the runtime's default limit). The declared bytes are skipped *without buffering*
@@ -56,19 +56,19 @@ class Packet:
     """
 
     __slots__ = (
-        "version_major",
-        "wire_format",
-        "msg_type",
-        "header_len",
-        "flags",
-        "session_id",
-        "frame_id",
-        "view_id",
-        "route_id",
-        "trace_id",
-        "meta",
         "body",
+        "flags",
+        "frame_id",
+        "header_len",
+        "meta",
+        "msg_type",
         "offset",
+        "route_id",
+        "session_id",
+        "trace_id",
+        "version_major",
+        "view_id",
+        "wire_format",
     )
 
     def __init__(
@@ -114,22 +114,42 @@ class Packet:
         if len(data) != HEADER_LEN + ml + bl:
             raise ValueError(f"packet is {len(data)} bytes, header says {HEADER_LEN + ml + bl}")
         return cls(
-            ver, wf, mt, flags, sid, fid, vid, rid, tid,
-            data[HEADER_LEN : HEADER_LEN + ml], data[HEADER_LEN + ml :],
-            header_len=hl, offset=offset,
-        )  # fmt: skip
+            ver,
+            wf,
+            mt,
+            flags,
+            sid,
+            fid,
+            vid,
+            rid,
+            tid,
+            data[HEADER_LEN : HEADER_LEN + ml],
+            data[HEADER_LEN + ml :],
+            header_len=hl,
+            offset=offset,
+        )
 
     def pack(self) -> bytes:
         """The packet's bytes (header rebuilt from the fields)."""
         return (
             _HEADER.pack(
-                MAGIC, self.version_major, self.wire_format, self.msg_type, self.header_len,
-                self.flags, len(self.meta), len(self.body), self.session_id, self.frame_id,
-                self.view_id, self.route_id, self.trace_id,
+                MAGIC,
+                self.version_major,
+                self.wire_format,
+                self.msg_type,
+                self.header_len,
+                self.flags,
+                len(self.meta),
+                len(self.body),
+                self.session_id,
+                self.frame_id,
+                self.view_id,
+                self.route_id,
+                self.trace_id,
             )
             + self.meta
             + self.body
-        )  # fmt: skip
+        )
 
     def __len__(self) -> int:
         return HEADER_LEN + len(self.meta) + len(self.body)
@@ -144,10 +164,10 @@ class Packet:
 
 class WireFault:
     """Bytes the splitter could not take as a packet: ``code`` (``bad_magic``,
-    ``bad_header``, ``packet_too_large``, ``truncated_packet``), a ``message``, the stream
+    ``bad_header_len``, ``packet_too_large``, ``truncated_packet``), a ``message``, the stream
     ``offset``, the ``size`` of the bytes concerned and their first bytes in ``head``."""
 
-    __slots__ = ("code", "message", "offset", "size", "head")
+    __slots__ = ("code", "head", "message", "offset", "size")
 
     def __init__(self, code: str, message: str, offset: int, size: int, head: bytes) -> None:
         self.code = code
@@ -194,10 +214,10 @@ class PacketSplitter:
         """Bytes held waiting for the rest of a packet."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list[Packet | WireFault]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Packet | WireFault]:
         """Packets completed by ``data`` (and faults found), in stream order."""
         out: list[Packet | WireFault] = []
-        if type(data) is not bytes and type(data) is not bytearray:
+        if not isinstance(data, bytes | bytearray):
             data = bytes(data)
         if self._skip:
             n = min(self._skip, len(data))
@@ -232,7 +252,9 @@ class PacketSplitter:
         while end - pos >= HEADER_LEN:
             magic, ver, wf, mt, hl, flags, ml, bl, sid, fid, vid, rid, tid = unpack(view, pos)
             if magic != MAGIC or hl != HEADER_LEN:
-                pos = self._resync(view, pos, out, "bad_magic" if magic != MAGIC else "bad_header")
+                pos = self._resync(
+                    view, pos, out, "bad_magic" if magic != MAGIC else "bad_header_len"
+                )
                 continue
             total = HEADER_LEN + ml + bl
             if total > limit:
@@ -256,10 +278,19 @@ class PacketSplitter:
             meta_end = pos + HEADER_LEN + ml
             out.append(
                 Packet(
-                    ver, wf, mt, flags, sid, fid, vid, rid, tid,
-                    bytes(view[pos + HEADER_LEN : meta_end]), bytes(view[meta_end : pos + total]),
+                    ver,
+                    wf,
+                    mt,
+                    flags,
+                    sid,
+                    fid,
+                    vid,
+                    rid,
+                    tid,
+                    bytes(view[pos + HEADER_LEN : meta_end]),
+                    bytes(view[meta_end : pos + total]),
                     offset=base + pos,
-                )  # fmt: skip
+                )
             )
             pos += total
         return pos

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from .packets import DEFAULT_MAX_PACKET_BYTES, Packet, PacketSplitter
 
-__all__ = ["NnrpWireStream", "close_wire", "feed_wire", "read_packets"]
+__all__ = ["NnrpWireStream", "close_wire", "feed_wire", "read_packets", "wire_frames"]
 
 
 class NnrpWireStream:
@@ -62,10 +62,24 @@ def close_wire(reducer: _Feeds, stream: NnrpWireStream) -> list[Any]:
     return notes
 
 
-def read_packets(chunks: Iterable[bytes], max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES) -> list[Any]:
+def read_packets(
+    chunks: Iterable[bytes], max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES
+) -> list[Any]:
     """All packets and faults of a whole stream (for tools and tests)."""
     splitter = PacketSplitter(max_packet_bytes)
     out: list[Any] = []
     for chunk in chunks:
         out += splitter.feed(chunk)
     return out + splitter.close()
+
+
+def wire_frames(
+    chunks: Iterable[bytes], max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES
+) -> list[dict[str, Any]]:
+    """All reducer frames of a whole NNRP/1 byte stream (a ``.nnrp`` capture), for tools such
+    as the command line; each frame's ``repr`` is its packet in hex (a diagnostic's raw text)."""
+    stream = NnrpWireStream(max_packet_bytes)
+    frames: list[dict[str, Any]] = []
+    for chunk in chunks:
+        frames += stream.feed(chunk)
+    return frames + stream.close()

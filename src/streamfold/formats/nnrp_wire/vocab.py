@@ -222,7 +222,12 @@ HINT_REASONS: Final[dict[int, str]] = {
     3: "budget_exceeded",
     4: "superseded",
 }
-SESSION_STATUSES: Final[dict[int, str]] = {0: "opened", 1: "rejected", 2: "retry_later", 3: "resumed"}
+SESSION_STATUSES: Final[dict[int, str]] = {
+    0: "opened",
+    1: "rejected",
+    2: "retry_later",
+    3: "resumed",
+}
 PRIORITY_CLASSES: Final[dict[int, str]] = {0: "interactive", 1: "balanced", 2: "background"}
 PROFILE_IDS: Final[dict[int, str]] = {0: "unspecified", 1: "tensor", 2: "token"}
 
