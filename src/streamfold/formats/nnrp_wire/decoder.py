@@ -53,6 +53,7 @@ import orjson
 
 from ...events import Diagnose, Event
 from ...model import Severity
+from .. import DecoderBase
 from ..nnrp import NnrpDecoder
 from . import vocab as v
 from .meta import parse_metadata, parse_typed_body
@@ -97,7 +98,7 @@ class _OpState:
         self.max_seq = 0
 
 
-class NnrpWireDecoder:
+class NnrpWireDecoder(DecoderBase):
     """Decode NNRP/1 packets (frames from :class:`~.stream.NnrpWireStream`) into canonical
     events. See the module docstring and ``docs/nnrp.md``.
 
@@ -140,8 +141,10 @@ class NnrpWireDecoder:
         self._headers: dict[tuple[int, int, int, int, int, int], dict[str, Any]] = {}
 
     @staticmethod
-    def detect(frame: Mapping[str, Any]) -> bool:
-        return "nnrp_packet" in frame or "nnrp_wire_fault" in frame
+    def detect(frame: Mapping[str, Any]) -> float:
+        """1.0 for the frames :class:`~.stream.NnrpWireStream` makes (their keys are this
+        format's own), else 0."""
+        return 1.0 if "nnrp_packet" in frame or "nnrp_wire_fault" in frame else 0.0
 
     def finish(self) -> list[Event]:
         self._ops.clear()
