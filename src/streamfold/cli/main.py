@@ -36,7 +36,7 @@ from .. import __version__
 from ..errors import ProtocolError, UsageError
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
-from ..recording import Recording, feed_frame, read_recording
+from ..recording import Frame, Recording, feed_frame, read_recording
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
 from ..sources import Framing
@@ -235,12 +235,15 @@ def _read(args: argparse.Namespace, *, demo: bool = False) -> tuple[Recording, s
     name = DEMO_RECORDING if demo else ("<stdin>" if args.file == "-" else args.file)
     try:
         with source:
-            recording = read_recording(
-                source,
-                framing=getattr(args, "framing", None),
-                name=name,
-                max_line_bytes=Reducer().max_line_bytes,
-            )
+            if name.endswith(".nnrp") or getattr(args, "format", None) == "nnrp-wire":
+                recording = _read_nnrp_wire(source)
+            else:
+                recording = read_recording(
+                    source,
+                    framing=getattr(args, "framing", None),
+                    name=name,
+                    max_line_bytes=Reducer().max_line_bytes,
+                )
     except OSError as exc:
         raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
     if args.strict and recording.problems:
@@ -251,6 +254,15 @@ def _read(args: argparse.Namespace, *, demo: bool = False) -> tuple[Recording, s
             EXIT_PROTOCOL_ERROR,
         )
     return recording, name
+
+
+def _read_nnrp_wire(source: IO[bytes]) -> Recording:
+    """An NNRP/1 byte capture (``.nnrp``, docs/nnrp.md "The wire") as frames of format
+    ``nnrp-wire``: one frame per packet or per damaged span of bytes."""
+    from ..formats.nnrp_wire import wire_frames
+
+    frames = wire_frames(iter(lambda: source.read(1 << 18), b""))
+    return Recording(tuple(Frame(repr(next(iter(f.values()))), value=f) for f in frames), "ndjson")
 
 
 def _reducer(args: argparse.Namespace, *, strict: bool | None = None) -> Reducer:
