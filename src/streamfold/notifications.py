@@ -33,6 +33,7 @@ from .model import (
     Part,
     Run,
     RunStatus,
+    SearchTree,
     Session,
     Span,
     ToolCall,
@@ -264,9 +265,13 @@ class CustomEventReceived:
 
 @attrs.frozen
 class SearchTreeUpdated:
+    """The run's search tree changed. ``kind`` says how: ``"expand"``, ``"score"``,
+    ``"backtrack"``, ``"plan"``, ``"task_status"`` or ``"add_tasks"``; ``tree`` is the run's
+    :class:`~streamfold.model.SearchTree` (live, read it when rendering)."""
+
     run_id: str
     kind: str
-    data: dict[str, Any] = attrs.field(repr=False)
+    tree: SearchTree = attrs.field(repr=False)
 
 
 @attrs.frozen

@@ -68,7 +68,6 @@ from ...events import (
     MarkMissing,
     OpenSpan,
     RecordCustom,
-    RecordSearch,
     ReportUsage,
     RequestApproval,
     SaveCheckpoint,
@@ -82,6 +81,7 @@ from ...events import (
     StartToolExecution,
 )
 from ...model import UNSET, RunStatus, Severity, Usage
+from .search import search_events
 
 __all__ = ["LOOM_EVENT_TYPES", "LoomDecoder"]
 
@@ -323,7 +323,7 @@ class LoomDecoder:
                         event_id=event_id,
                     )
                 )
-                out.append(MarkMissing(run.run_id, last + 1, event_id))
+                out.append(MarkMissing(run.run_id, last + 1, event_id, "event_id"))
         if event_id is not None and (run.last_event_id is None or event_id > run.last_event_id):
             run.last_event_id = event_id
         return run
@@ -449,7 +449,7 @@ class LoomDecoder:
                     event_id=event_id,
                 )
             )
-            out.append(MarkMissing(run.run_id, last + 1, event_id))
+            out.append(MarkMissing(run.run_id, last + 1, event_id, "event_id"))
         stop_reason = _str(frame.get("stop_reason"))
         reasoning = _str(frame.get("reasoning_content"))
         self._close_stack(run, 0, out)
@@ -595,11 +595,8 @@ class LoomDecoder:
         out.append(SaveCheckpoint(run.run_id, _str(checkpoint_id), data))
 
     def _search(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        kind = frame["type"]
-        data = {k: v for k, v in frame.items() if k != "type" and k not in _ENVELOPE}
-        if kind == "got_expand" and "node_id" in frame:
-            data["node_id"] = frame["node_id"]  # the GoT task id, not the envelope (A10)
-        out.append(RecordSearch(run.run_id, kind, data))
+        """ToT / GoT frames → typed search events, their fields checked (``search.py``)."""
+        search_events(run.run_id, frame, out)
 
     # -------------------------------------------------------------------------- tool calls
 
