@@ -15,8 +15,8 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 ``spans``          ``span_id → Span``
 ``messages``       ``message_id → Message``
 ``calls``          ``(run_id, call_id) → ToolCall``
-``latest_call``    ``call_id → ToolCall``: the most recent call with that id in any run (an
-                   AG-UI result may arrive in a later run)
+``latest_call``    ``call_id → ToolCall``: the most recent call with that id in any run (a
+                   result may arrive in a later run than its call)
 ``keyed_parts``    ``(message_id, kind, key) → part`` for the parts looked up by a key:
                    ``("tool-result", call_id)`` and ``("reasoning", step_id)`` — the first such
                    part of the message (so a result replaces it in O(1))
