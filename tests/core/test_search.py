@@ -19,6 +19,7 @@ from streamfold import Reducer
 from streamfold.errors import ProtocolError
 from streamfold.formats.loom import LOOM_EVENT_TYPES
 from streamfold.model import Diagnostic, Run
+from streamfold.notifications import SearchTreeUpdated
 
 BAD_PAYLOADS = [
     {"type": "tot_expand", "candidates": 5},
@@ -160,3 +161,12 @@ def test_every_field_of_every_loom_type_takes_every_json_type(kind: str, field: 
         with contextlib.suppress(ProtocolError):
             strict.feed_line(line)
         _check_accounting(strict)
+
+
+def test_search_notifications_carry_the_change_and_the_tree() -> None:
+    reducer = Reducer()
+    notes = reducer.feed_line(_line({"type": "tot_expand", "candidates": ["a", "b"]}, 1))
+    [note] = [n for n in notes if isinstance(n, SearchTreeUpdated)]
+    assert (note.kind, note.data) == ("expand", {"candidates": ["a", "b"]})
+    assert note.tree is reducer.conversation.runs[0].search
+    orjson.dumps(note.data)  # JSON-safe, for the AG-UI encoder's custom event

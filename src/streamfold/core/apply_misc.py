@@ -105,7 +105,7 @@ def _tree(state: FoldState, run_id: str, notes: Notes) -> tuple[Run, SearchTree]
 def apply_expand_search(state: FoldState, e: ev.ExpandSearch, notes: Notes) -> None:
     run, tree = _tree(state, e.run_id, notes)
     tree.tot_steps.append(TotStep(list(e.candidates)))
-    notes.append(SearchTreeUpdated(run.run_id, "expand", tree))
+    notes.append(SearchTreeUpdated(run.run_id, "expand", {"candidates": list(e.candidates)}, tree))
 
 
 def apply_score_search(state: FoldState, e: ev.ScoreSearch, notes: Notes) -> None:
@@ -115,7 +115,8 @@ def apply_score_search(state: FoldState, e: ev.ScoreSearch, notes: Notes) -> Non
     step = tree.tot_steps[-1]
     step.scores = list(e.scores)
     step.chosen = e.chosen
-    notes.append(SearchTreeUpdated(run.run_id, "score", tree))
+    change = {"scores": list(e.scores), "chosen": e.chosen}
+    notes.append(SearchTreeUpdated(run.run_id, "score", change, tree))
 
 
 def apply_backtrack(state: FoldState, e: ev.Backtrack, notes: Notes) -> None:
@@ -123,7 +124,8 @@ def apply_backtrack(state: FoldState, e: ev.Backtrack, notes: Notes) -> None:
     tree.backtracks.append((e.reason, e.to_depth))
     if tree.tot_steps:
         tree.tot_steps[-1].backtracked = e.reason
-    notes.append(SearchTreeUpdated(run.run_id, "backtrack", tree))
+    change = {"reason": e.reason, "to_depth": e.to_depth}
+    notes.append(SearchTreeUpdated(run.run_id, "backtrack", change, tree))
 
 
 def apply_plan_tasks(state: FoldState, e: ev.PlanTasks, notes: Notes) -> None:
@@ -132,7 +134,8 @@ def apply_plan_tasks(state: FoldState, e: ev.PlanTasks, notes: Notes) -> None:
         if task_id not in tree.tasks:
             tree.tasks[task_id] = TaskNode(task_id)
     tree.planned_edges = e.edge_count
-    notes.append(SearchTreeUpdated(run.run_id, "plan", tree))
+    change = {"task_ids": list(e.task_ids), "edge_count": e.edge_count}
+    notes.append(SearchTreeUpdated(run.run_id, "plan", change, tree))
 
 
 def apply_set_task_status(state: FoldState, e: ev.SetTaskStatus, notes: Notes) -> None:
@@ -145,7 +148,8 @@ def apply_set_task_status(state: FoldState, e: ev.SetTaskStatus, notes: Notes) -
         task.result_summary = e.summary
     elif e.status == "failed":
         task.error = e.error
-    notes.append(SearchTreeUpdated(run.run_id, "task_status", tree))
+    change = {"task_id": e.task_id, "status": e.status, "summary": e.summary, "error": e.error}
+    notes.append(SearchTreeUpdated(run.run_id, "task_status", change, tree))
 
 
 def apply_add_tasks(state: FoldState, e: ev.AddTasks, notes: Notes) -> None:
@@ -159,4 +163,10 @@ def apply_add_tasks(state: FoldState, e: ev.AddTasks, notes: Notes) -> None:
     tree.expansions.append(
         TaskExpansion(e.added_by, list(e.task_ids), e.tasks_added, e.edges_added)
     )
-    notes.append(SearchTreeUpdated(run.run_id, "add_tasks", tree))
+    change = {
+        "added_by": e.added_by,
+        "task_ids": list(e.task_ids),
+        "tasks_added": e.tasks_added,
+        "edges_added": e.edges_added,
+    }
+    notes.append(SearchTreeUpdated(run.run_id, "add_tasks", change, tree))
