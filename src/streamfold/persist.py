@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from .errors import UsageError
+from .model.text import dumps
 
 if TYPE_CHECKING:
     from .reducer import Reducer
@@ -163,8 +164,9 @@ def snapshot(reducer: Reducer) -> dict[str, Any]:
 
 
 def to_bytes(reducer: Reducer) -> bytes:
-    """:func:`snapshot` as compact JSON bytes."""
-    return orjson.dumps(snapshot(reducer))
+    """:func:`snapshot` as compact JSON bytes (a lone surrogate the reducer was given, e.g. in
+    an id, is written as U+FFFD; pending surrogate halves of text are kept as code units)."""
+    return dumps(snapshot(reducer))
 
 
 # ------------------------------------------------------------------------------------ decode

@@ -39,6 +39,8 @@ FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR sta
 from __future__ import annotations
 
 import enum
+import json
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -47,6 +49,7 @@ import orjson
 
 from . import events as ev
 from .core import APPLY, FoldState, Notes
+from .core.text import flush_halves
 from .errors import FramingError, ProtocolError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
@@ -59,6 +62,25 @@ _Notes = Notes
 
 DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""A JSON escape of a UTF-16 surrogate: what makes orjson refuse a frame a JavaScript sender cut
+between the halves of a pair (``docs/model.md``, "Text integrity")."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads_with_surrogates(text: str) -> Any:
+    """The fallback parse: ``text`` as JSON when it is JSON apart from lone surrogates (which
+    orjson refuses and the standard library keeps), else ``None``. Only reached after orjson
+    failed, and only for text with a surrogate escape."""
+    if "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
+        return None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError:  # JSONDecodeError, NaN/Infinity
+        return None
 
 
 class Lifecycle(enum.Enum):
@@ -194,11 +216,16 @@ class Reducer:
 
     # ------------------------------------------------------------------------- public API
 
-    def feed(self, frame: Mapping[str, Any], *, raw: bytes | str | None = None) -> _Notes:
+    def feed(
+        self, frame: Mapping[str, Any], *, raw: bytes | str | None = None, valid_text: bool = False
+    ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it.
+        re-serialized from ``frame`` only if a diagnostic needs it. ``valid_text=True`` promises
+        that no string in ``frame`` holds a lone UTF-16 surrogate (true of what orjson or a UTF-8
+        decoder produces); otherwise (``json.loads`` keeps them) text from here on follows the
+        text integrity rule of ``docs/model.md`` (halves re-paired, lone ones U+FFFD).
         """
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
@@ -208,6 +235,8 @@ class Reducer:
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
+        if not valid_text:
+            state.text_check = True
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -251,14 +280,16 @@ class Reducer:
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
         INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
         ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic.
+        ``text_before_json`` diagnostic. JSON with a lone UTF-16 surrogate (``"\\ud83d"``, half
+        of a pair a JavaScript sender cut) is parsed on a fallback path and applied
+        (``docs/model.md``, "Text integrity").
         """
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
             return self._feed_non_json(line)
         if type(frame) is dict:
-            return self.feed(frame, raw=line)
+            return self.feed(frame, raw=line, valid_text=True)
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
     def feed_bytes(self, data: bytes) -> _Notes:
@@ -359,6 +390,8 @@ class Reducer:
                 )
                 continue
             self._apply_all(events, notes)
+        if state.halves:  # text streams still open at the end (docs/model.md, "Text integrity")
+            flush_halves(state, notes)
         return notes
 
     @property
@@ -435,6 +468,7 @@ class Reducer:
         error."""
         if self._lifecycle not in LIFECYCLE_ALLOWS_APPLY:
             self._check_usable()
+        self._state.text_check = True  # events from the caller may hold surrogate halves
         notes: _Notes = []
         self._apply_all(events, notes)
         return notes
@@ -483,23 +517,28 @@ class Reducer:
 
     def _feed_non_json(self, line: bytes | str) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        frame = _loads_with_surrogates(text)
+        if frame is not None:
+            if type(frame) is dict:
+                return self.feed(frame, raw=line)  # valid_text=False: the text rule applies
+            return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
         brace = text.find("{")
         if brace > 0:
+            valid = True
             try:
                 frame = orjson.loads(text[brace:])
             except orjson.JSONDecodeError:
-                pass
-            else:
-                if type(frame) is dict:
-                    self._check_usable()
-                    notes = self.feed(frame, raw=line)
-                    note = ev.Diagnose(
-                        "text_before_json",
-                        f"skipped {text[:brace]!r} before the JSON object",
-                        Severity.INFO,
-                    )
-                    self._state.diagnose(note, notes)
-                    return notes
+                frame, valid = _loads_with_surrogates(text[brace:]), False
+            if type(frame) is dict:
+                self._check_usable()
+                notes = self.feed(frame, raw=line, valid_text=valid)
+                note = ev.Diagnose(
+                    "text_before_json",
+                    f"skipped {text[:brace]!r} before the JSON object",
+                    Severity.INFO,
+                )
+                self._state.diagnose(note, notes)
+                return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
             return self._feed_rejected(

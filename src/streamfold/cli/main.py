@@ -36,6 +36,7 @@ from .. import __version__
 from ..errors import ProtocolError, UsageError
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
+from ..model.text import dumps
 from ..recording import Frame, Recording, feed_frame, read_recording
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
@@ -408,7 +409,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             ],
         }
         # orjson writes C0 controls as \u00XX; DEL, C1 and bidi controls are escaped here.
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        text = dumps(document, option=orjson.OPT_INDENT_2).decode()
         stdout.write(escape_json_output(text) + "\n")
     else:
         from rich.console import Console

@@ -25,6 +25,10 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 ``usage_set``      ``run_id → Usage``: the last ``mode="set"`` usage report of each run (a new
                    one replaces it in the sums); not derivable from the model
 ``seq``            ``Message.seq`` of the last message numbered
+``text_check``     input that may hold lone surrogates was seen: text appends follow the text
+                   integrity rule (:mod:`streamfold.core.text`); sticky
+``halves``         the pending high surrogates of open text streams
+                   (:class:`~streamfold.core.text.PendingHalf`; ``docs/model.md``)
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
 frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
@@ -35,7 +39,7 @@ frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
@@ -60,6 +64,9 @@ from ..model import (
 )
 from ..model.values import _appended
 from ..notifications import MessageStarted, Notification, ToolCallStateChanged, Truncated
+
+if TYPE_CHECKING:
+    from .text import PendingHalf
 
 __all__ = ["INPUT_OPEN", "FoldState", "Notes", "parse_json"]
 
@@ -89,6 +96,7 @@ class FoldState:
         "conversation",
         "dropped",
         "frame",
+        "halves",
         "index",
         "keyed_parts",
         "latest_call",
@@ -103,6 +111,7 @@ class FoldState:
         "runs",
         "seq",
         "spans",
+        "text_check",
         "usage_set",
     )
 
@@ -130,6 +139,8 @@ class FoldState:
         self.message_runs: dict[str, dict[str, Run]] = {}
         self.usage_set: dict[str, Usage] = {}
         self.seq = 0
+        self.text_check = False
+        self.halves: list[PendingHalf] = []
         self.index = -1
         self.frame: Any = None
         self.raw: bytes | str | None = None
@@ -274,7 +285,12 @@ class FoldState:
 
     def complete_input(self, call: ToolCall, notes: Notes) -> None:
         """The call's arguments are complete: parse them (strictly; invalid or truncated JSON
-        leaves ``input`` unset and keeps the text) and move to ``input-complete``."""
+        leaves ``input`` unset and keeps the text) and move to ``input-complete``. The
+        arguments' pending surrogate half, if any, moved on (:mod:`streamfold.core.text`)."""
+        if self.halves:
+            from .text import flush_halves  # text.py builds on this module
+
+            flush_halves(self, notes, owner=call, kind="arguments")
         if call.input is UNSET and call.arguments_buffer:
             call.input = parse_json(call.arguments)
         self.set_tool_state(call, ToolCallState.INPUT_COMPLETE, notes)

@@ -247,10 +247,10 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         token = body.get("token")
         if type(token) is not dict:
             token = _token_body(body, out)
-        op = self._ops.get((session, frame_id))
+        op = self._ops.get((session, frame_id, view))
         if op is None:
             metadata = _descriptor_metadata(descriptor, token, body)
-            op = self._op(session, frame_id, kind, header, meta, out, metadata=metadata)
+            op = self._op(session, frame_id, view, kind, header, meta, out, metadata=metadata)
             if op is None:
                 return
         elif "operation_id" in meta:

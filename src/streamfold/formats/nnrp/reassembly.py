@@ -203,6 +203,7 @@ class SequenceReassembler:
     __slots__ = (
         "_adjacent",
         "_decoder",
+        "_early",
         "_fence",
         "_finished",
         "_gap_marker",
@@ -210,6 +211,7 @@ class SequenceReassembler:
         "_held_size",
         "_inclusive",
         "_locked",
+        "_start_log",
         "_unsequenced_noted",
         "applied_chunks",
         "base",
@@ -257,6 +259,11 @@ class SequenceReassembler:
         self._finished = False
         self._fence: int | None = None
         """The highest empty marker ``[n, n)`` seen: text up to ``n`` is expected."""
+        self._start_log: list[str | bytes] | None = None
+        """The start window (``first_sequence`` unknown): the data applied since the first
+        chunk, in order, while chunks before it may still arrive; ``None`` once closed."""
+        self._early: dict[int, _Held] = {}
+        """Chunks before ``base`` received in the start window, not yet contiguous with it."""
         self.missing: list[tuple[int, int]] = []
         """Ranges given up (overflow) or never received (finish), sorted, half-open."""
         self.applied_chunks = 0
@@ -286,7 +293,7 @@ class SequenceReassembler:
     def waiting(self) -> bool:
         """Whether text known to come before something received is still missing: chunks are
         held, or the frontier is short of an empty marker's position."""
-        if self._held:
+        if self._held or self._early:
             return True
         fence, frontier = self._fence, self.frontier
         return fence is not None and (frontier is None or frontier < fence)
@@ -352,6 +359,8 @@ class SequenceReassembler:
         if self.frontier is None:
             base = self.first_sequence if self.first_sequence is not None else start
             self.base = self.frontier = base
+            if self.first_sequence is None and not chunk.replace:
+                self._start_log = []  # chunks before this one may still arrive
         elif not self._locked:
             self._detect(out, chunk.tag, start, end)
             if self._inclusive and self._held:
@@ -359,6 +368,7 @@ class SequenceReassembler:
         frontier = self.frontier
         assert frontier is not None
         if chunk.replace:
+            self._close_start(out)
             self._push_snapshot(chunk, start, self._norm(end), out)
             return out
         if start == frontier:
@@ -372,7 +382,9 @@ class SequenceReassembler:
             return out
         # start < frontier: something already covered (or given up) lies under it.
         assert self.base is not None
-        if norm_end <= self.base:
+        if norm_end <= self.base and self._start_log is not None:
+            self._push_early(chunk, start, end, norm_end, out)
+        elif norm_end <= self.base:
             self.conflicts += 1
             out.notices.append(
                 Notice(
@@ -428,6 +440,7 @@ class SequenceReassembler:
             or self._held
             or self._decoder is not None
             or self._finished
+            or self._early
             or start < 0
             or end < start
             or (end == start and not self._inclusive)
@@ -436,6 +449,11 @@ class SequenceReassembler:
         self.frontier = end + 1 if self._inclusive else end
         self._adjacent = True
         self.applied_chunks += 1
+        log = self._start_log
+        if log is not None:
+            log.append(text)
+            if self.applied_chunks > self.max_held_chunks:
+                self._start_log = None  # the start window is over
         return text
 
     def finish(self) -> Outcome:
@@ -444,6 +462,7 @@ class SequenceReassembler:
         if self._finished:
             return out
         self._finished = True
+        self._close_start(out)
         if not self._locked and self._held:
             self._detect(out, None)
             self._drain(out)
@@ -548,8 +567,126 @@ class SequenceReassembler:
         self.frontier = self._norm(end)
         self._adjacent = True
         self.applied_chunks += 1
+        log = self._start_log
+        if log is not None:
+            log.append(data)
+            self._check_start(out)
+
+    # --------------------------------------------------------------- the start window
+    # With ``first_sequence`` unknown, the first chunk to arrive sets ``base`` and is applied at
+    # once; chunks before it that arrive while the window is open (at most max_held_chunks
+    # chunks and max_held_bytes bytes since the first) are still placed before it: the lane's
+    # text is rebuilt from the window's data and replaces what was applied (docs/nnrp.md).
+
+    def _window_size(self) -> int:
+        log = self._start_log
+        return (
+            0
+            if log is None
+            else sum(len(d) for d in log) + sum(len(h.data) for h in self._early.values())
+        )
+
+    def _check_start(self, out: Outcome) -> None:
+        """Close the start window when it is full."""
+        if (
+            self.applied_chunks + len(self._early) > self.max_held_chunks
+            or self._window_size() > self.max_held_bytes
+        ):
+            self._close_start(out)
+
+    def _push_early(self, chunk: Chunk, start: int, end: int, norm_end: int, out: Outcome) -> None:
+        """A chunk before ``base`` in the start window: held until it joins the text."""
+        early = self._early
+        for other in early.values():
+            if other.start < norm_end and start < self._norm(other.raw_end):
+                same = other.start == start and other.raw_end == end and other.data == chunk.data
+                if same:
+                    self.duplicates += 1
+                else:
+                    self.conflicts += 1
+                kind = NoticeKind.DUPLICATE if same else NoticeKind.OVERLAP
+                out.notices.append(
+                    Notice(kind, start, norm_end, chunk.retransmit, chunk.tag, "held")
+                )
+                return
+        early[start] = _Held(start, end, chunk.data, chunk.retransmit, chunk.tag)
+        assert self.base is not None
+        joined = False
+        while True:
+            nxt = next((h for h in early.values() if self._norm(h.raw_end) == self.base), None)
+            if nxt is None:
+                break
+            del early[nxt.start]
+            assert self._start_log is not None
+            self._start_log.insert(0, nxt.data)
+            self.base = nxt.start
+            self.applied_chunks += 1
+            joined = True
+        if joined:
+            self._rebuild(out)
+        else:
+            out.notices.append(
+                Notice(
+                    NoticeKind.HELD,
+                    start,
+                    norm_end,
+                    chunk.retransmit,
+                    chunk.tag,
+                    f"before the first chunk received ({self.base}); waiting for the text between",
+                )
+            )
+        self._check_start(out)
+
+    def _rebuild(self, out: Outcome) -> None:
+        """The lane's whole text again from the start window's data, as one replace piece (a
+        fresh UTF-8 decoder reads the bytes in order, and stays the lane's decoder)."""
+        log = self._start_log
+        assert log is not None
+        self._decoder = None
+        decoded = Outcome()
+        for data in log:
+            decoded.pieces.append(Piece(self._decode(data, decoded)))
+        out.pieces.append(Piece("".join(p.text for p in decoded.pieces), replace=True))
+        out.notices += decoded.notices
+
+    def _close_start(self, out: Outcome) -> None:
+        """End the start window: chunks before ``base`` that never joined it are placed in
+        order before it, the holes between them given up (``GAP``)."""
+        log = self._start_log
+        if log is None:
+            return
+        early = self._early
+        if early:
+            assert self.base is not None
+            chunks = sorted(early.values(), key=lambda h: h.start)
+            early.clear()
+            data: list[str | bytes] = []
+            position = chunks[0].start
+            for held in chunks:
+                if held.start > position:
+                    self._missing_at_start(position, held.start, data, out)
+                data.append(held.data)
+                position = self._norm(held.raw_end)
+                self.applied_chunks += 1
+            if position < self.base:
+                self._missing_at_start(position, self.base, data, out)
+            log[:0] = data
+            self.base = chunks[0].start
+            self._rebuild(out)
+        self._start_log = None
+
+    def _missing_at_start(
+        self, start: int, end: int, data: list[str | bytes], out: Outcome
+    ) -> None:
+        insort(self.missing, (start, end))
+        if self._gap_marker is not None:
+            data.append(self._gap_marker)
+        out.notices.append(
+            Notice(NoticeKind.GAP, start, end, detail=f"tokens {start}..{end} missing")
+        )
 
     def _push_unsequenced(self, chunk: Chunk, out: Outcome) -> None:
+        self._close_start(out)
         if chunk.retransmit:
             self.duplicates += 1
             out.notices.append(
@@ -701,6 +838,7 @@ class SequenceReassembler:
 
     def _skip_to_lowest(self, out: Outcome, kind: NoticeKind) -> None:
         """Give up the gap before the lowest held chunk and apply from there."""
+        self._close_start(out)
         frontier = self.frontier
         assert frontier is not None
         lowest = min(self._held)

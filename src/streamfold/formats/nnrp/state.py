@@ -21,12 +21,13 @@ from .reassembly import RangeMode, ReassemblyOptions, SequenceReassembler
 
 @attrs.define(slots=True, eq=False)
 class _Op:
-    """One operation (one run)."""
+    """One operation (one run): one lane, ``(session, frame, view)``."""
 
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     run_id: str
     session_id: str
     frame_id: str
+    view_id: str = "0x0000"
     operation_id: int | None = None
     lanes: dict[str, SequenceReassembler] = attrs.field(factory=dict)
     messages: dict[tuple[str, int], str] = attrs.field(factory=dict)
@@ -64,6 +65,7 @@ class _Op:
         return {
             "session_id": self.session_id,
             "frame_id": self.frame_id,
+            "view_id": self.view_id,
             "operation_id": self.operation_id,
             "frames": self.frames,
             "retransmit_flagged": self.retransmits,
@@ -114,11 +116,11 @@ class _NnrpState:
         """The options every lane's reassembler is made with (validated once)."""
         self.max_ended_operations = max_ended_operations
         self.terminal_grace_frames = terminal_grace_frames
-        self._deferred: dict[tuple[str, str], _Op] = {}
+        self._deferred: dict[tuple[str, str, str], _Op] = {}
         """Operations whose token terminal waits for a lane's gap to fill."""
-        self._ops: dict[tuple[str, str], _Op] = {}
-        """Open operations by (session, frame)."""
-        self._ended: OrderedDict[tuple[str, str], _Ended] = OrderedDict()
+        self._ops: dict[tuple[str, str, str], _Op] = {}
+        """Open operations by lane: (session, frame, view)."""
+        self._ended: OrderedDict[tuple[str, str, str], _Ended] = OrderedDict()
         """The last ``max_ended_operations`` ended operations (late-frame detection)."""
         self._run_ids = IdMap()
         """Every run id issued (``#n`` appended when a key is reused after its terminal)."""
