@@ -7,11 +7,13 @@ part, a reasoning part, a tool call's arguments or its output. For each one:
 
 * a high surrogate at the end of a delta is held back as the stream's *pending half*
   (:class:`PendingHalf`, kept in :attr:`FoldState.halves`, never in the buffer's text) and
-  joined with a low surrogate that starts the stream's next delta;
+  joined with a low surrogate that starts the stream's next delta (a message's text or
+  reasoning is one stream even when its next delta starts a new part);
 * any other lone surrogate becomes U+FFFD with an ``unpaired_surrogate`` diagnostic;
-* a pending half whose stream moves on (a delta without the low half, another part of the same
-  message or call, the message, tool step or run ends, ``close()``) becomes one U+FFFD with the
-  same diagnostic, announced as a delta of that stream.
+* a pending half whose stream moves on (its next delta does not start with the low half, the
+  call's output starts after its arguments, the message or tool step or run ends,
+  ``close()``) becomes one U+FFFD with the same diagnostic, announced as a delta of the part or
+  call that holds it.
 
 So the model never holds a lone surrogate at rest; an open stream's pending half is invisible in
 its text (and in every export) until its pair arrives. Text set whole (``ReplaceText``, complete
@@ -82,10 +84,10 @@ def stream_text(
     pending: PendingHalf | None = None
     if halves:
         for half in list(halves):
-            if half.buffer is buffer:
-                pending = half
-            elif half.owner is owner and half.kind in _SIBLINGS[kind]:
-                _replace_half(state, half, notes)  # another stream of the same owner moved on
+            if half.owner is owner and half.kind == kind:
+                pending = half  # the same stream (its next fragment may start a new part)
+            elif half.owner is owner and half.kind in _MOVES_ON[kind]:
+                _replace_half(state, half, notes)  # a stream that ended when this one grew
         if pending is not None:
             if not delta:
                 return delta
@@ -109,11 +111,12 @@ def _name(owner: Message | ToolCall) -> str:
     return owner.message_id if isinstance(owner, Message) else owner.call_id
 
 
-_SIBLINGS: dict[str, frozenset[str]] = {
-    # The streams that move a pending half on when they grow: the other parts of a message, or
-    # a call's output after its arguments.
-    "text": frozenset({"text", "reasoning"}),
-    "reasoning": frozenset({"text", "reasoning"}),
+_MOVES_ON: dict[str, frozenset[str]] = {
+    # The streams of the same owner that end when a stream grows: a call's arguments once
+    # its output streams. A message's text and reasoning interleave (Loom), so neither ends
+    # the other.
+    "text": frozenset(),
+    "reasoning": frozenset(),
     "arguments": frozenset(),
     "output": frozenset({"arguments"}),
 }

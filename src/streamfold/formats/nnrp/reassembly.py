@@ -537,7 +537,7 @@ class SequenceReassembler:
 
     def _decode(self, data: str | bytes, out: Outcome) -> str:
         if isinstance(data, str):
-            if self._decoder is not None:
+            if data and self._decoder is not None:  # an empty chunk cuts no character
                 self._flush_decoder(out)
             return data
         decoder = self._decoder
