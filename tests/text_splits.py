@@ -11,7 +11,20 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-TRICKY = ["🚀", "👩‍👩‍👧", "e\u0301", "🇫🇷", "中文", "𝕏", "ä", "\u0915\u094d\u0937", " ", "\n", '"', "\\"]
+TRICKY = [
+    "🚀",
+    "👩‍👩‍👧",
+    "e\u0301",
+    "🇫🇷",
+    "中文",
+    "𝕏",
+    "ä",
+    "\u0915\u094d\u0937",
+    " ",
+    "\n",
+    '"',
+    "\\",
+]
 """Astral characters, ZWJ and flag sequences, combining marks, CJK, JSON specials."""
 
 texts = st.lists(

@@ -151,7 +151,7 @@ def test_apply_checks_text_too() -> None:
 def test_fallback_parse_is_only_for_json() -> None:
     reducer = Reducer()
     reducer.feed_line(b'{"type":"RUN_STARTED","x":NaN,"t":"\\ud83d"}')  # NaN: not JSON
-    reducer.feed_line(b'not json \\ud83d')
+    reducer.feed_line(b"not json \\ud83d")
     reducer.feed_line(b'["\\ud83d"]')
     assert codes(reducer) == ["not_json", "not_json", "not_an_object"]
     assert reducer.frames_dropped == 3

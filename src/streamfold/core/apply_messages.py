@@ -91,15 +91,16 @@ def apply_replace_text(state: FoldState, e: ev.ReplaceText, notes: Notes) -> Non
     message = get_message(state, e.run_id, e.message_id, notes)
     parts = message.parts
     part = parts[-1] if parts else None
-    text = e.text
-    if state.text_check:
-        buffer = part.buffer if type(part) is TextPart else None
-        text = set_text(state, buffer, text, e.run_id, e.message_id, "text", notes)
-    if type(part) is TextPart:
-        part.buffer.replace(text)
-    else:
-        part = TextPart(TextBuffer(text))
+    if type(part) is not TextPart:
+        part = TextPart(TextBuffer())
         parts.append(part)
+    text = e.text
+    if state.text_check:  # a text still streaming: its last half may pair later
+        stream = (message, part)
+        text = set_text(
+            state, part.buffer, text, e.run_id, e.message_id, "text", notes, stream=stream
+        )
+    part.buffer.replace(text)
     notes.append(TextReplaced(e.run_id, e.message_id, text, part))
 
 

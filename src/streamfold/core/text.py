@@ -113,8 +113,8 @@ def _name(owner: Message | ToolCall) -> str:
 
 _MOVES_ON: dict[str, frozenset[str]] = {
     # The streams of the same owner that end when a stream grows: a call's arguments once
-    # its output streams. A message's text and reasoning interleave (Loom), so neither ends
-    # the other.
+    # its output streams. A message's text and reasoning may interleave, so neither ends the
+    # other.
     "text": frozenset(),
     "reasoning": frozenset(),
     "arguments": frozenset(),
@@ -130,12 +130,20 @@ def set_text(
     owner: str,
     kind: StreamKind,
     notes: Notes,
+    *,
+    stream: tuple[Message | ToolCall, Part | None] | None = None,
 ) -> str:
     """``text`` made well formed, for text that replaces a stream's whole text: the stream's
-    pending half (of ``buffer``) is superseded and dropped."""
+    pending half (of ``buffer``) is superseded and dropped. With ``stream`` (the owner and
+    part of a stream that goes on, e.g. a snapshot of a text still streaming) a high
+    surrogate at the end is held as the stream's pending half, as :func:`stream_text` does."""
     halves = state.halves
     if halves and buffer is not None:
         state.halves = [half for half in halves if half.buffer is not buffer]
+    held: int | None = None
+    if stream is not None and buffer is not None and text and _is_high(text[-1]):
+        held, text = ord(text[-1]), text[:-1]
+        state.halves.append(PendingHalf(held, buffer, run_id, kind, stream[0], stream[1]))
     fixed, replaced = well_formed(text)
     if replaced:
         _diagnose(state, replaced, run_id, owner, kind, notes)

@@ -197,11 +197,23 @@ _UTF8_REPLACEMENT = "\ufffd"
 _UTF8_REPLACEMENT_BYTES = _UTF8_REPLACEMENT.encode()
 
 
+def _without_leading_half(data: str | bytes) -> str | bytes:
+    """``data`` without the second half of a character at its start (a low surrogate, or
+    up to three UTF-8 continuation bytes); ``data`` itself when there is none."""
+    if isinstance(data, str):
+        return data[1:] if data and "\udc00" <= data[0] <= "\udfff" else data
+    cut = 0
+    while cut < 3 and cut < len(data) and 0x80 <= data[cut] <= 0xBF:
+        cut += 1
+    return data[cut:] if cut else data
+
+
 class SequenceReassembler:
     """Reassemble one lane's token chunks by sequence range (see the module docstring)."""
 
     __slots__ = (
         "_adjacent",
+        "_cut_start",
         "_decoder",
         "_early",
         "_fence",
@@ -262,6 +274,9 @@ class SequenceReassembler:
         self._start_log: list[str | bytes] | None = None
         """The start window (``first_sequence`` unknown): the data applied since the first
         chunk, in order, while chunks before it may still arrive; ``None`` once closed."""
+        self._cut_start = False
+        """The first chunk began with the second half of a character (a low surrogate,
+        UTF-8 continuation bytes), kept out of the text until the start window closes."""
         self._early: dict[int, _Held] = {}
         """Chunks before ``base`` received in the start window, not yet contiguous with it."""
         self.missing: list[tuple[int, int]] = []
@@ -292,9 +307,13 @@ class SequenceReassembler:
     @property
     def waiting(self) -> bool:
         """Whether text known to come before something received is still missing: chunks are
-        held, or the frontier is short of an empty marker's position."""
+        held, the frontier is short of an empty marker's position, or the start window is open
+        and the first chunk received started past 0 (``first_sequence`` unknown: earlier
+        chunks may be in flight)."""
         if self._held or self._early:
             return True
+        if self._start_log is not None and self.base:
+            return True  # the start window is open and text before ``base`` may still come
         fence, frontier = self._fence, self.frontier
         return fence is not None and (frontier is None or frontier < fence)
 
@@ -561,13 +580,20 @@ class SequenceReassembler:
             )
 
     def _apply(self, data: str | bytes, start: int, end: int, out: Outcome) -> None:
-        text = self._decode(data, out)
+        log = self._start_log
+        if log is not None and not log and self.base:
+            # The first chunk, past 0: a character cut at its start may be completed by an
+            # earlier chunk still in flight, so its second half waits for the window.
+            shown = _without_leading_half(data)
+            self._cut_start = shown is not data
+            text = self._decode(shown, out)
+        else:
+            text = self._decode(data, out)
         if text:
             out.pieces.append(Piece(text))
         self.frontier = self._norm(end)
         self._adjacent = True
         self.applied_chunks += 1
-        log = self._start_log
         if log is not None:
             log.append(data)
             self._check_start(out)
@@ -623,7 +649,7 @@ class SequenceReassembler:
             self.applied_chunks += 1
             joined = True
         if joined:
-            self._rebuild(out)
+            self._rebuild(out, final=False)
         else:
             out.notices.append(
                 Notice(
@@ -637,14 +663,21 @@ class SequenceReassembler:
             )
         self._check_start(out)
 
-    def _rebuild(self, out: Outcome) -> None:
+    def _rebuild(self, out: Outcome, *, final: bool = True) -> None:
         """The lane's whole text again from the start window's data, as one replace piece (a
-        fresh UTF-8 decoder reads the bytes in order, and stays the lane's decoder)."""
+        fresh UTF-8 decoder reads the bytes in order, and stays the lane's decoder). While the
+        window stays open (not ``final``) and ``base`` is past 0, a character cut at the start
+        waits, as in :meth:`_apply`."""
         log = self._start_log
         assert log is not None
         self._decoder = None
+        self._cut_start = False
         decoded = Outcome()
-        for data in log:
+        for i, data in enumerate(log):
+            if i == 0 and not final and self.base:
+                shown = _without_leading_half(data)
+                self._cut_start = shown is not data
+                data = shown
             decoded.pieces.append(Piece(self._decode(data, decoded)))
         out.pieces.append(Piece("".join(p.text for p in decoded.pieces), replace=True))
         out.notices += decoded.notices
@@ -673,6 +706,8 @@ class SequenceReassembler:
             log[:0] = data
             self.base = chunks[0].start
             self._rebuild(out)
+        elif self._cut_start:
+            self._rebuild(out)  # the first chunk's cut half is text after all (U+FFFD)
         self._start_log = None
 
     def _missing_at_start(
