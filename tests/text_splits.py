@@ -5,6 +5,7 @@ strings) or at any byte, and JSON written the way JavaScript writes it (a lone s
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -45,14 +46,14 @@ def cut_utf16(text: str, cuts: list[int]) -> list[str]:
     bounds = sorted({0, units(text), *(c for c in cuts if 0 < c < units(text))})
     pieces = [
         data[2 * a : 2 * b].decode("utf-16-le", "surrogatepass")
-        for a, b in zip(bounds, bounds[1:], strict=False)
+        for a, b in itertools.pairwise(bounds)
     ]
     return [p for p in pieces if p]
 
 
 def cut_bytes(data: bytes, cuts: list[int]) -> list[bytes]:
     bounds = sorted({0, len(data), *(c for c in cuts if 0 < c < len(data))})
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 _LONE = re.compile("[\ud800-\udfff]")

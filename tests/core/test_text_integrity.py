@@ -10,7 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamfold import Reducer, events as ev
+from streamfold import Reducer
+from streamfold import events as ev
 from streamfold.export.agui import encode_conversation_frames, ndjson_line
 from streamfold.export.tanstack import to_ui_threads
 from streamfold.model.text import dumps, json_safe, well_formed

@@ -3,6 +3,8 @@ cut at any UTF-16 code unit, interleaved, fold back to the text."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 
 from streamfold import Reducer
@@ -15,8 +17,8 @@ from ...text_splits import js_json, split_texts
 def test_property_chunks_cut_at_any_code_unit_fold_back(
     text: tuple[str, list[str]], thought: tuple[str, list[str]], args: tuple[str, list[str]]
 ) -> None:
-    frames = [{"type": "node_enter", "id": "think"}]
-    streams = [
+    frames: list[dict[str, Any]] = [{"type": "node_enter", "id": "think"}]
+    streams: list[list[dict[str, Any]]] = [
         [{"type": "message_chunk", "content": p, "id": "think"} for p in text[1]],
         [{"type": "thought_chunk", "content": p, "id": "think"} for p in thought[1]],
         [
