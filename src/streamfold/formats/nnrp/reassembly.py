@@ -18,7 +18,18 @@ Ranges
 
 The frontier
     ``frontier`` is the end of the contiguous text applied so far; ``base`` is where it started
-    (``first_sequence``, or the first chunk's start when that is ``None``). Applied coverage is
+    (``first_sequence``, or the first chunk's start when that is ``None``).
+
+The start window
+    With ``first_sequence`` ``None`` the first chunk received is applied at once, but ``base``
+    is provisional while the start window is open (the lane's first ``max_held_chunks``
+    chunks / ``max_held_bytes`` bytes): chunks before it are held (``_early``) and, when they
+    join the text, the text is rebuilt from the window's data in sequence order (one replace
+    :class:`Piece`; bytes through a fresh UTF-8 decoder). Closing the window (full, a gap or
+    overflow, a snapshot, an unsequenced chunk, finish) places early chunks that never joined,
+    the holes between them given up. While it is open and ``base > 0`` the lane is
+    :attr:`~SequenceReassembler.waiting`, and a character cut at the first chunk's start waits
+    to be completed. Applied coverage is
     exactly ``[base, frontier)`` minus :attr:`SequenceReassembler.missing`, so duplicates are
     recognised without remembering applied chunks.
 
@@ -378,7 +389,7 @@ class SequenceReassembler:
         if self.frontier is None:
             base = self.first_sequence if self.first_sequence is not None else start
             self.base = self.frontier = base
-            if self.first_sequence is None and not chunk.replace:
+            if self.first_sequence is None and not chunk.replace and base > 0:
                 self._start_log = []  # chunks before this one may still arrive
         elif not self._locked:
             self._detect(out, chunk.tag, start, end)
@@ -446,8 +457,8 @@ class SequenceReassembler:
         range is valid, the range mode is decided, nothing is held and no byte decoder is in
         use — it is applied and its text returned: the effect is that of ``push(Chunk(text,
         start, end))``, whose outcome would be that text as one appended :class:`Piece` (none
-        when empty) and no notices. Otherwise nothing changes and the result is ``None``: call
-        :meth:`push`.
+        when empty) and no notices. Otherwise (also while the start window is open) nothing
+        changes and the result is ``None``: call :meth:`push`.
 
         It skips the :class:`Chunk`, :class:`Outcome` and :class:`Piece` objects and the
         general checks: the decoder's in-order fast path, −1.3 µs per frame on the NNRP bench
@@ -459,7 +470,7 @@ class SequenceReassembler:
             or self._held
             or self._decoder is not None
             or self._finished
-            or self._early
+            or self._start_log is not None  # the start window keeps what it applies
             or start < 0
             or end < start
             or (end == start and not self._inclusive)
@@ -468,11 +479,6 @@ class SequenceReassembler:
         self.frontier = end + 1 if self._inclusive else end
         self._adjacent = True
         self.applied_chunks += 1
-        log = self._start_log
-        if log is not None:
-            log.append(text)
-            if self.applied_chunks > self.max_held_chunks:
-                self._start_log = None  # the start window is over
         return text
 
     def finish(self) -> Outcome:
