@@ -43,7 +43,7 @@ def _arrow_type(name: str) -> pa.DataType:
         "int64": pa.int64(),
         "float64": pa.float64(),
         "bool": pa.bool_(),
-        "list<string>": pa.list_(pa.string()),
+        "list<string>": pa.list_(pa.field("element", pa.string())),  # the Parquet name
         "timestamp[us, UTC]": pa.timestamp("us", tz="UTC"),
     }
     try:
