@@ -41,6 +41,13 @@ def export(
     """:func:`streamfold.batch.export` with ``engine="dask"``: on ``client``, else on the
     scheduler at ``scheduler``, else on a new local cluster of ``jobs`` worker processes."""
     return _export(
-        paths, out_dir, to=to, log=log, source=source, engine="dask", scheduler=scheduler,
-        client=client, jobs=jobs,
+        paths,
+        out_dir,
+        to=to,
+        log=log,
+        source=source,
+        engine="dask",
+        scheduler=scheduler,
+        client=client,
+        jobs=jobs,
     )

@@ -20,7 +20,10 @@ def test_duckdb_queries_over_the_parquet_export(tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     export([str(p) for p in sorted(RECORDINGS.glob("*.ndjson"))], tmp_path, jobs=1)
     results = module.main(str(tmp_path))
-    tokens = {(agent, model): out for agent, model, _calls, _in, out in results["tokens per agent and model"]}
+    tokens = {
+        (agent, model): out
+        for agent, model, _calls, _in, out in results["tokens per agent and model"]
+    }
     assert tokens[("think", "?")] > 0  # Loom: per node
     assert any(model == "qwen2.5-7b-instruct" for _agent, model in tokens)  # NNRP names its model
     slowest = results["slowest tool calls"]

@@ -38,7 +38,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # A TanStack ChunkRecording document and a streamfold recording (frames with times).
     chunks = [
         {"chunk": orjson.loads(line), "timestamp": 1000 + i, "index": i}
-        for i, line in enumerate((RECORDINGS / "loom-spec-example.ndjson").read_bytes().splitlines())
+        for i, line in enumerate(
+            (RECORDINGS / "loom-spec-example.ndjson").read_bytes().splitlines()
+        )
     ]
     (folder / "nested" / "chunks.json").write_bytes(
         orjson.dumps({"version": 1, "chunks": chunks}, option=orjson.OPT_INDENT_2)
@@ -47,7 +49,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for i, line in enumerate((RECORDINGS / "loom-tot.ndjson").read_bytes().splitlines()):
         recording.append(orjson.dumps({"t": i / 10, "frame": line.decode()}))
     text = b"\n".join(recording)
-    (folder / "nested" / "timed.recording") .write_bytes(text[: len(text) - 9])  # cut mid-record
+    (folder / "nested" / "timed.recording").write_bytes(text[: len(text) - 9])  # cut mid-record
     (folder / "garbage.bin").write_bytes(bytes(range(256)) * 40)
     (folder / ".hidden").write_bytes(b"not an input")
     missing = str(root / "no-such-file.ndjson")
@@ -119,8 +121,19 @@ def test_local_log_equals_one_reducer_over_the_concatenated_log(
 def test_cli_jsonl_and_usage_errors(inputs: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "out"
     code = main_export(
-        [*map(str, inputs["pieces"]), "--log", "--to", "jsonl", "-o", str(out), "--jobs", "1",
-         "--source", "log", "--no-progress"]
+        [
+            *map(str, inputs["pieces"]),
+            "--log",
+            "--to",
+            "jsonl",
+            "-o",
+            str(out),
+            "--jobs",
+            "1",
+            "--source",
+            "log",
+            "--no-progress",
+        ]
     )
     assert code == 0
     expected = fold_path(str(inputs["whole"]), "log").rows
@@ -155,14 +168,20 @@ def test_dask_files_gives_exactly_the_local_rows(
     )
     assert stats.files == 9 and stats.errors == 1
     assert canonical(read_export(tmp_path)) == canonical(read_export(local_files))
-    assert all(name.startswith("part-d") for name in (p.stem for p in (tmp_path / "runs").iterdir()))
+    assert all(
+        name.startswith("part-d") for name in (p.stem for p in (tmp_path / "runs").iterdir())
+    )
 
 
 def test_dask_log_gives_exactly_the_local_rows(
     inputs: dict[str, Any], local_log: Path, dask_client: Any, tmp_path: Path
 ) -> None:
     stats = export(
-        [str(p) for p in inputs["pieces"]], tmp_path, log=True, source="log", engine="dask",
+        [str(p) for p in inputs["pieces"]],
+        tmp_path,
+        log=True,
+        source="log",
+        engine="dask",
         client=dask_client,
     )
     assert stats.files == 4 and stats.frames > 500

@@ -23,7 +23,7 @@ def test_loom_frames_follow_their_session_and_keyless_ones_the_last() -> None:
         {"session_id": "a", "event_id": 1, "type": "node_enter", "id": "think"},
         {"session_id": "b", "event_id": 1, "type": "node_enter", "id": "think"},
         {"type": "message_chunk", "content": "x", "id": "think"},
-        "> {\"session_id\":\"a\",\"event_id\":2,\"type\":\"message_chunk\",\"content\":\"y\"}",
+        '> {"session_id":"a","event_id":2,"type":"message_chunk","content":"y"}',
         "not json at all",
     )
     assert got == ["loom:a", "loom:b", "loom:b", "loom:a", "loom:a"]

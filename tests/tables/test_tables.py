@@ -23,9 +23,7 @@ from streamfold.tables.sink import JsonlSink
 from ..batch.support import RECORDINGS, canonical
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "batch.md"
-SAMPLES = sorted(
-    p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse") and p.is_file()
-)
+SAMPLES = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse") and p.is_file())
 
 
 def all_rows() -> dict[str, list[dict[str, object]]]:

@@ -68,16 +68,25 @@ def export(
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise UsageError("Parquet output needs pyarrow: pip install 'streamfold[parquet]' "
-                             "(or use --to jsonl)") from None
+            raise UsageError(
+                "Parquet output needs pyarrow: pip install 'streamfold[parquet]' "
+                "(or use --to jsonl)"
+            ) from None
     out = str(prepare_output(out_dir))
     name = source if source is not None else files[0]
     if engine == "dask":
         from .dask_engine import export_dask
 
         return export_dask(
-            files, out, to=to, log=log, source=name, jobs=jobs, scheduler=scheduler,
-            client=client, progress=progress,
+            files,
+            out,
+            to=to,
+            log=log,
+            source=name,
+            jobs=jobs,
+            scheduler=scheduler,
+            client=client,
+            progress=progress,
         )
     if engine != "local":
         raise UsageError(f"unknown engine {engine!r} (local or dask)")

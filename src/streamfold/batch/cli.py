@@ -22,20 +22,49 @@ __all__ = ["add_export_arguments", "build_parser", "main_export", "run_export"]
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``streamfold export``."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, globs")
-    parser.add_argument("--to", choices=("parquet", "jsonl"), default="parquet",
-                        help="output format (parquet needs the parquet extra)")
-    parser.add_argument("-o", "--out", required=True, metavar="OUT_DIR",
-                        help="output directory: OUT_DIR/<table>/part-*.parquet")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: one per core)")
-    parser.add_argument("--log", action="store_true",
-                        help="the files are consecutive pieces of one log: fold by session")
-    parser.add_argument("--source", default=None, metavar="NAME",
-                        help="with --log: the source name in every row (default: first file)")
-    parser.add_argument("--engine", choices=("local", "dask"), default="local",
-                        help="local processes or a Dask cluster (dask extra)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address (default: start a local cluster)")
+    parser.add_argument(
+        "--to",
+        choices=("parquet", "jsonl"),
+        default="parquet",
+        help="output format (parquet needs the parquet extra)",
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        required=True,
+        metavar="OUT_DIR",
+        help="output directory: OUT_DIR/<table>/part-*.parquet",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
+    parser.add_argument(
+        "--log",
+        action="store_true",
+        help="the files are consecutive pieces of one log: fold by session",
+    )
+    parser.add_argument(
+        "--source",
+        default=None,
+        metavar="NAME",
+        help="with --log: the source name in every row (default: first file)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local processes or a Dask cluster (dask extra)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address (default: start a local cluster)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -57,8 +86,15 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         with bar:
             stats = export(
-                args.paths, args.out, to=args.to, jobs=args.jobs, log=args.log,
-                source=args.source, engine=args.engine, scheduler=args.scheduler, progress=bar,
+                args.paths,
+                args.out,
+                to=args.to,
+                jobs=args.jobs,
+                log=args.log,
+                source=args.source,
+                engine=args.engine,
+                scheduler=args.scheduler,
+                progress=bar,
             )
     except UsageError as exc:
         print(f"streamfold export: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ cluster spans machines.
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -61,9 +62,7 @@ def fold_files_task(
     return len(files), frames, size, errors
 
 
-def route_file_task(
-    state: LogRouter, path: str, last: bool
-) -> tuple[LogRouter, list[FrameRecord]]:
+def route_file_task(state: LogRouter, path: str, last: bool) -> tuple[LogRouter, list[FrameRecord]]:
     """Route one file of the log from the router state the previous file left."""
     state = copy.deepcopy(state)  # a task's input must stay as it was (tasks may be re-run)
     records = state.route_file(path, last=last)
@@ -96,14 +95,25 @@ def fold_sessions_task(
     return len(records)
 
 
+def _import(name: str) -> Any:
+    """A Dask module (untyped: its objects are used as ``Any``)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError("the Dask engine needs: pip install 'streamfold[dask]'") from exc
+
+
 def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, list[Any]]:
-    from distributed import Client, LocalCluster
+    distributed = _import("distributed")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     if scheduler:
         client = Client(scheduler)
         return client, [client]
     cluster = LocalCluster(
-        n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True,
+        n_workers=jobs or default_jobs(),
+        threads_per_worker=1,
+        processes=True,
         dashboard_address=None,
     )
     client = Client(cluster)
@@ -146,8 +156,7 @@ def _files(
     workers: int,
     progress: Progress | None,
 ) -> ExportStats:
-    from distributed import as_completed
-
+    as_completed = _import("distributed").as_completed
     count = min(len(files), workers * 4)
     size = -(-len(files) // count)
     groups = [list(files[i : i + size]) for i in range(0, len(files), size)]
@@ -177,9 +186,9 @@ def _log(
     workers: int,
     progress: Progress | None,
 ) -> ExportStats:
-    import dask
-    import dask.bag as db
-    from distributed import as_completed
+    dask = _import("dask")
+    db = _import("dask.bag")
+    as_completed = _import("distributed").as_completed
 
     state: Any = LogRouter(name=files[0], source=source)
     routed = []
@@ -209,10 +218,10 @@ def _log(
             progress(0, frames, 0)
     final: LogRouter = futures[-1].result()
     stats.files = len(files)
-    stats.bytes = final.bytes
+    stats.bytes = final.nbytes
     stats.errors = sum(1 for row in final.errors if row["code"] == "file_error")
     if progress is not None:
-        progress(len(files), 0, final.bytes)
+        progress(len(files), 0, final.nbytes)
     if not tasks:  # pragma: no cover - a bag always has a partition
         rows = empty_rows()
         rows["diagnostics"].extend(final.errors)

@@ -18,13 +18,14 @@ A file that cannot be read becomes a ``file_error`` row; a worker that dies beco
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
 import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
-from multiprocessing.context import BaseContext
+from multiprocessing.context import SpawnContext
 from typing import Any, Final
 
 import attrs
@@ -57,7 +58,7 @@ class ExportStats:
     parts: list[str] = attrs.field(factory=list)
 
 
-def _context() -> BaseContext:
+def _context() -> SpawnContext:
     # spawn: no fork of a parent that may hold threads (a progress bar, a Dask client, pytest).
     return mp.get_context("spawn")
 
@@ -69,9 +70,7 @@ def _part(worker: int) -> str:
 # ------------------------------------------------------------------------------ files mode
 
 
-def _files_worker(
-    worker: int, out_dir: str, fmt: OutputFormat, tasks: Any, events: Any
-) -> None:
+def _files_worker(worker: int, out_dir: str, fmt: OutputFormat, tasks: Any, events: Any) -> None:
     sink = open_sink(fmt, out_dir, _part(worker))
     try:
         while True:
@@ -81,14 +80,18 @@ def _files_worker(
             events.put(("start", worker, path))
             result = fold_path(path)
             sink.write(result.rows)
-            failed = any(r["code"] in ("file_error", "internal_error") for r in result.rows["diagnostics"])
+            failed = any(
+                r["code"] in ("file_error", "internal_error") for r in result.rows["diagnostics"]
+            )
             events.put(("done", worker, (1, result.frames, result.bytes, int(failed))))
     finally:
         sink.close()
         events.put(("exit", worker, None))
 
 
-def _write_rows(out_dir: str, fmt: OutputFormat, part: str, rows: dict[str, list[dict[str, Any]]]) -> None:
+def _write_rows(
+    out_dir: str, fmt: OutputFormat, part: str, rows: dict[str, list[dict[str, Any]]]
+) -> None:
     sink = open_sink(fmt, out_dir, part)
     try:
         sink.write(rows)
@@ -137,11 +140,21 @@ def run_files(
 
     def check_dead() -> None:
         for worker, process in workers.items():
-            if worker not in exited and not process.is_alive() and process.exitcode not in (0, None):
+            if (
+                worker not in exited
+                and not process.is_alive()
+                and process.exitcode not in (0, None)
+            ):
                 exited.add(worker)
                 path = in_flight.pop(worker, None)
                 what = f"while folding {path}" if path else "between files"
-                lost.append(error_row(path or "", f"worker {worker} died ({process.exitcode}) {what}", "worker_died"))
+                lost.append(
+                    error_row(
+                        path or "",
+                        f"worker {worker} died ({process.exitcode}) {what}",
+                        "worker_died",
+                    )
+                )
                 stats.errors += 1
 
     pending = deque(files)
@@ -163,10 +176,8 @@ def run_files(
             else:
                 stops += 1
             continue
-        try:
+        with contextlib.suppress(queue.Empty):
             handle(events.get(timeout=_POLL))
-        except queue.Empty:
-            pass
     for path in pending:  # every worker died
         lost.append(error_row(path, "not folded: every worker died", "worker_died"))
         stats.errors += 1
@@ -301,7 +312,9 @@ def run_log(
         process.join()
     errors = list(router.errors)
     for w in sorted(dead):
-        errors.append(error_row(source, f"worker {w} died; the sessions it folded are lost", "worker_died"))
+        errors.append(
+            error_row(source, f"worker {w} died; the sessions it folded are lost", "worker_died")
+        )
         stats.errors += 1
     if errors:
         _write_rows(out_dir, fmt, "part-main", {**empty_rows(), "diagnostics": errors})

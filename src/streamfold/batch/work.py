@@ -148,7 +148,8 @@ class LogRouter:
     router: SessionRouter = attrs.field(factory=SessionRouter)
     frames: int = 0
     """Frames routed so far: the next frame's log index."""
-    bytes: int = 0
+    nbytes: int = 0
+    """Bytes routed so far."""
     errors: list[dict[str, Any]] = attrs.field(factory=list)
     """``diagnostics`` rows for files that could not be read (the log goes on without them)."""
     source: str = ""
@@ -179,7 +180,7 @@ class LogRouter:
     def route_bytes(self, data: bytes, out: list[FrameRecord]) -> None:
         if self.splitter is None:
             self.splitter = FrameSplitter(name=self.name)
-        self.bytes += len(data)
+        self.nbytes += len(data)
         self._route(self.splitter.feed(data), out)
 
     def route_file(self, path: str, *, last: bool = False) -> list[FrameRecord]:

@@ -19,7 +19,6 @@ from .sink import part_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
 __all__ = ["METADATA_KEY", "ParquetSink", "arrow_schema", "from_arrow", "to_arrow"]
 
@@ -32,7 +31,9 @@ def _pa() -> Any:
     try:
         import pyarrow
     except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("Parquet output needs pyarrow: pip install 'streamfold[parquet]'") from exc
+        raise ImportError(
+            "Parquet output needs pyarrow: pip install 'streamfold[parquet]'"
+        ) from exc
     return pyarrow
 
 
@@ -86,8 +87,8 @@ class ParquetSink:
     def __init__(self, out_dir: str | os.PathLike[str], part: str) -> None:
         pq = _parquet()
         self.paths: dict[str, Path] = {}
-        self._writers: dict[str, pq.ParquetWriter] = {}
-        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._writers: dict[str, Any] = {}  # pyarrow.parquet.ParquetWriter
+        self._buffers: dict[str, list[Mapping[str, Any]]] = {}
         for table in TABLES:
             path = part_path(out_dir, table, part, "parquet")
             self.paths[table] = path
@@ -128,4 +129,3 @@ def _parquet() -> Any:
     import pyarrow.parquet
 
     return pyarrow.parquet
-

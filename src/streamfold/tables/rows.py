@@ -138,7 +138,9 @@ def conversation_rows(
     return rows
 
 
-def diagnostic_row(diagnostic: Diagnostic, source: str, fmap: FrameMap = _identity) -> dict[str, Any]:
+def diagnostic_row(
+    diagnostic: Diagnostic, source: str, fmap: FrameMap = _identity
+) -> dict[str, Any]:
     """The ``diagnostics`` row of one diagnostic."""
     return {
         "source": source,

@@ -61,8 +61,12 @@ def _c(name: str, type_: str, doc: str, *, nullable: bool = True) -> Column:
 
 _TS: Final = "timestamp[us, UTC]"
 
-_SOURCE: Final = _c("source", "string", "the input file (or the log) the row came from", nullable=False)
-_SESSION: Final = _c("session_id", "string", "the session (Loom session, AG-UI thread, NNRP session)")
+_SOURCE: Final = _c(
+    "source", "string", "the input file (or the log) the row came from", nullable=False
+)
+_SESSION: Final = _c(
+    "session_id", "string", "the session (Loom session, AG-UI thread, NNRP session)"
+)
 _RUN: Final = _c("run_id", "string", "the run (canonical run id, docs/model.md)")
 _TIMES: Final = (
     _c("start_time", _TS, "when it started (null until the model keeps times)"),
@@ -127,8 +131,15 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         _c("text", "string", "all text parts joined", nullable=False),
         _c("reasoning", "string", "all reasoning parts joined", nullable=False),
         _c("completed", "bool", "the sender ended the message", nullable=False),
-        _c("part_count", "int64", "parts (text, reasoning, tool call, tool result)", nullable=False),
-        _c("tool_call_ids", "list<string>", "the tool calls among its parts, in order", nullable=False),
+        _c(
+            "part_count", "int64", "parts (text, reasoning, tool call, tool result)", nullable=False
+        ),
+        _c(
+            "tool_call_ids",
+            "list<string>",
+            "the tool calls among its parts, in order",
+            nullable=False,
+        ),
         *_TIMES,
     ),
     "tool_calls": (
@@ -139,7 +150,9 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         _c("name", "string", "the tool's name"),
         _c("message_id", "string", "the message that holds the call"),
         _c("span_id", "string", "the span the call was made in"),
-        _c("state", "string", "awaiting-input … complete, error, denied, cancelled", nullable=False),
+        _c(
+            "state", "string", "awaiting-input … complete, error, denied, cancelled", nullable=False
+        ),
         _c("arguments", "string", "the arguments as JSON text, as streamed", nullable=False),
         _c("arguments_valid", "bool", "the arguments are complete, valid JSON", nullable=False),
         _c("output", "string", "streamed tool output", nullable=False),

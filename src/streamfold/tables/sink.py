@@ -17,7 +17,7 @@ import orjson
 
 from .schema import TABLES, schema_document
 
-__all__ = ["OutputFormat", "JsonlSink", "TableSink", "open_sink", "part_path", "write_manifest"]
+__all__ = ["JsonlSink", "OutputFormat", "TableSink", "open_sink", "part_path", "write_manifest"]
 
 OutputFormat = Literal["parquet", "jsonl"]
 
