@@ -27,15 +27,15 @@ def feed_at(reducer: Reducer, frame: Frame, index: int) -> None:
     The ``--log`` job folds each session of a log in a reducer of its own; numbering each
     session's frames with their index in the log keeps every frame index in the model (spans,
     runs, tool call timelines, diagnostics) the log's, and keeps frame-counted windows (NNRP's
-    terminal grace) counted in log frames. Indexes must increase. The reducer has no public way
-    to number frames yet: this sets its frame counter, the one place that does; it should
-    become a reducer option (``feed(..., index=)``) when the core package lands.
+    terminal grace) counted in log frames. Indexes must increase. This sets the frame counter
+    of the reducer's core state (``reducer.state.index``, the index of the frame being applied),
+    the one place the batch job does; a reducer option (``feed(..., index=)``) would be cleaner.
     """
-    reducer._index = index - 1
+    reducer.state.index = index - 1
     feed_frame(reducer, frame)
 
 
 def close_at(reducer: Reducer, index: int) -> None:
     """Close ``reducer`` as at frame index ``index`` (the log's end; see :func:`feed_at`)."""
-    reducer._index = index - 1
+    reducer.state.index = index - 1
     reducer.close()
