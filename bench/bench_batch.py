@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -140,6 +139,7 @@ def generate(
 def one(engine: str, log: bool, jobs: int, paths: list[str], out: str) -> dict[str, Any]:
     """One export in this (fresh) process: time, frames, peak RSS per worker (MB)."""
     from streamfold.batch import export
+    from streamfold.batch.local import peak_rss
 
     client: Any = None
     cluster: Any = None
@@ -154,13 +154,13 @@ def one(engine: str, log: bool, jobs: int, paths: list[str], out: str) -> dict[s
     stats = export(paths, out, log=log, jobs=jobs, engine=engine, client=client, source="log")  # type: ignore[arg-type]
     elapsed = time.perf_counter() - t0
     if client is not None:
-        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-        peak = max(peaks.values()) / 1024
+        peaks = list(client.run(peak_rss).values())
         client.close()
         cluster.close()
     else:
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    router = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peaks = stats.worker_peak_rss
+    peak = max(p or 0 for p in peaks) / 2**20
+    router = (peak_rss() or 0) / 2**20
     return {
         "seconds": elapsed,
         "frames": stats.frames,
@@ -239,8 +239,8 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace, frames: int, siz
         f"{load} at the end (other processes share the cores); CPython "
         f"{platform.python_version()}. Each run in a fresh process; *files* folds each file on "
         "its own, *--log* routes sessions across files. Worker peak RSS: the largest worker "
-        "process (local: the largest child; Dask: the largest worker, LocalCluster of "
-        "single-threaded processes). Parent: the routing/dispatching process.",
+        "process (`VmHWM`; local: worker processes; Dask: LocalCluster of single-threaded worker "
+        "processes). Parent: the process that routes (`--log`) and hands out work.",
         "",
         "| engine | mode | workers | frames/s | MB/s | seconds | worker peak RSS "
         "| parent peak RSS |",

@@ -75,6 +75,7 @@ def local_files(inputs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     out = tmp_path_factory.mktemp("local-files")
     stats = export([str(inputs["folder"]), inputs["missing"]], out, jobs=2)
     assert stats.files == 9 and stats.errors == 1
+    assert len(stats.worker_peak_rss) == 2 and min(stats.worker_peak_rss) > 1 << 20
     return out
 
 

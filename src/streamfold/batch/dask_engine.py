@@ -27,7 +27,7 @@ from typing import Any
 
 from ..tables.rows import Rows, empty_rows
 from ..tables.sink import OutputFormat, open_sink
-from .local import ExportStats, Progress, default_jobs, owner
+from .local import ExportStats, Progress, default_jobs, owner, peak_rss
 from .work import FrameRecord, LogRouter, SessionFolder, fold_path
 
 __all__ = ["export_dask", "fold_files_task", "fold_sessions_task", "route_file_task"]
@@ -141,8 +141,13 @@ def export_dask(
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})) or (jobs or 1))
         if log:
-            return _log(client, files, out_dir, to, source, workers, progress)
-        return _files(client, files, out_dir, to, workers, progress)
+            stats = _log(client, files, out_dir, to, source, workers, progress)
+        else:
+            stats = _files(client, files, out_dir, to, workers, progress)
+        if owned:  # workers of our own cluster: their peaks are this job's
+            peaks = client.run(peak_rss).values()
+            stats.worker_peak_rss = [p for p in peaks if p is not None]
+        return stats
     finally:
         for item in owned:
             item.close()

@@ -35,7 +35,16 @@ from ..tables.sink import OutputFormat, open_sink
 from .frames import RecordingError
 from .work import FrameRecord, LogRouter, SessionFolder, error_row, fold_path, read_chunks
 
-__all__ = ["BATCH_FRAMES", "ExportStats", "Progress", "run_files", "run_log"]
+__all__ = [
+    "BATCH_FRAMES",
+    "ExportStats",
+    "Progress",
+    "default_jobs",
+    "owner",
+    "peak_rss",
+    "run_files",
+    "run_log",
+]
 
 BATCH_FRAMES: Final = 2048
 """Frames per batch sent to a ``--log`` worker."""
@@ -56,6 +65,21 @@ class ExportStats:
     errors: int = 0
     """Inputs (or workers) that failed: each has a ``diagnostics`` row."""
     parts: list[str] = attrs.field(factory=list)
+    worker_peak_rss: list[int] = attrs.field(factory=list)
+    """Peak resident memory of each worker process in bytes (local engine, where known)."""
+
+
+def peak_rss() -> int | None:
+    """This process's peak resident set size in bytes: ``VmHWM`` (Linux; unlike
+    ``ru_maxrss`` it is not inherited from the parent across fork and exec), else ``None``."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _context() -> SpawnContext:
@@ -86,7 +110,7 @@ def _files_worker(worker: int, out_dir: str, fmt: OutputFormat, tasks: Any, even
             events.put(("done", worker, (1, result.frames, result.bytes, int(failed))))
     finally:
         sink.close()
-        events.put(("exit", worker, None))
+        events.put(("exit", worker, peak_rss()))
 
 
 def _write_rows(
@@ -137,6 +161,8 @@ def run_files(
                 progress(files_, frames, size)
         else:
             exited.add(worker)
+            if payload is not None:
+                stats.worker_peak_rss.append(payload)
 
     def check_dead() -> None:
         for worker, process in workers.items():
@@ -212,7 +238,7 @@ def _log_worker(
         events.put(("frames", worker, len(item)))
     rows = folder.rows(source, log_frames)
     _write_rows(out_dir, fmt, _part(worker), rows)
-    events.put(("exit", worker, None))
+    events.put(("exit", worker, peak_rss()))
 
 
 def run_log(
@@ -252,6 +278,8 @@ def run_log(
                         progress(0, payload, 0)
                 else:
                     exited.add(worker)
+                    if payload is not None:
+                        stats.worker_peak_rss.append(payload)
         except queue.Empty:
             pass
         for w, process in enumerate(workers):
