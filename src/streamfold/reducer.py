@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from . import events as ev
-from .errors import FramingError, ProtocolError, UsageError
+from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, detect_format, make_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import (
@@ -84,6 +84,9 @@ from .notifications import (
     Truncated,
     UsageUpdated,
 )
+
+if TYPE_CHECKING:
+    from .snapshot.state import ResumeState
 
 __all__ = ["Reducer"]
 
@@ -231,42 +234,121 @@ class Reducer:
             ev.Diagnose: self._diagnose,
         }
 
-    # -------------------------------------------------------------------------- persistence
+    # ------------------------------------------------------------------------ snapshots
 
-    _TRANSIENT: Final = frozenset({"_apply", "_frame", "_raw", "_dropped"})
+    # The one place that reads and writes this reducer's state for a snapshot: the two methods
+    # below (streamfold.snapshot is the codec; it never imports this module).
 
-    def _persistent_state(self) -> dict[str, Any]:
-        """Everything that defines this reducer, for :mod:`streamfold.persist` (the per-frame
-        context is left out: a snapshot is always taken between frames)."""
-        return {k: v for k, v in vars(self).items() if k not in self._TRANSIENT}
+    def _resume_state(self) -> ResumeState:
+        """Everything that defines this reducer between two frames (the per-frame context is
+        left out: a snapshot is always taken between frames)."""
+        from .snapshot.schema import ReducerOptions
+        from .snapshot.state import Indexes, ResumeState
+
+        last = self._last_decoder
+        return ResumeState(
+            options=ReducerOptions(
+                self.format,
+                self.strict,
+                self.max_line_bytes,
+                self.conversation.diagnostics.maxlen or 1,
+                self.max_raw_chars,
+                self.max_text_chars,
+                self.max_open_runs,
+                self.max_sessions,
+            ),
+            conversation=self.conversation,
+            frames_in=self.frames_in,
+            frames_dropped=self.frames_dropped,
+            index=self._index,
+            seq=self._seq,
+            closed=self._closed,
+            failed=self._failed,
+            sse_last_event_id=self.sse_last_event_id,
+            decoders=self._decoders,
+            last_decoder=None if last is None else last[0],
+            ndjson=self._splitter,
+            sse=self._sse,
+            indexes=Indexes(
+                self._runs,
+                self._open_runs,
+                self._spans,
+                self._messages,
+                self._calls,
+                self._latest_call,
+                self._usage_set,
+            ),
+        )
 
     @classmethod
-    def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
-        reducer = cls.__new__(cls)
-        for name, value in state.items():  # setattr in __init__'s order keeps the dict's keys
-            setattr(reducer, name, value)  # shared, as in a reducer built by __init__
-        reducer._frame, reducer._raw, reducer._dropped = None, None, False
-        reducer._apply = reducer._dispatch_table()
+    def _from_resume_state(cls, state: ResumeState) -> Reducer:
+        """A reducer in ``state``, built by the constructor (which checks the options) and then
+        given the restored model, indexes, framing and decoders."""
+        options = state.options
+        try:
+            reducer = cls(
+                options.format,
+                strict=options.strict,
+                max_line_bytes=options.max_line_bytes,
+                max_diagnostics=options.max_diagnostics,
+                max_raw_chars=options.max_raw_chars,
+                max_text_chars=options.max_text_chars,
+                max_open_runs=options.max_open_runs,
+                max_sessions=options.max_sessions,
+            )
+        except UsageError as exc:
+            raise SnapshotError(str(exc), "reducer.options") from None
+        indexes = state.indexes
+        reducer._open_runs = indexes.open_runs
+        reducer.conversation = state.conversation
+        reducer.frames_in = state.frames_in
+        reducer.frames_dropped = state.frames_dropped
+        reducer._decoders = state.decoders
+        name = state.last_decoder
+        reducer._last_decoder = None if name is None else (name, state.decoders[name])
+        if options.format is not None and reducer._last_decoder is None:
+            reducer._last_decoder = (options.format, reducer._decoder_for(options.format))
+        reducer._splitter = state.ndjson
+        reducer._sse = state.sse
+        reducer.sse_last_event_id = state.sse_last_event_id
+        reducer._closed = state.closed
+        reducer._failed = state.failed
+        reducer._runs = indexes.runs
+        reducer._spans = indexes.spans
+        reducer._messages = indexes.messages
+        reducer._calls = indexes.calls
+        reducer._latest_call = indexes.latest_call
+        reducer._usage_set = indexes.usage_set
+        reducer._seq = state.seq
+        reducer._index = state.index
         return reducer
 
     def snapshot(self) -> dict[str, Any]:
-        """This reducer's complete state as JSON-safe data; see :mod:`streamfold.persist`."""
-        from .persist import snapshot
+        """This reducer's complete state as a JSON-safe ``dict`` (docs/snapshot.md); the same
+        as :func:`streamfold.snapshot.snapshot`. Raises
+        :class:`~streamfold.errors.SnapshotError` if a decoder is not a registered format's."""
+        from .snapshot import snapshot
 
         return snapshot(self)
 
     @classmethod
-    def from_snapshot(cls, data: Any) -> Reducer:
-        """A reducer that continues exactly where the snapshotted one stopped.
+    def from_snapshot(cls, data: Any, *, max_snapshot_bytes: int = 1 << 30) -> Reducer:
+        """A reducer that continues exactly where the snapshotted one stopped
+        (docs/snapshot.md).
 
-        ``data`` is :meth:`snapshot` output or its JSON bytes. Raises
-        :class:`~streamfold.persist.SnapshotError` for an unsupported version or damaged data.
+        ``data`` is :meth:`snapshot` output or its JSON bytes
+        (:func:`streamfold.snapshot.to_bytes`). A snapshot is data: it is safe to restore one
+        from an untrusted source. Raises :class:`~streamfold.errors.SnapshotError` for bytes
+        over ``max_snapshot_bytes`` (1 GiB), an unsupported version or damaged content;
+        nothing is half-loaded.
         """
-        from .persist import from_bytes, restore
+        from .snapshot import load, load_bytes
 
         if isinstance(data, bytes | bytearray | memoryview):
-            return from_bytes(bytes(data))
-        return restore(data)
+            state = load_bytes(bytes(data), max_snapshot_bytes=max_snapshot_bytes)
+        else:
+            state = load(data)
+        return cls._from_resume_state(state)
 
     # ------------------------------------------------------------------------- public API
 
@@ -376,8 +458,16 @@ class Reducer:
         last = self._last_decoder
         done = getattr(last[1], "stream_done", None) if last is not None else None
         if done is not None:
+            try:
+                events = done(self._index)
+            except Exception as exc:  # a decoder bug must not take the caller down
+                self._diagnose(
+                    ev.Diagnose("decoder_error", f"{type(exc).__name__}: {exc}", Severity.ERROR),
+                    notes,
+                )
+                return notes
             apply = self._apply
-            for event in done(self._index):
+            for event in events:
                 apply[type(event)](event, notes)
         return notes
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 from ..errors import UsageError
 from ..events import Event
 
-__all__ = ["FORMATS", "Decoder", "detect_format", "make_decoder"]
+__all__ = ["FORMATS", "CursorCodec", "Decoder", "cursor_codec", "detect_format", "make_decoder"]
 
 
 class Decoder(Protocol):
@@ -36,6 +36,31 @@ class Decoder(Protocol):
 
     def finish(self) -> list[Event]:
         """Events at end of input (e.g. end runs that never received their terminal frame)."""
+        ...
+
+    cursor_module: ClassVar[str | None]
+    """Resume hook (docs/snapshot.md): the module that owns this decoder's snapshot cursor, a
+    :class:`CursorCodec` (``None``: the decoder cannot be snapshotted)."""
+
+
+class CursorCodec(Protocol):
+    """What a decoder's cursor module provides (``formats/<name>/cursor.py``): the decoder's
+    state as an attrs class of plain values, with its own version (docs/snapshot.md)."""
+
+    VERSION: int
+    """Bumped when a cursor of the previous version would resume differently."""
+    DECODER: type[Any]
+    """The decoder class the cursor belongs to (only that exact class is snapshotted)."""
+    CURSOR: type[Any]
+    """The attrs class of the cursor (structured by the snapshot's converter)."""
+
+    def save(self, decoder: Any) -> Any:
+        """The decoder's state between two frames, as a ``CURSOR``."""
+        ...
+
+    def load(self, cursor: Any) -> Decoder:
+        """A decoder in the state ``cursor`` describes. Raises
+        :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
         ...
 
 
@@ -65,6 +90,16 @@ def _load(name: str) -> type[Decoder]:
     module_name, _, class_name = target.partition(":")
     cls: type[Decoder] = getattr(importlib.import_module(module_name), class_name)
     return cls
+
+
+def cursor_codec(name: str) -> CursorCodec | None:
+    """The cursor module of format ``name``'s decoder (``None`` if it has none). The name is
+    looked up in :data:`FORMATS`; an unknown one raises :class:`UsageError`."""
+    module_name = getattr(_load(name), "cursor_module", None)
+    if module_name is None:
+        return None
+    codec: CursorCodec = importlib.import_module(module_name)  # type: ignore[assignment]
+    return codec
 
 
 def make_decoder(name: str) -> Decoder:

@@ -174,6 +174,7 @@ class LoomDecoder:
     """
 
     name: ClassVar[str] = "loom"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.loom.cursor"
     default_session_id: ClassVar[str] = "default"
 
     def __init__(self) -> None:

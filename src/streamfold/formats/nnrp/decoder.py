@@ -380,6 +380,7 @@ class NnrpDecoder:
     """
 
     name: ClassVar[str] = "nnrp"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.nnrp.cursor"
 
     def __init__(
         self,

@@ -306,6 +306,7 @@ class TanStackDecoder:
     """
 
     name: ClassVar[str] = "tanstack"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.tanstack.cursor"
 
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}  # canonical run id → run, while it is open
