@@ -30,6 +30,7 @@ import orjson
 
 from . import __version__
 from .errors import UsageError
+from .export.json import to_dict
 from .export.tanstack import CONVERT_TARGETS, render_converted
 from .formats import FORMATS
 from .notifications import (
@@ -47,7 +48,6 @@ from .recording import Recording, feed_frame, read_recording
 from .reducer import Reducer
 from .replay import Replayer
 from .safe_text import escape_json_output, inline
-from .snapshot import to_dict
 from .sources import Framing
 
 __all__ = [

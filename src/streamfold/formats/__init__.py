@@ -98,7 +98,7 @@ def cursor_codec(name: str) -> CursorCodec | None:
     module_name = getattr(_load(name), "cursor_module", None)
     if module_name is None:
         return None
-    codec: CursorCodec = importlib.import_module(module_name)  # type: ignore[assignment]
+    codec: CursorCodec = importlib.import_module(module_name)
     return codec
 
 

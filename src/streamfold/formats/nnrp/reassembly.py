@@ -294,8 +294,8 @@ class SequenceReassembler:
                 HeldChunk(
                     h.start,
                     h.raw_end,
-                    h.data if type(h.data) is str else None,
-                    None if type(h.data) is str else bytes(h.data),
+                    h.data if isinstance(h.data, str) else None,
+                    bytes(h.data) if isinstance(h.data, bytes) else None,
                     h.retransmit,
                     h.tag,
                 )
