@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from json.decoder import scanstring
 from typing import Any, Final
 
 import orjson
@@ -160,13 +161,22 @@ def _no_constant(name: str) -> Any:
 _TOKEN: Final = re.compile(
     r"""[ \t\r\n]*(?:
         (?P<punct>[\[\]{},:])
-      | (?P<string>"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")
+      | (?P<string>")
       | (?P<number>-?(?:0|[1-9][0-9]*)(?P<frac>\.[0-9]+)?(?P<exp>[eE][+-]?[0-9]+)?)
       | (?P<word>true|false|null)
     )""",
     re.VERBOSE,
 )
 _WORDS: Final = {"true": True, "false": False, "null": None}
+
+
+def _string(text: str, start: int) -> tuple[str, int]:
+    """The JSON string whose opening quote ends at ``start``, and the position after it."""
+    try:
+        value, end = scanstring(text, start, True)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot is not JSON: {exc}") from None
+    return value, end
 
 
 def _loads_iteratively(data: bytes) -> Any:
@@ -193,7 +203,8 @@ def _loads_iteratively(data: bytes) -> Any:
             if punct == "}" and expect == "key}":
                 value = containers.pop()
             elif match.group("string") is not None:
-                keys.append(json.loads(match.group("string")))
+                key, pos = _string(text, pos)
+                keys.append(key)
                 expect = ":"
                 continue
             else:
@@ -215,7 +226,7 @@ def _loads_iteratively(data: bytes) -> Any:
             value = containers.pop()
         elif punct is None:
             if match.group("string") is not None:
-                value = json.loads(match.group("string"))
+                value, pos = _string(text, pos)
             elif match.group("number") is not None:
                 number = match.group("number")
                 is_float = match.group("frac") or match.group("exp")
