@@ -7,9 +7,9 @@ and print the ratio this ÷ other. Not part of the test suite: timings belong he
 
 Streams: the three deterministic bench streams (``bench/streams.py``: Loom ReAct + tools, AG-UI
 text + tools, NNRP token chunks) and the bundled ``examples/recordings/loom-multi-agent.ndjson``
-scaled up (its sessions repeated under new ids). Each is folded through ``feed_bytes`` /
-``feed_sse`` up to two thirds of its bytes (cut inside a line: runs open, text partial, a
-partial line buffered), then timed:
+scaled up (its sessions repeated under new ids, ``frames / 500`` times). Each is folded through
+``feed_bytes`` / ``feed_sse`` up to two thirds of its bytes (cut inside a line: runs open, text
+partial, a partial line buffered), then timed:
 
 * *snapshot*: ``to_bytes(reducer)`` (the snapshot dict and its JSON bytes);
 * *restore*: ``from_bytes(data)`` (a reducer that can continue);
@@ -44,7 +44,7 @@ LABELS = {
     "loom": "Loom ReAct + tools",
     "agui": "AG-UI text + tools",
     "nnrp": "NNRP token chunks",
-    "recording": "loom-multi-agent.ndjson ×200",
+    "recording": "loom-multi-agent.ndjson scaled",
 }
 
 
@@ -88,7 +88,7 @@ def _recording(copies: int) -> bytes:
 
 def _input(name: str, frames: int) -> tuple[bytes, str]:
     if name == "recording":
-        return _recording(200), "ndjson"
+        return _recording(max(1, frames // 500)), "ndjson"  # 288 frames a copy
     from streams import make_stream, sse
 
     stream = make_stream(name, frames, with_openai=False)

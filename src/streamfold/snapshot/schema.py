@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import types
 import typing
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
@@ -212,10 +213,42 @@ def _float(value: Any, _: Any) -> float:
     raise TypeError(f"expected a number, got {_name(value)}")
 
 
-def _enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
-    if type(value) is not str:
-        raise TypeError(f"expected a string, got {_name(value)}")
-    return kind(value)
+def _enum(kind: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
+    members = {member.value: member for member in kind}
+
+    def structure(value: Any, _: Any) -> enum.Enum:
+        member = members.get(value) if type(value) is str else None
+        if member is None:
+            raise ValueError(f"{value!r} is not a valid {kind.__name__}")
+        return member
+
+    return structure
+
+
+def _optional(conv: cattrs.Converter, kind: Any) -> Callable[[Any, Any], Any]:
+    """``T | None``: ``None``, or what ``T``'s hook makes of the value."""
+    (inner,) = (arg for arg in typing.get_args(kind) if arg is not type(None))
+    hook = conv.get_structure_hook(inner)
+    if inner in (str, int, bool):
+
+        def scalar(value: Any, _: Any) -> Any:
+            if value is None or type(value) is inner:
+                return value
+            return hook(value, inner)  # raises the strict hook's error
+
+        return scalar
+
+    def optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return optional
+
+
+def _is_optional(kind: Any) -> bool:
+    args = typing.get_args(kind)
+    return (
+        _origin(kind) in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args
+    )
 
 
 def _bytes(value: Any, _: Any) -> bytes:
@@ -245,7 +278,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(float, _float)
     conv.register_structure_hook(bytes, _bytes)
     for kind in (RunStatus, SpanStatus, ToolCallState, Severity):
-        conv.register_structure_hook(kind, _enum)
+        conv.register_structure_hook(kind, _enum(kind))
+    conv.register_structure_hook_factory(_is_optional, lambda t: _optional(conv, t))
     conv.register_structure_hook_func(lambda t: t is Any, lambda v, _: check_value(v))
     conv.register_structure_hook_factory(
         lambda t: _origin(t) in (list, tuple), lambda t: _sequence_hook(conv, t)
@@ -346,24 +380,36 @@ def _sequence_hook(conv: cattrs.Converter, kind: Any) -> Callable[[Any, Any], An
     def variadic(value: Any, _: Any) -> Any:
         if type(value) is not list:
             raise TypeError(f"expected a list, got {_name(value)}")
-        items = _items(value, [hook] * len(value), [item] * len(value), kind)
+        items: list[Any] = []
+        index = 0
+        try:
+            for index, raw in enumerate(value):  # noqa: B007 (the except reads index)
+                items.append(hook(raw, item))
+        except Exception as exc:
+            raise _at(exc, index, item, kind) from None
         return tuple(items) if is_tuple else items
 
     return variadic
 
 
-def _items(value: list[Any], hooks: list[Any], types: Any, kind: Any) -> list[Any]:
+def _items(value: list[Any], hooks: list[Any], kinds: Any, kind: Any) -> list[Any]:
     out: list[Any] = []
-    for index, (raw, hook, item) in enumerate(zip(value, hooks, types, strict=True)):
-        try:
-            out.append(hook(raw, item))
-        except Exception as exc:
-            exc.__notes__ = [
-                *getattr(exc, "__notes__", []),
-                IterableValidationNote(f"Structuring {kind} @ index {index}", index, item),
-            ]
-            raise IterableValidationError(f"While structuring {kind}", [exc], kind) from None
+    index = 0
+    try:
+        for index, raw in enumerate(value):
+            out.append(hooks[index](raw, kinds[index]))
+    except Exception as exc:
+        raise _at(exc, index, kinds[index], kind) from None
     return out
+
+
+def _at(exc: Exception, index: int | str, item: Any, kind: Any) -> IterableValidationError:
+    """``exc`` as cattrs reports a problem at ``index`` of a list or key of an object."""
+    exc.__notes__ = [
+        *getattr(exc, "__notes__", []),
+        IterableValidationNote(f"Structuring {kind} @ {index!r}", index, item),
+    ]
+    return IterableValidationError(f"While structuring {kind}", [exc], kind)
 
 
 def _dict_hook(conv: cattrs.Converter, kind: Any) -> Callable[[Any, Any], dict[Any, Any]]:
@@ -379,11 +425,7 @@ def _dict_hook(conv: cattrs.Converter, kind: Any) -> Callable[[Any, Any], dict[A
             try:
                 out[key_hook(key, key_type)] = value_hook(item, value_type)
             except Exception as exc:
-                exc.__notes__ = [
-                    *getattr(exc, "__notes__", []),
-                    IterableValidationNote(f"Structuring {kind} @ key {key!r}", key, value_type),
-                ]
-                raise IterableValidationError(f"While structuring {kind}", [exc], kind) from None
+                raise _at(exc, key, value_type, kind) from None
         return out
 
     return structure

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # (C, not in the stubs)
 from typing import Any, Final
 
 import orjson
