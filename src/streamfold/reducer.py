@@ -296,7 +296,7 @@ class Reducer:
                 max_open_runs=options.max_open_runs,
                 max_sessions=options.max_sessions,
             )
-        except UsageError as exc:
+        except (UsageError, ValueError) as exc:
             raise SnapshotError(str(exc), "reducer.options") from None
         indexes = state.indexes
         reducer._open_runs = indexes.open_runs

@@ -146,6 +146,15 @@ def _mark_foreign_calls(
 def decode(document: Any) -> ResumeState:
     """The resume state ``document`` describes, every object built and linked. Raises
     :class:`SnapshotError` for anything else (module docstring)."""
+    try:
+        return _decode(document)
+    except SnapshotError:
+        raise
+    except Exception as exc:  # a check this module missed: still the caller's typed error
+        raise SnapshotError(f"damaged snapshot: {type(exc).__name__}: {exc}") from None
+
+
+def _decode(document: Any) -> ResumeState:
     if type(document) is not dict:
         raise SnapshotError("not a streamfold snapshot (not a JSON object)")
     version = document.get(_KEY)
