@@ -13,7 +13,7 @@ from streamfold.export.tanstack import to_ui_messages
 from streamfold.notifications import Notification, TextDelta
 from streamfold.sources import fold_file
 
-from .loomscript import Envelope
+from .formats.loom.loomscript import Envelope
 
 RECORDINGS = Path(__file__).parent.parent / "examples" / "recordings"
 

@@ -26,11 +26,11 @@ from streamfold.model import RunStatus, Usage
 from streamfold.snapshot import SNAPSHOT_VERSION, snapshot, to_bytes
 from streamfold.sources import detect_framing
 
+from ..formats.loom.test_loom import react_run, sub_agent_run
 from ..summary import summarize
-from ..test_loom import react_run, sub_agent_run
 
 RECORDINGS = Path(__file__).parent.parent.parent / "examples" / "recordings"
-FILES = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))
+FILES = sorted(p for p in RECORDINGS.rglob("*") if p.suffix in (".ndjson", ".sse"))
 
 
 def state(reducer: Reducer) -> tuple[object, ...]:

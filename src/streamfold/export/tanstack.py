@@ -3,7 +3,7 @@
 The shape is what the reference client's ``StreamProcessor.getMessages()`` returns
 (``@tanstack/ai`` 0.58, ``types.ts``), so a Python backend can hydrate a TanStack frontend
 (``ChatClient({initialMessages})`` / ``setMessages``) and the two implementations can be
-compared part by part (``tests/test_conformance_tanstack.py``)::
+compared part by part (``tests/formats/tanstack/test_conformance_tanstack.py``)::
 
     {"id", "role": "user" | "assistant" | "system", "parts": [...],
      "createdAt"?: ISO string, "metadata"?: {...}}

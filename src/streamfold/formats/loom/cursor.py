@@ -16,7 +16,8 @@ from typing import Any, Final
 import attrs
 
 from ...errors import SnapshotError
-from .decoder import LoomDecoder, _Call, _Run, _Session
+from .decoder import LoomDecoder
+from .state import _Call, _Run, _Session
 
 __all__ = [
     "CURSOR",

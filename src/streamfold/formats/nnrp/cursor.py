@@ -15,10 +15,13 @@ from typing import Final
 
 import attrs
 
-from ...errors import SnapshotError
+from ...errors import SnapshotError, UsageError
 from ...model import RunStatus
-from .decoder import NnrpDecoder, _Ended, _Op, _Terminal
+from .._common import IdMap
+from .._openai_events import Terminal
+from .decoder import NnrpDecoder
 from .reassembly import RangeMode, ReassemblerState, SequenceReassembler
+from .state import _Ended, _Op
 
 __all__ = [
     "CURSOR",
@@ -112,6 +115,9 @@ class NnrpCursor:
     ended: list[NnrpEnded] = attrs.Factory(list)
     """Recently ended operations, oldest first."""
     run_ids: list[str] = attrs.Factory(list)
+    """Every run id issued."""
+    run_id_suffix: dict[str, int] = attrs.Factory(dict)
+    """Per base id, the last ``#n`` given to it."""
     index: int = 0
 
 
@@ -135,12 +141,13 @@ def save(decoder: NnrpDecoder) -> NnrpCursor:
             NnrpEnded(key[0], key[1], e.run_id, e.status, e.cancelled)
             for key, e in decoder._ended.items()
         ],
-        run_ids=sorted(decoder._run_ids),
+        run_ids=sorted(decoder._run_ids.issued),
+        run_id_suffix=dict(decoder._run_ids.suffix),
         index=decoder._index,
     )
 
 
-def _terminal(term: _Terminal | None) -> NnrpTerminal | None:
+def _terminal(term: Terminal | None) -> NnrpTerminal | None:
     if term is None:
         return None
     return NnrpTerminal(
@@ -215,7 +222,7 @@ def _options(options: NnrpOptions) -> NnrpDecoder:
             terminal_grace_frames=options.terminal_grace_frames,
             max_ended_operations=options.max_ended_operations,
         )
-    except ValueError as exc:
+    except (UsageError, ValueError) as exc:
         raise SnapshotError(str(exc), f"{_WHERE}.options") from None
 
 
@@ -236,7 +243,7 @@ def load(cursor: NnrpCursor) -> NnrpDecoder:
     decoder._ended = OrderedDict(
         ((e.session, e.frame), _Ended(e.run_id, e.status, e.cancelled)) for e in cursor.ended
     )
-    decoder._run_ids = set(cursor.run_ids)
+    decoder._run_ids = IdMap(set(cursor.run_ids), dict(cursor.run_id_suffix))
     decoder._index = cursor.index
     return decoder
 
@@ -248,7 +255,7 @@ def _load_op(saved: NnrpOperation, where: str) -> _Op:
             raise SnapshotError("a reorder window out of range", f"{where}.lanes[{view!r}]")
         try:
             lanes[view] = SequenceReassembler.from_state(state)
-        except ValueError as exc:
+        except (UsageError, ValueError) as exc:
             raise SnapshotError(str(exc), f"{where}.lanes[{view!r}]") from None
     pending = saved.pending
     deferred = saved.deferred
@@ -281,7 +288,7 @@ def _load_op(saved: NnrpOperation, where: str) -> _Op:
         set(saved.noted),
         None
         if deferred is None
-        else _Terminal(
+        else Terminal(
             deferred.status,
             deferred.finish_reason,
             deferred.stop_reason,

@@ -16,16 +16,9 @@ from typing import Any, Final
 import attrs
 
 from ...errors import SnapshotError
-from .decoder import (
-    _MAX_PENDING,
-    _RUNLESS,
-    TanStackDecoder,
-    _Call,
-    _FinishedCall,
-    _FinishedMsg,
-    _Msg,
-    _Run,
-)
+from .decoder import TanStackDecoder
+from .state import _Call, _FinishedCall, _FinishedMsg, _Msg, _Run
+from .vocab import _MAX_PENDING, _RUNLESS
 
 __all__ = [
     "CURSOR",

@@ -55,7 +55,7 @@ from streamfold.notifications import (
 )
 from streamfold.sources import detect_framing
 
-ROOT: Final = Path(__file__).resolve().parents[1]
+ROOT: Final = Path(__file__).resolve().parents[3]
 CONFORMANCE: Final = ROOT / "conformance"
 SCENARIOS: Final = CONFORMANCE / "scenarios"
 EXPECTED: Final = CONFORMANCE / "expected"

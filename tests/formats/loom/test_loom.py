@@ -28,8 +28,8 @@ from streamfold.notifications import (
     ToolCallStateChanged,
 )
 
+from ...summary import summarize
 from .loomscript import Envelope, ev
-from .summary import summarize
 
 THREAD = "session-1732150000000"
 

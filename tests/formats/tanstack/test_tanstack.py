@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from streamfold import Reducer
-from streamfold.formats import FORMATS, detect_format
+from streamfold.formats import detect_format
+from streamfold.formats.loom import LoomDecoder
 from streamfold.formats.tanstack import TanStackDecoder
 from streamfold.model import (
     UNSET,
@@ -118,10 +119,18 @@ def test_does_not_claim_other_formats(frame: dict[str, Any]) -> None:
     assert not TanStackDecoder.detect(frame)
 
 
-def test_registered_first_so_loom_does_not_take_legacy_tool_calls() -> None:
-    assert next(iter(FORMATS)) == "tanstack"
+def test_shared_tool_call_name_goes_to_the_more_confident_format() -> None:
+    """TanStack's legacy ``tool_call`` (a ``toolCall`` object) and Loom's (``call_id``,
+    ``arguments``) share a type name: each format is more confident about its own shape, so
+    neither depends on the registry's order."""
+    legacy = {"type": "tool_call", "toolCall": {"id": "c"}, "index": 0}
+    assert TanStackDecoder.detect(legacy) > LoomDecoder.detect(legacy) > 0
+    assert detect_format(legacy) == "tanstack"
     loom_call = {"type": "tool_call", "call_id": "c", "name": "n", "arguments": {}}
     assert detect_format(loom_call) == "loom"
+    with_envelope = {**legacy, "session_id": "s", "event_id": 4}
+    assert LoomDecoder.detect(with_envelope) == 1.0  # Loom's event_id outranks the shape
+    assert detect_format(with_envelope) == "loom"
 
 
 # ------------------------------------------------------------------------ era A: legacy

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streamfold.errors import UsageError
 from streamfold.formats.nnrp.reassembly import (
     Chunk,
     NoticeKind,
@@ -415,9 +416,9 @@ def test_chunk_before_base() -> None:
 
 
 def test_bad_config() -> None:
-    with pytest.raises(ValueError, match="range_mode"):
+    with pytest.raises(UsageError, match="range_mode"):
         SequenceReassembler(range_mode="closed")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="bounds"):
+    with pytest.raises(UsageError, match="bounds"):
         SequenceReassembler(max_held_chunks=-1)
 
 

@@ -19,7 +19,7 @@ from streamfold.export.tanstack import to_ui_messages
 from streamfold.model import Conversation, Severity
 from streamfold.sources import detect_framing
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 RECORDINGS = sorted(
     p
     for p in (ROOT / "examples" / "recordings").glob("tanstack-*")

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState
+from streamfold import ProtocolError, Reducer, RunStatus, ToolCallState, UsageError
 from streamfold.events import AppendText, Diagnose, EndRun, Event, MarkMissing, StartRun
 from streamfold.formats import detect_format
 from streamfold.formats.nnrp import NnrpDecoder
@@ -25,7 +25,7 @@ from streamfold.notifications import RunFinished, TextDelta, TextReplaced
 from streamfold.snapshot import to_bytes
 from streamfold.sources import fold_file
 
-from .summary import summarize
+from ...summary import summarize
 
 # The overview page's mock dump, verbatim (specs/nnrp-token-profile.txt).
 MOCK: dict[str, Any] = {
@@ -577,9 +577,9 @@ def test_first_sequence_option_and_gap_marker() -> None:
 
 
 def test_bad_decoder_options() -> None:
-    with pytest.raises(ValueError, match="range_mode"):
+    with pytest.raises(UsageError, match="range_mode"):
         NnrpDecoder(range_mode="closed")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_ended"):
+    with pytest.raises(UsageError, match="max_ended"):
         NnrpDecoder(max_ended_operations=-1)
 
 
@@ -1428,7 +1428,7 @@ def test_a_cancel_ends_a_deferred_terminal_at_once() -> None:
 
 # --------------------------------------------------------------------------- recordings
 
-RECORDINGS = Path(__file__).resolve().parent.parent / "examples" / "recordings"
+RECORDINGS = Path(__file__).resolve().parents[3] / "examples" / "recordings"
 EXPECTED = orjson.loads((RECORDINGS / "nnrp-expected.json").read_bytes())
 
 

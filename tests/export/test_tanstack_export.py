@@ -24,7 +24,7 @@ from streamfold.export.tanstack import CONVERT_TARGETS, convert, convert_file, t
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import ToolCallStateChanged
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "conformance" / "scenarios"
 
 

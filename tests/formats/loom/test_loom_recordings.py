@@ -14,9 +14,9 @@ import pytest
 from streamfold import Reducer
 from streamfold.sources import fold_file
 
-from .summary import summarize
+from ...summary import summarize
 
-RECORDINGS = Path(__file__).parent.parent / "examples" / "recordings"
+RECORDINGS = Path(__file__).resolve().parents[3] / "examples" / "recordings"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((RECORDINGS / "loom-expected.json").read_text())
 
 
