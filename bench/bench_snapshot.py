@@ -88,7 +88,7 @@ def _recording(copies: int) -> bytes:
 
 def _input(name: str, frames: int) -> tuple[bytes, str]:
     if name == "recording":
-        return _recording(max(1, frames // 500)), "ndjson"  # 288 frames a copy
+        return _recording(max(1, frames // 500)), "ndjson"  # 431 frames a copy
     from streams import make_stream, sse
 
     stream = make_stream(name, frames, with_openai=False)
