@@ -20,7 +20,13 @@ from streamfold.actions import (
     respond_to_approval,
 )
 from streamfold.errors import UsageError
-from streamfold.export.tanstack import CONVERT_TARGETS, convert, convert_file, to_ui_messages
+from streamfold.export.tanstack import (
+    CONVERT_TARGETS,
+    convert,
+    convert_file,
+    to_ui_messages,
+    to_ui_threads,
+)
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import ToolCallStateChanged
 
@@ -144,7 +150,14 @@ def test_failed_run_without_a_message_gets_an_empty_one_and_sessions_filter() ->
     assert to_ui_messages(conversation, session_id="a") == [
         {"id": "r1/error", "role": "assistant", "parts": []}
     ]
-    assert [m["id"] for m in to_ui_messages(conversation)] == ["r1/error", "m"]
+    # Two sessions are two threads, never one merged list (unless asked for explicitly).
+    with pytest.raises(UsageError, match="2 sessions"):
+        to_ui_messages(conversation)
+    assert {k: [m["id"] for m in v] for k, v in to_ui_threads(conversation).items()} == {
+        "a": ["r1/error"],
+        "b": ["m"],
+    }
+    assert [m["id"] for m in to_ui_messages(conversation, all_sessions=True)] == ["r1/error", "m"]
     with pytest.raises(UsageError):
         to_ui_messages(conversation, session_id="nope")
 
@@ -153,7 +166,7 @@ def test_convert_file(tmp_path: Path) -> None:
     path = SCENARIOS / "tool-result-error.ndjson"
     text = convert_file(path, "tanstack-ui-messages")
     assert text.endswith("\n")
-    (message,) = orjson.loads(text)
+    ((message,),) = orjson.loads(text).values()  # one session, one message
     states = [(p["type"], p.get("state")) for p in message["parts"]]
     assert states == [
         ("tool-call", "complete"),
@@ -302,7 +315,7 @@ def test_convert_command(capsys: pytest.CaptureFixture[str]) -> None:
     printed = capsys.readouterr().out
     assert printed == convert_file(path)
     assert printed == render_converted(fold_file(path), "tanstack-ui-messages")
-    messages = orjson.loads(printed)
+    (messages,) = orjson.loads(printed).values()
     assert [m["id"] for m in messages] == ["user-msg-1", "anthropic-1795235675730-246t9qqegybi"]
     args = ["convert", str(path), "--to", "tanstack-ui-messages", "--session", "nope"]
     assert main(args) == 1

@@ -16,7 +16,13 @@ from streamfold import Reducer, fold_file
 from streamfold.formats import FORMATS, detect_format
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "examples" / "recordings"
-STREAMS = sorted(p for p in RECORDINGS.rglob("*") if p.suffix in (".ndjson", ".sse"))
+# Raw frame streams only: ``*.recording.ndjson`` files (``timed/``) are streamfold recordings, a
+# container framing whose frames are the TanStack streams beside them (docs/recording.md).
+STREAMS = sorted(
+    p
+    for p in RECORDINGS.rglob("*")
+    if p.suffix in (".ndjson", ".sse") and not p.name.endswith(".recording.ndjson")
+)
 # Recordings of other senders of a format, in a folder named for the protocol they speak.
 FOLDERS = {"agui": "tanstack"}
 

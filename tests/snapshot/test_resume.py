@@ -228,7 +228,7 @@ def test_indexes_that_differ_from_the_model_are_kept() -> None:
             StartToolCall("rc", "c3", "other", message_id="m2"),
         ]
     )
-    assert reducer._spans["sp"].name == "B"
+    assert reducer.state.spans["sp"].name == "B"
     reducer.apply([EndRun("ra", RunStatus.COMPLETED), StartRun("c", "rd")])  # evicts "a"
     parts = reducer.conversation.runs[0].messages[0].parts
     assert [p.call.name for p in parts if isinstance(p, ToolCallPart)] == [

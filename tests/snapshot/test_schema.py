@@ -56,11 +56,16 @@ def test_nothing_in_a_snapshot_names_a_class_or_module() -> None:
     assert '"$r"' not in text
 
 
-def test_every_registered_format_has_a_cursor() -> None:
-    for name in FORMATS:
+def test_the_json_formats_have_a_cursor_and_others_are_refused_clearly() -> None:
+    for name in ("loom", "nnrp", "tanstack"):
         codec = cursor_codec(name)
         assert codec is not None, name
         assert attrs.has(codec.CURSOR)
+    without = [name for name in FORMATS if cursor_codec(name) is None]
+    for name in without:  # (the binary nnrp-wire has none yet)
+        reducer = Reducer(name)
+        with pytest.raises(SnapshotError, match="has no snapshot cursor"):
+            reducer.snapshot()
 
 
 def test_a_field_added_with_a_default_needs_no_version_bump() -> None:

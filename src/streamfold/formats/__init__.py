@@ -166,6 +166,7 @@ class DecoderBase:
 _BUILTIN: dict[str, str] = {
     "loom": "streamfold.formats.loom:LoomDecoder",
     "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
+    "nnrp-wire": "streamfold.formats.nnrp_wire:NnrpWireDecoder",
     "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
 }
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Final
 
-from ..errors import FramingError, ProtocolError, SnapshotError, UsageError
+from ..errors import SnapshotError, UsageError
 from ..export.json import EXPORT_VERSION
 from ..formats import FORMATS, CursorCodec, Decoder, cursor_codec
 from ..framing import LineSplitter, LineSplitterState, SSESplitter, SSESplitterState
@@ -39,6 +39,8 @@ from .state import (
     ResumeState,
     apply_overrides,
     derive_indexes,
+    fold_state,
+    indexes_of,
     overrides_of,
 )
 
@@ -58,21 +60,19 @@ def encode(state: ResumeState) -> dict[str, Any]:
     """The snapshot document of ``state``. Raises :class:`SnapshotError` for a decoder that
     cannot be snapshotted."""
     decoders = {name: _save_decoder(name, decoder) for name, decoder in state.decoders.items()}
-    conversation = state.conversation
+    fold = state.fold
+    conversation = fold.conversation
     model: dict[str, Any] = {"version": EXPORT_VERSION, **converter.unstructure(conversation)}
-    _mark_foreign_calls(conversation, model, state.indexes.runs)
-    indexes = state.indexes
-    failed = state.failed
+    indexes = indexes_of(fold)
+    _mark_foreign_calls(conversation, model, indexes.runs)
     reducer = ReducerSection(
         options=state.options,
         frames_in=state.frames_in,
         frames_dropped=state.frames_dropped,
-        index=state.index,
-        seq=state.seq,
+        index=fold.index,
+        seq=fold.seq,
         closed=state.closed,
-        failed=None
-        if failed is None
-        else FailedState(failed.diagnostic, isinstance(failed, FramingError)),
+        failed=None if state.failure is None else FailedState(state.failure),
         sse_last_event_id=state.sse_last_event_id,
         last_decoder=state.last_decoder,
         open_runs=list(indexes.open_runs),
@@ -98,7 +98,12 @@ def encode(state: ResumeState) -> dict[str, Any]:
 
 def _save_decoder(name: str, decoder: Decoder) -> dict[str, Any]:
     codec = _codec(name, f"decoders.{name}")
-    if codec is None or type(decoder) is not codec.DECODER:
+    if codec is None:
+        raise SnapshotError(
+            f"cannot snapshot the {name!r} decoder: its format has no snapshot cursor "
+            "(docs/write-a-format.md, 'Snapshots')"
+        )
+    if type(decoder) is not codec.DECODER:
         raise SnapshotError(
             f"cannot snapshot the {name!r} decoder ({type(decoder).__name__}): only the "
             "registered decoder of each format has a snapshot cursor"
@@ -204,25 +209,18 @@ def _decode(document: Any) -> ResumeState:
             raise SnapshotError(f"{run_id!r} is not a run that is still open", where)
         indexes.open_runs[run_id] = run
     indexes.usage_set = dict(section.usage_set)
-    failed: ProtocolError | None = None
-    if section.failed is not None:
-        kind = FramingError if section.failed.framing else ProtocolError
-        failed = kind(section.failed.diagnostic)
     return ResumeState(
         options=options,
-        conversation=conversation,
+        fold=fold_state(options, conversation, indexes, section.index, section.seq),
         frames_in=section.frames_in,
         frames_dropped=section.frames_dropped,
-        index=section.index,
-        seq=section.seq,
         closed=section.closed,
-        failed=failed,
+        failure=None if section.failed is None else section.failed.diagnostic,
         sse_last_event_id=section.sse_last_event_id,
         decoders=decoders,
         last_decoder=section.last_decoder,
         ndjson=ndjson,
         sse=sse,
-        indexes=indexes,
     )
 
 

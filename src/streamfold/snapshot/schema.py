@@ -111,11 +111,9 @@ class ReducerOptions:
 
 @attrs.frozen
 class FailedState:
-    """A strict-mode reducer stopped at a protocol error: the error's diagnostic, and whether it
-    was a framing error."""
+    """A strict-mode reducer stopped at a protocol error: the error's diagnostic."""
 
     diagnostic: Diagnostic
-    framing: bool = False
 
 
 @attrs.frozen

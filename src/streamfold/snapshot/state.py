@@ -2,7 +2,10 @@
 
 :class:`ResumeState` is what ``Reducer._resume_state()`` hands to the snapshot and what a
 restore hands back to ``Reducer._from_resume_state()`` (reducer.py: the one place that reads and
-writes the reducer's private attributes). The indexes are not written to a snapshot: they are
+writes the reducer's own attributes); the core's state travels as the
+:class:`~streamfold.core.FoldState` itself, read through its public fields and rebuilt by
+:func:`fold_state` (the indexes the snapshot does not carry — keyed parts, message runs — by
+``FoldState.reindex``). The indexes are not written to a snapshot: they are
 what the model implies (:func:`derive_indexes`: runs, spans, messages and calls by id, the
 latest call per call id), except where the reducer's own indexes differ from that, which the
 snapshot writes as :class:`~streamfold.snapshot.schema.IndexOverrides` (:func:`overrides_of`,
@@ -16,10 +19,11 @@ from typing import Any
 
 import attrs
 
-from ..errors import ProtocolError, SnapshotError
+from ..core import FoldState
+from ..errors import SnapshotError
 from ..formats import Decoder
 from ..framing import LineSplitter, SSESplitter
-from ..model import Conversation, Message, Run, Span, ToolCall, Usage
+from ..model import Conversation, Diagnostic, Message, Run, Span, ToolCall, Usage
 from .schema import IndexOverrides, ReducerOptions
 
 __all__ = [
@@ -27,6 +31,8 @@ __all__ = [
     "ResumeState",
     "apply_overrides",
     "derive_indexes",
+    "fold_state",
+    "indexes_of",
     "overrides_of",
     "walk_spans",
 ]
@@ -50,19 +56,53 @@ class ResumeState:
     """Everything that defines a reducer between two frames."""
 
     options: ReducerOptions
-    conversation: Conversation
+    fold: FoldState
+    """The core's state: the model, its indexes, limits, ``index`` and ``seq``."""
     frames_in: int
     frames_dropped: int
-    index: int
-    seq: int
     closed: bool
-    failed: ProtocolError | None
+    failure: Diagnostic | None
+    """The diagnostic a strict-mode reducer stopped at (it then refuses input)."""
     sse_last_event_id: str | None
     decoders: dict[str, Decoder]
     last_decoder: str | None
     ndjson: LineSplitter
     sse: SSESplitter
-    indexes: Indexes
+
+
+def indexes_of(fold: FoldState) -> Indexes:
+    """The indexes of ``fold`` that a snapshot writes or checks."""
+    return Indexes(
+        fold.runs,
+        fold.open_runs,
+        fold.spans,
+        fold.messages,
+        fold.calls,
+        fold.latest_call,
+        fold.usage_set,
+    )
+
+
+def fold_state(
+    options: ReducerOptions, conversation: Conversation, indexes: Indexes, index: int, seq: int
+) -> FoldState:
+    """The core's state for a restored model: every index rebuilt by ``FoldState.reindex``,
+    then those the snapshot carries or corrects (``indexes``: derived from the model with the
+    snapshot's overrides applied; the open runs in their order; the ``set`` usage baselines)."""
+    fold = FoldState(
+        max_diagnostics=options.max_diagnostics,
+        max_raw_chars=options.max_raw_chars,
+        max_text_chars=options.max_text_chars,
+        max_open_runs=options.max_open_runs,
+        max_sessions=options.max_sessions,
+    )
+    fold.conversation = conversation
+    fold.reindex()
+    fold.runs, fold.open_runs, fold.spans = indexes.runs, indexes.open_runs, indexes.spans
+    fold.messages, fold.calls = indexes.messages, indexes.calls
+    fold.latest_call, fold.usage_set = indexes.latest_call, indexes.usage_set
+    fold.index, fold.seq = index, seq
+    return fold
 
 
 def walk_spans(run: Run) -> Iterator[Span]:

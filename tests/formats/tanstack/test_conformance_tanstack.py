@@ -167,7 +167,7 @@ def streamfold_view(case: Case) -> dict[str, Any]:
     notes = _feed(reducer, case.path.read_bytes(), case.path)
     conversation = reducer.conversation
     view: dict[str, Any] = {
-        "messages": to_ui_messages(conversation),
+        "messages": to_ui_messages(conversation, all_sessions=True),
         "interactions": interactions(notes, case.version),
         "allToolsComplete": all_tools_complete(conversation),
     }
@@ -184,7 +184,7 @@ def streamfold_view(case: Case) -> dict[str, Any]:
                     reducer, action["toolCallId"], action["output"], error=action.get("error")
                 )
         view["afterActions"] = {
-            "messages": to_ui_messages(conversation),
+            "messages": to_ui_messages(conversation, all_sessions=True),
             "allToolsComplete": all_tools_complete(conversation),
             "interactions": interactions(acted, case.version),
         }

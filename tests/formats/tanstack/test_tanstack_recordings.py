@@ -15,7 +15,7 @@ import pytest
 from streamfold import Reducer, fold, fold_file
 from streamfold.cli import main
 from streamfold.export.json import to_dict
-from streamfold.export.tanstack import to_ui_messages
+from streamfold.export.tanstack import to_ui_messages, to_ui_threads
 from streamfold.model import Conversation, Severity
 from streamfold.sources import detect_framing
 
@@ -133,7 +133,7 @@ def test_same_chunks_in_every_framing(
     """SSE, plain NDJSON, durable-envelope NDJSON and ChunkRecording JSON of the same chunks
     all give the same model (what streamfold detects by itself)."""
     frames = _frames(path)
-    expected = to_ui_messages(fold_file(path))
+    expected = to_ui_threads(fold_file(path))
     ndjson = tmp_path / "plain.ndjson"
     ndjson.write_bytes(b"".join(orjson.dumps(f) + b"\n" for f in frames))
     envelope = tmp_path / "durable.ndjson"
@@ -163,7 +163,7 @@ def test_same_chunks_in_every_framing(
     for file, framing in framings.items():
         assert detect_framing(file.read_bytes()[:65536], str(file)) == framing
         # [DONE] is SSE-only: without it a legacy or era-B stream ends at end of input.
-        assert to_ui_messages(fold_file(file)) == expected, file.name
+        assert to_ui_threads(fold_file(file)) == expected, file.name
     _inspect_and_replay(recording, capsys)  # a ChunkRecording of every era
 
 
@@ -180,6 +180,7 @@ def _inspect_and_replay(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "--json", str(path)]) == 0
     document = orjson.loads(capsys.readouterr().out)
     assert document["stats"]["frames_dropped"] == 0
+    assert document.pop("recording")["problems"] == []
     assert document == orjson.loads(orjson.dumps(to_dict(fold_file(path), stats=document["stats"])))
     assert main(["replay", "--instant", "--plain", str(path)]) == 0
     log = capsys.readouterr().out

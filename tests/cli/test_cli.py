@@ -3,6 +3,7 @@ plain log; the live view is rendered into a forced-terminal rich console."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.resources
 import io
 import re
@@ -18,18 +19,21 @@ from streamfold import Reducer, RunStatus, ToolCallState, cli, fold_file
 from streamfold.cli import (
     STRUCTURAL_DELAY,
     TEXT_DELAY,
-    feed_paced,
+    Player,
     fixed_pacer,
-    instant_pacer,
+    frame_times,
     main,
     replay_live,
 )
+from streamfold.cli.views.live import LiveView
 from streamfold.model import Conversation
 from streamfold.notifications import Notification
-from streamfold.render import LiveView
+from streamfold.recording import read_recording
 from streamfold.safe_text import inline
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The module (``streamfold.cli.main`` the attribute is the function).
+cli_main_module = importlib.import_module("streamfold.cli.main")
 Recording = Callable[[str], Path]
 Capsys = pytest.CaptureFixture[str]
 
@@ -187,8 +191,27 @@ def _run_cli(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
 
 def _replay(capsys: Capsys, path: Path) -> str:
     code, out, err = _run_cli(capsys, "replay", str(path), "--instant")
-    assert (code, err) == (0, "")
+    assert code == 0
+    _check_stderr(err, path)
     return out
+
+
+def _check_stderr(err: str, path: Path) -> None:
+    """Nothing on stderr but the count of dropped frames and diagnostics, when not zero."""
+    reducer = Reducer()
+    conversation = fold_file(path, reducer)
+    count = len(conversation.diagnostics) + conversation.diagnostics_evicted
+    if reducer.frames_dropped or count:
+        assert err.startswith(f"streamfold: {inline(str(path))}: {reducer.frames_dropped} of ")
+        assert f" · {count} diagnostic(s)" in err
+        assert err.count("\n") == 1
+    else:
+        assert err == ""
+
+
+def _player(path: Path, *, speed: float | None = None, reducer: Reducer | None = None) -> Player:
+    recording = read_recording(path)
+    return Player(recording, reducer or Reducer(), times=frame_times(recording), speed=speed)
 
 
 def _usage_line(conversation: Conversation) -> str:
@@ -224,7 +247,8 @@ def test_replay_plain_follows_the_model(name: str, recording: Recording, capsys:
 def test_inspect_table_follows_the_model(name: str, recording: Recording, capsys: Capsys) -> None:
     path = recording(name)
     code, out, err = _run_cli(capsys, "inspect", str(path))
-    assert (code, err) == (0, "")
+    assert code == 0
+    _check_stderr(err, path)
     conversation = fold_file(path)
     for run in conversation.runs:
         assert f"run {inline(run.run_id)} · session {inline(run.session_id)}" in out
@@ -243,7 +267,8 @@ def test_inspect_table_follows_the_model(name: str, recording: Recording, capsys
 def test_inspect_json_follows_the_model(name: str, recording: Recording, capsys: Capsys) -> None:
     path = recording(name)
     code, out, err = _run_cli(capsys, "inspect", str(path), "--json")
-    assert (code, err) == (0, "")
+    assert code == 0
+    _check_stderr(err, path)
     assert not set(out) & set(_FORBIDDEN)
     doc = orjson.loads(out)
     reducer = Reducer()
@@ -274,9 +299,7 @@ def test_live_view_renders_the_model(name: str, recording: Recording) -> None:
     reducer = Reducer()
     view = LiveView(reducer, title=name)
     console = Console(file=io.StringIO(), force_terminal=True, width=100)
-    code = replay_live(
-        path.open("rb"), console, reducer=reducer, pacer=instant_pacer, sleep=_no_sleep
-    )
+    code = replay_live(_player(path, reducer=reducer), console, sleep=_no_sleep)
     assert code >= 1
     final = _strip_sgr(_render(view, final=True))
     for run in reducer.conversation.runs:
@@ -498,16 +521,8 @@ def test_hostile_inspect_json_is_escaped_but_exact(recording: Recording, capsys:
 
 
 def test_hostile_live_view(recording: Recording) -> None:
-    reducer = Reducer()
     console = Console(file=io.StringIO(), force_terminal=True, width=100)
-    replay_live(
-        recording("hostile").open("rb"),
-        console,
-        reducer=reducer,
-        pacer=fixed_pacer(1.0),
-        sleep=_no_sleep,
-        clock=_Clock(),
-    )
+    replay_live(_player(recording("hostile"), speed=1.0), console, sleep=_no_sleep, clock=_Clock())
     written = console.file.getvalue()  # type: ignore[attr-defined]
     # Only rich's own sequences: SGR styles, cursor up, erase line, hide/show cursor, and the
     # carriage returns Live uses to redraw.
@@ -540,34 +555,27 @@ def _no_sleep(seconds: float) -> None:
     pass
 
 
-def test_fixed_pacer_delays(recording: Recording) -> None:
+def test_fixed_pacer_delays(recording: Recording, capsys: Capsys) -> None:
     clock = _Clock()
-    frames: list[list[Notification]] = []
-    feed_paced(
-        recording("react").open("rb"),
-        Reducer(),
-        pacer=fixed_pacer(2.0),
-        on_frame=lambda notes, delay: frames.append(list(notes)),
-        sleep=clock.sleep,
-    )
-    assert len(frames) == 21  # 20 frames and the close
-    assert set(clock.sleeps) == {TEXT_DELAY / 2, STRUCTURAL_DELAY / 2}
-    # message_chunk "check." (frame 4) is text; node_enter (frame 1) is structural.
-    assert clock.sleeps[3] == TEXT_DELAY / 2
-    assert clock.sleeps[0] == STRUCTURAL_DELAY / 2
+    player = _player(recording("react"), speed=2.0)
+    cli.replay_plain(player, lambda text: None, sleep=clock.sleep)
+    # A wait after every frame but the last (20 frames).
+    assert len(clock.sleeps) == 19
+    assert {round(s, 9) for s in clock.sleeps} == {TEXT_DELAY / 2, STRUCTURAL_DELAY / 2}
+    # message_chunk "check." (frame 3) is text; node_enter (frame 0) is structural.
+    assert clock.sleeps[3] == pytest.approx(TEXT_DELAY / 2)
+    assert clock.sleeps[0] == pytest.approx(STRUCTURAL_DELAY / 2)
     with pytest.raises(ValueError, match="positive"):
         fixed_pacer(0)
+    # The timeline is the same at every speed and when instant (--from / --until use it).
+    times = frame_times(read_recording(recording("react")))
+    assert times[1] == STRUCTURAL_DELAY
+    assert sum(clock.sleeps) == pytest.approx(times[-1] / 2)
 
 
 def test_instant_replay_does_not_sleep(recording: Recording) -> None:
     clock = _Clock()
-    feed_paced(
-        recording("react").open("rb"),
-        Reducer(),
-        pacer=instant_pacer,
-        on_frame=lambda notes, delay: None,
-        sleep=clock.sleep,
-    )
+    cli.replay_plain(_player(recording("react")), lambda text: None, sleep=clock.sleep)
     assert clock.sleeps == []
 
 
@@ -580,24 +588,16 @@ def test_live_renders_are_coalesced(tmp_path: Path) -> None:
     path.write_bytes(_ndjson(*frames, session="s"))
     clock = _Clock()
     console = Console(file=io.StringIO(), force_terminal=True, width=100)
-    renders = replay_live(
-        path.open("rb"),
-        console,
-        reducer=Reducer(),
-        pacer=fixed_pacer(1.0),
-        sleep=clock.sleep,
-        clock=clock,
-    )
-    # The first chunk starts the message (structural); node_exit and the reply too.
-    assert clock.now == pytest.approx(399 * TEXT_DELAY + 4 * STRUCTURAL_DELAY)
+    renders = replay_live(_player(path, speed=1.0), console, sleep=clock.sleep, clock=clock)
+    # node_enter and the first chunk (it starts the message) are structural, node_exit too;
+    # the reply is the last frame (no wait after it).
+    assert clock.now == pytest.approx(399 * TEXT_DELAY + 3 * STRUCTURAL_DELAY)
     assert 10 < renders <= clock.now * 20 + 5
     # Instant replay with a clock that never moves: one render in all, plus the first and
     # the final one.
     renders = replay_live(
-        path.open("rb"),
+        _player(path),
         Console(file=io.StringIO(), force_terminal=True, width=100),
-        reducer=Reducer(),
-        pacer=instant_pacer,
         sleep=_no_sleep,
         clock=lambda: 0.0,
     )
@@ -654,7 +654,7 @@ def test_framing_option(tmp_path: Path, capsys: Capsys) -> None:
 def test_terminal_gets_the_live_view_unless_plain(
     recording: Recording, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
 ) -> None:
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(cli_main_module, "_is_terminal", lambda stream: True)
     code, out, _ = _run_cli(capsys, "replay", str(recording("react")), "--instant")
     assert code == 0
     assert "▶ run run-react#1 · completed" in out  # the final view of the live mode
@@ -673,7 +673,7 @@ def test_demo(capsys: Capsys) -> None:
         assert code == 1
         assert "demo recording" in err
         return
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "")  # the demo has no diagnostics: nothing on stderr
     assert out.count(" run started ") >= 2
     assert "⤷ sub-agent via" in out
     assert not set(out) & set(_FORBIDDEN)
@@ -719,6 +719,8 @@ def test_unreadable_file(tmp_path: Path, capsys: Capsys) -> None:
         ["replay", "f", "--speed", "0"],
         ["replay", "f", "--speed", "fast"],
         ["replay", "f", "--speed", "2", "--instant"],
+        ["replay", "f", "--from", "12"],
+        ["replay", "f", "--until", "frame:x"],
         ["inspect", "f", "--bogus"],
     ],
 )
@@ -744,7 +746,7 @@ def test_ctrl_c_exits_130_quietly(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "replay_plain", interrupted)
+    monkeypatch.setattr(cli_main_module, "replay_plain", interrupted)
     code, out, err = _run_cli(capsys, "replay", str(recording("react")))
     assert (code, out, err) == (130, "", "")
 
