@@ -100,7 +100,7 @@ class ChatState:
 
     @property
     def stopped(self) -> bool:
-        """Whether :meth:`stop` ended the stream (the reducer is closed and the AG-UI stream ended)."""
+        """Whether :meth:`stop` ended the stream (reducer closed, AG-UI stream ended)."""
         return self._stopped
 
     # ------------------------------------------------------------------------ subscribers
