@@ -130,6 +130,7 @@ def _tool_line(call: ToolCall) -> Text:
     return line
 
 
+# --8<-- [start:wiring]
 async def chat(
     recording: Recording,
     *,
@@ -171,6 +172,9 @@ async def chat(
                         live.update(view.render(), refresh=True)
         live.update(view.render(), refresh=True)
     return view
+
+
+# --8<-- [end:wiring]
 
 
 def main(argv: list[str] | None = None) -> int:
