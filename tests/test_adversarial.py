@@ -16,7 +16,7 @@ from streamfold import Reducer, SpanStatus
 from streamfold.model import Conversation, ToolCallPart
 from streamfold.sources import detect_framing, fold_file
 
-from .test_loom import react_run, sub_agent_run
+from .formats.loom.test_loom import react_run, sub_agent_run
 
 RECORDINGS = sorted(
     glob.glob(os.path.join(os.path.dirname(__file__), "..", "examples", "recordings", "*.*"))

@@ -20,8 +20,8 @@ from streamfold.persist import (
 )
 from streamfold.sources import detect_framing
 
+from .formats.loom.test_loom import react_run, sub_agent_run
 from .summary import summarize
-from .test_loom import react_run, sub_agent_run
 
 RECORDINGS = Path(__file__).parent.parent / "examples" / "recordings"
 FILES = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))

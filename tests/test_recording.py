@@ -31,7 +31,7 @@ from streamfold.recording import (
 from streamfold.snapshot import to_dict
 from streamfold.sources import fold
 
-from .loomscript import Envelope
+from .formats.loom.loomscript import Envelope
 
 RECORDINGS = Path(__file__).resolve().parent.parent / "examples" / "recordings"
 

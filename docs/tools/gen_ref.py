@@ -37,6 +37,7 @@ class ModulePage:
     rendered: list[str] = field(default_factory=list)  # names documented on this page
     linked: dict[str, str] = field(default_factory=dict)  # name -> identifier documented elsewhere
     submodules: list[str] = field(default_factory=list)  # public submodules in __all__ or found
+    modules: set[str] = field(default_factory=set)  # every public module (anchor clashes)
 
     @property
     def names(self) -> set[str]:
@@ -66,8 +67,11 @@ class ModulePage:
                 "",
             ]
             for name, target in sorted(self.linked.items()):
-                anchor = f"[](){{#{self.module}.{name}}}"  # autorefs: [x][streamfold.Reducer] works
-                lines.append(f"- {anchor} `{name}`: [`{target}`][{target}]")
+                # autorefs anchor: [x][streamfold.Reducer] works; none where a submodule has
+                # the same dotted name (streamfold.cli.main the function and the module)
+                dotted = f"{self.module}.{name}"
+                anchor = "" if dotted in self.modules else f"[](){{#{dotted}}} "
+                lines.append(f"- {anchor}`{name}`: [`{target}`][{target}]")
             lines.append("")
         if self.submodules:
             lines += ["## Submodules", ""]
@@ -130,7 +134,7 @@ def reference_pages(package: str = PACKAGE) -> list[ModulePage]:
         parts = dotted.split(".")
         is_package = hasattr(module, "__path__")
         path = "/".join(["reference", *parts, *(["index"] if is_package else [])]) + ".md"
-        page = ModulePage(dotted, path)
+        page = ModulePage(dotted, path, modules=known)
         for name in public_names(module):
             home = _home(module, name, known)
             if home is not None:

@@ -33,6 +33,7 @@ from .model import (
     Part,
     Run,
     RunStatus,
+    SearchTree,
     Session,
     Span,
     ToolCall,
@@ -336,15 +337,16 @@ class CustomEventReceived:
 
 @attrs.frozen
 class SearchTreeUpdated:
-    """A Tree-of-Thought / Graph-of-Thought event was folded into ``run.search``: ``kind`` is the
-    Loom type (``tot_expand``, ``tot_evaluate``, ``tot_backtrack``, ``got_plan``,
-    ``got_node_start``, ``got_node_complete``, ``got_node_failed``, ``got_expand``), ``data`` its
-    payload (``docs/loom.md``; a ``got_expand`` ``node_id`` is the task id,
-    ``docs/loom.md#a10``)."""
+    """The run's search tree changed. ``kind`` says how: ``"expand"``, ``"score"``,
+    ``"backtrack"``, ``"plan"``, ``"task_status"`` or ``"add_tasks"``; ``data`` is the change
+    (the search event's fields, JSON-safe: e.g. ``{"candidates": [...]}`` for ``"expand"``);
+    ``tree`` is the run's :class:`~streamfold.model.SearchTree` (live, read it when rendering).
+    ``docs/model.md``, "Search"."""
 
     run_id: str
     kind: str
     data: dict[str, Any] = attrs.field(repr=False)
+    tree: SearchTree = attrs.field(repr=False)
 
 
 @attrs.frozen
