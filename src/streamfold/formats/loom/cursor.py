@@ -37,6 +37,8 @@ DECODER: Final = LoomDecoder
 
 @attrs.frozen
 class LoomCall:
+    """A tool call of an open run (the decoder's ``_Call``)."""
+
     call_id: str
     name: str | None
     started: bool = False
@@ -73,6 +75,8 @@ class LoomRun:
 
 @attrs.frozen
 class LoomSession:
+    """A session: its open run, if any, and how many runs it had."""
+
     session_id: str
     run: LoomRun | None = None
     runs: int = 0
@@ -80,6 +84,8 @@ class LoomSession:
 
 @attrs.frozen
 class LoomCursor:
+    """The ``decoders.loom`` section (its ``"v"`` is :data:`VERSION`)."""
+
     sessions: list[LoomSession] = attrs.Factory(list)
     last_session: str | None = None
     run_ids: list[str] = attrs.Factory(list)
@@ -93,6 +99,7 @@ CURSOR: Final = LoomCursor
 
 
 def save(decoder: LoomDecoder) -> LoomCursor:
+    """The decoder's state between two frames, as its cursor."""
     last = decoder._last_session
     return LoomCursor(
         sessions=[
@@ -133,6 +140,8 @@ def _save_run(run: _Run) -> LoomRun:
 
 
 def load(cursor: LoomCursor) -> LoomDecoder:
+    """A decoder in the state the cursor describes. Raises
+    :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
     decoder = LoomDecoder()
     for saved in cursor.sessions:
         if saved.session_id in decoder._sessions:

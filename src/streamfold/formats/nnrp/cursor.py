@@ -45,6 +45,8 @@ but a value no sender can reach is refused)."""
 
 @attrs.frozen
 class NnrpOptions:
+    """The decoder's options (checked again by its constructor on restore)."""
+
     range_mode: str = "auto"
     first_sequence: int | None = None
     max_held_chunks: int = 64
@@ -56,6 +58,8 @@ class NnrpOptions:
 
 @attrs.frozen
 class NnrpTerminal:
+    """What ends an operation (a deferred or pending terminal)."""
+
     status: RunStatus = RunStatus.COMPLETED
     finish_reason: str | None = None
     stop_reason: str | None = None
@@ -99,6 +103,8 @@ class NnrpOperation:
 
 @attrs.frozen
 class NnrpEnded:
+    """A recently ended operation, for late-frame detection."""
+
     session: str
     frame: str
     run_id: str
@@ -108,6 +114,8 @@ class NnrpEnded:
 
 @attrs.frozen
 class NnrpCursor:
+    """The ``decoders.nnrp`` section (its ``"v"`` is :data:`VERSION`)."""
+
     options: NnrpOptions = NnrpOptions()
     operations: list[NnrpOperation] = attrs.Factory(list)
     deferred: list[tuple[str, str]] = attrs.Factory(list)
@@ -125,6 +133,7 @@ CURSOR: Final = NnrpCursor
 
 
 def save(decoder: NnrpDecoder) -> NnrpCursor:
+    """The decoder's state between two frames, as its cursor."""
     return NnrpCursor(
         options=NnrpOptions(
             decoder.range_mode,
@@ -227,6 +236,8 @@ def _options(options: NnrpOptions) -> NnrpDecoder:
 
 
 def load(cursor: NnrpCursor) -> NnrpDecoder:
+    """A decoder in the state the cursor describes. Raises
+    :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
     decoder = _options(cursor.options)
     for position, saved in enumerate(cursor.operations):
         key = (saved.session, saved.frame)

@@ -40,6 +40,8 @@ DECODER: Final = TanStackDecoder
 
 @attrs.frozen
 class TanStackRun:
+    """A run the decoder holds (the decoder's ``_Run``)."""
+
     run_id: str
     session_id: str
     wire_id: str | None
@@ -59,6 +61,8 @@ class TanStackRun:
 
 @attrs.frozen
 class TanStackMessage:
+    """A live message (``_Msg``); its segment and thinking texts joined."""
+
     message_id: str
     run_id: str
     role: str
@@ -70,6 +74,8 @@ class TanStackMessage:
 
 @attrs.frozen
 class TanStackCall:
+    """A live tool call (``_Call``); its argument text joined."""
+
     call_id: str
     run_id: str
     message_id: str | None
@@ -91,6 +97,8 @@ class FinishedMessage:
 
 @attrs.frozen
 class FinishedCall:
+    """A retired tool call of a finished run."""
+
     call_id: str
     run_id: str
     message_id: str | None
@@ -100,6 +108,8 @@ class FinishedCall:
 
 @attrs.frozen
 class TanStackCursor:
+    """The ``decoders.tanstack`` section (its ``"v"`` is :data:`VERSION`)."""
+
     runs: list[TanStackRun] = attrs.Factory(list)
     """Every run object the decoder holds, each once; the fields below refer to positions."""
     live_runs: list[int] = attrs.Factory(list)
@@ -156,6 +166,7 @@ class _Positions:
 
 
 def save(decoder: TanStackDecoder) -> TanStackCursor:
+    """The decoder's state between two frames, as its cursor."""
     runs, messages, calls = _Positions(), _Positions(), _Positions()
     live_runs = [runs(run) for run in decoder._runs.values()]
     live_messages = [messages(m) for m in decoder._messages.values()]
@@ -257,6 +268,8 @@ def _keyed(items: list[Any], positions: list[int], key: str, field: str) -> dict
 
 
 def load(cursor: TanStackCursor) -> TanStackDecoder:
+    """A decoder in the state the cursor describes. Raises
+    :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
     runs = [
         _Run(
             r.run_id,
