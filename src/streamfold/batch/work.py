@@ -178,6 +178,7 @@ class LogRouter:
             self.held.clear()
 
     def route_bytes(self, data: bytes, out: list[FrameRecord]) -> None:
+        """Route the frames completed by ``data`` (the log's next bytes) into ``out``."""
         if self.splitter is None:
             self.splitter = FrameSplitter(name=self.name)
         self.nbytes += len(data)
@@ -222,6 +223,7 @@ class SessionFolder:
         self.frames = 0
 
     def feed(self, record: FrameRecord) -> None:
+        """Fold one routed frame into its session's reducer (records in log order)."""
         key, index, fields = record
         reducer = self._sessions.get(key)
         if reducer is None:
@@ -230,6 +232,7 @@ class SessionFolder:
         self.frames += 1
 
     def feed_many(self, records: Iterable[FrameRecord]) -> None:
+        """:meth:`feed` each record, in order."""
         for record in records:
             self.feed(record)
 

@@ -112,6 +112,7 @@ class ParquetSink:
             buffer.clear()
 
     def close(self) -> None:
+        """Write the buffered rows and close every table's file (valid Parquet from then on)."""
         for table, writer in self._writers.items():
             self._flush(table)
             writer.close()

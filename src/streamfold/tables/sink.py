@@ -25,9 +25,13 @@ OutputFormat = Literal["parquet", "jsonl"]
 class TableSink(Protocol):
     """Something rows can be written to, then closed."""
 
-    def write(self, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None: ...
+    def write(self, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Append rows (table name → rows, each with its table's columns, docs/batch.md)."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Flush what is buffered and close the files (the sink is unusable after)."""
+        ...
 
 
 def part_path(out_dir: str | os.PathLike[str], table: str, part: str, ext: str) -> Path:
@@ -54,12 +58,14 @@ class JsonlSink:
         self._files: dict[str, IO[bytes]] = {t: open(p, "wb") for t, p in self.paths.items()}  # noqa: SIM115
 
     def write(self, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Append rows (table name → rows), one JSON object per line."""
         for table, batch in rows.items():
             if batch:
                 fh = self._files[table]
                 fh.write(b"".join(orjson.dumps(row) + b"\n" for row in batch))
 
     def close(self) -> None:
+        """Close every table's file."""
         for fh in self._files.values():
             fh.close()
         self._files = {}
