@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from streamfold import Reducer
 from streamfold import events as ev
 from streamfold.export.agui import encode_conversation_frames, ndjson_line
+from streamfold.export.json import to_json
 from streamfold.export.tanstack import to_ui_threads
 from streamfold.model.text import dumps, json_safe, well_formed
 from streamfold.notifications import TextDelta
-from streamfold.persist import from_bytes, to_bytes
-from streamfold.snapshot import to_json
+from streamfold.snapshot import to_bytes
 
 from ..text_splits import js_json, split_texts
 
@@ -95,7 +95,7 @@ def test_outputs_and_snapshots_with_a_pending_half() -> None:
     assert text(reducer) == "up "
     assert json.loads(to_json(reducer.conversation))
     data = to_bytes(reducer)
-    resumed = from_bytes(data)
+    resumed = Reducer.from_snapshot(data)
     resumed.feed_line(js_json(content("\ude80")))
     assert text(resumed) == "up 🚀"
     assert "unpaired_surrogate" not in codes(resumed)
@@ -179,7 +179,7 @@ def test_property_any_utf16_cut_folds_back_in_every_text_stream(
     reducer.apply([ev.StartRun("s", "r"), ev.StartToolCall("r", "c", "f", message_id="m")])
     for i, piece in enumerate(pieces):
         if i == resume_at:
-            reducer = from_bytes(to_bytes(reducer))
+            reducer = Reducer.from_snapshot(to_bytes(reducer))
         event: ev.Event = (
             ev.AppendText("r", "m", piece),
             ev.AppendReasoning("r", "m", piece),

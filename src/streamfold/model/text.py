@@ -11,16 +11,25 @@ UTF-8 codec and every JSON output refuse them. These pure helpers make text well
   (dicts, lists, tuples), copying only what changes.
 * :func:`dumps`: ``orjson.dumps`` that never fails on a lone surrogate (the cleaning walk runs
   only after orjson refused the data, so well-formed data costs nothing extra).
+* :func:`loads_with_surrogates`: the reducer's fallback parse of JSON orjson refused.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Final
 
 import orjson
 
-__all__ = ["REPLACEMENT", "dumps", "has_surrogate", "json_safe", "well_formed"]
+__all__ = [
+    "REPLACEMENT",
+    "dumps",
+    "has_surrogate",
+    "json_safe",
+    "loads_with_surrogates",
+    "well_formed",
+]
 
 REPLACEMENT: Final = "\ufffd"
 """U+FFFD REPLACEMENT CHARACTER: what a surrogate half that can't be paired becomes."""
@@ -70,3 +79,24 @@ def dumps(value: Any, **options: Any) -> bytes:
         if "surrogates" not in str(exc):
             raise
     return orjson.dumps(json_safe(value), **options)
+
+
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""A JSON escape of a UTF-16 surrogate: what makes orjson refuse a frame a JavaScript sender cut
+between the halves of a pair."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_with_surrogates(text: str) -> Any:
+    """The reducer's fallback parse: ``text`` as JSON when it is JSON apart from lone
+    surrogates (which orjson refuses and the standard library keeps), else ``None``. Meant for
+    text orjson refused; text without a surrogate escape costs one substring test."""
+    if "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
+        return None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError:  # JSONDecodeError, NaN/Infinity
+        return None

@@ -135,7 +135,7 @@ class _Operations(_NnrpState):
         run_id = self._run_ids.issue(
             f"nnrp:{session}:{frame}" + ("" if view == _MAIN_VIEW else f":{view}")
         )
-        op = self._ops[key] = _Op(key, run_id, session, frame, view)
+        op = self._ops[key] = _Op(key, run_id, session, frame, view_id=view)
         op.operation_id = _int_id(meta.get("operation_id"))
         md: dict[str, Any] = {
             "format": "nnrp",

@@ -27,7 +27,6 @@ class _Op:
     run_id: str
     session_id: str
     frame_id: str
-    view_id: str = "0x0000"
     operation_id: int | None = None
     lanes: dict[str, SequenceReassembler] = attrs.field(factory=dict)
     messages: dict[tuple[str, int], str] = attrs.field(factory=dict)
@@ -55,6 +54,8 @@ class _Op:
     """A token terminal that arrived while a lane was still waiting for earlier text."""
     deferred_at: int = 0
     """Once-per-operation diagnostics already emitted."""
+    view_id: str = "0x0000"
+    """The lane's view (the third part of ``key``)."""
 
     def summary(self) -> dict[str, Any]:
         flow: dict[str, Any] = {
