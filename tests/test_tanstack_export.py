@@ -20,7 +20,8 @@ from streamfold.actions import (
     respond_to_approval,
 )
 from streamfold.errors import UsageError
-from streamfold.export.tanstack import CONVERT_TARGETS, convert, convert_file, to_ui_messages
+from streamfold.export.tanstack import CONVERT_TARGETS, to_ui_messages
+from streamfold.io.sync import convert, convert_file
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import ToolCallStateChanged
 
@@ -168,13 +169,13 @@ def test_convert_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         convert_file(path, "vercel")
     with pytest.raises(UsageError):
-        convert_file(path, framing="xml")
+        convert_file(path, framing="xml")  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError):
         convert_file(tmp_path / "missing.sse")
     data = path.read_bytes()
     assert convert([data[:100], data[100:]], framing="ndjson") == text  # e.g. stdin
     with pytest.raises(UsageError):
-        convert([data], framing="xml")
+        convert([data], framing="xml")  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         convert([data], "vercel")
     sse = SCENARIOS / "sse-done-sentinel.sse"

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Final, get_args
+from typing import IO, Final
 
 import orjson
 
@@ -32,6 +32,9 @@ from . import __version__
 from .errors import UsageError
 from .export.tanstack import CONVERT_TARGETS, render_converted
 from .formats import FORMATS
+from .framing.detect import FRAMINGS, Framing
+from .io.recording import Recording, read_recording
+from .io.sync import CHUNK_SIZE, fold
 from .notifications import (
     MessageStarted,
     Notification,
@@ -43,12 +46,10 @@ from .notifications import (
     ToolCallStarted,
     ToolCallStateChanged,
 )
-from .recording import Recording, feed_frame, read_recording
 from .reducer import Reducer
 from .replay import Replayer
 from .safe_text import escape_json_output, inline
 from .snapshot import to_dict
-from .sources import Framing
 
 __all__ = [
     "DEMO_RECORDING",
@@ -114,16 +115,19 @@ def instant_pacer(notes: Sequence[Notification]) -> float:
 # ---------------------------------------------------------------------------------- replay
 
 
-def read_input(source: IO[bytes], framing: str | None, name: str, reducer: Reducer) -> Recording:
-    """Read a whole input as frames (:func:`streamfold.recording.read_recording`): NDJSON, SSE,
-    a ChunkRecording or a streamfold recording with arrival times; detected when ``framing`` is
-    ``None``."""
-    return read_recording(
-        source,
-        framing=framing,  # type: ignore[arg-type]
-        name=name,
-        max_line_bytes=reducer.max_line_bytes,
-    )
+def read_input(
+    source: IO[bytes], framing: Framing | None, name: str, reducer: Reducer
+) -> Recording:
+    """Read a whole input as frames (:func:`streamfold.io.recording.read_recording`): NDJSON,
+    SSE, a ChunkRecording or a streamfold recording with arrival times; detected when
+    ``framing`` is ``None``."""
+    return read_recording(source, framing=framing, name=name, max_line_bytes=reducer.max_line_bytes)
+
+
+def fold_input(source: IO[bytes], framing: Framing | None, name: str, reducer: Reducer) -> None:
+    """Fold a whole input into ``reducer`` and close it (:func:`streamfold.io.sync.fold`; the
+    framing detected when ``None``)."""
+    fold(iter(lambda: source.read(CHUNK_SIZE), b""), reducer, framing=framing, name=name)
 
 
 def feed_paced(
@@ -133,7 +137,7 @@ def feed_paced(
     pacer: Pacer,
     on_frame: Callable[[Sequence[Notification], float], object],
     sleep: Callable[[float], object] = time.sleep,
-    framing: str | None = None,
+    framing: Framing | None = None,
     name: str = "",
     speed: float | None = None,
     start: float | None = None,
@@ -181,7 +185,7 @@ def replay_plain(
     pacer: Pacer = instant_pacer,
     sleep: Callable[[float], object] = time.sleep,
     flush: Callable[[], object] | None = None,
-    framing: str | None = None,
+    framing: Framing | None = None,
     name: str = "",
     speed: float | None = None,
     start: float | None = None,
@@ -230,7 +234,7 @@ def replay_live(
     clock: Callable[[], float] = time.monotonic,
     title: str | None = None,
     max_fps: float = MAX_FPS,
-    framing: str | None = None,
+    framing: Framing | None = None,
     name: str = "",
     speed: float | None = None,
     start: float | None = None,
@@ -351,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--framing",
-            choices=[*get_args(Framing), "recording"],
+            choices=FRAMINGS,
             default=None,
             help="how frames are delimited; default: detect from the first bytes and the name",
         )
@@ -498,9 +502,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     reducer = Reducer(format=args.format)
     try:
         with source:
-            for frame in read_input(source, args.framing, name, reducer):
-                feed_frame(reducer, frame)
-            reducer.close()
+            fold_input(source, args.framing, name, reducer)
     except OSError as exc:
         raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
     stdout = sys.stdout
@@ -533,9 +535,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     reducer = Reducer(format=args.format)
     try:
         with source:
-            for frame in read_input(source, args.framing, name, reducer):
-                feed_frame(reducer, frame)
-            reducer.close()
+            fold_input(source, args.framing, name, reducer)
     except OSError as exc:
         raise _Fail(f"cannot read {inline(name)}: {inline(exc.strerror or str(exc))}") from None
     try:

@@ -1,4 +1,12 @@
-"""Exception families.
+"""Every exception streamfold raises on purpose, in one module.
+
+The hierarchy::
+
+    StreamfoldError                 everything below; ``except StreamfoldError`` catches all
+    ├── UsageError                  the caller is wrong (every mode)
+    ├── RecordingError              a recording cannot be read at all (a newer format version)
+    └── ProtocolError               the sender is wrong (strict mode only); carries a Diagnostic
+        └── FramingError            the bytes could not be cut into frames
 
 streamfold splits errors the way h11 does:
 
@@ -7,8 +15,11 @@ streamfold splits errors the way h11 does:
   becomes a :class:`~streamfold.model.Diagnostic` and reduction goes on.
 * :class:`UsageError` — *the caller is wrong*: the API was misused (feeding after ``close()``,
   an unknown format name, an invalid limit). Raised in every mode.
+* :class:`RecordingError` — *the file is from the future*: a streamfold recording whose header
+  has a newer format version than this streamfold reads (docs/recording.md). Anything else
+  wrong with a recording is reported, not raised.
 
-Both derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
+All derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
 library raises on purpose.
 """
 
@@ -22,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FramingError",
     "ProtocolError",
+    "RecordingError",
     "StreamfoldError",
     "UsageError",
 ]
@@ -33,6 +45,10 @@ class StreamfoldError(Exception):
 
 class UsageError(StreamfoldError):
     """The caller misused the API (h11's ``LocalProtocolError``)."""
+
+
+class RecordingError(StreamfoldError):
+    """A recording cannot be read at all (a header from a newer format version)."""
 
 
 class ProtocolError(StreamfoldError):

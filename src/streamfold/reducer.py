@@ -20,14 +20,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
 
 from . import events as ev
 from .errors import FramingError, ProtocolError, UsageError
 from .formats import Decoder, detect_format, make_decoder
-from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
+from .framing.detect import WireFraming
+from .framing.frame import Frame
+from .framing.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from .framing.sse import DONE, SSEEvent, SSESplitter
 from .model import (
     UNSET,
     Approval,
@@ -93,6 +96,7 @@ DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
 
 _S = ToolCallState
+_F = TypeVar("_F")  # a frame as a splitter yields it: a line, an SSE event, an OversizedLine
 _INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
 _UNFINISHED_EXECUTION: Final = frozenset({_S.EXECUTING})
 
@@ -346,7 +350,7 @@ class Reducer:
         """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
 
         Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` (the legacy
-        TanStack terminator, notes/tanstack.md §3) ends the stream's open runs the way the
+        TanStack terminator, docs/tanstack.md) ends the stream's open runs the way the
         reference client does and is recorded as an INFO ``sse_done`` diagnostic.
         """
         self._check_usable()
@@ -362,9 +366,54 @@ class Reducer:
             return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
         data = event.data
-        if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
+        # framing.sse.is_done, inlined: no call, and no copy of every event's data.
+        if len(data) < 64 and data.strip() == DONE:
             return self._feed_done(data)
         return self.feed_line(data)
+
+    def feed_frame(self, frame: Frame) -> _Notes:
+        """Apply one :class:`~streamfold.framing.Frame` (from a
+        :class:`~streamfold.framing.FrameSplitter`, a recording or a replay) and return its
+        notifications: the one entry for a frame split outside the reducer.
+
+        Gives the same result as feeding the frame's original bytes through :meth:`feed_bytes`
+        (``"line"`` frames) or :meth:`feed_sse` (``"sse"`` frames, ``[DONE]`` and the ``id:``
+        cursor included); an ``oversized`` frame is a dropped ``line_too_long`` diagnostic; a
+        frame that carries its parsed ``value`` is not parsed again (docs/recording.md).
+        """
+        oversized = frame.oversized
+        if oversized is not None:
+            data = frame.data
+            head = data.encode() if isinstance(data, str) else data
+            return self.feed_framed(OversizedLine(oversized, head))
+        if frame.kind == "sse":
+            return self.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
+        value = frame.value
+        if value is not None:
+            return self.feed(value, raw=frame.data)
+        return self.feed_line(frame.data)
+
+    def feed_stream(self, chunks: Iterable[bytes], *, framing: WireFraming = "ndjson") -> None:
+        """Feed a whole byte stream given as chunks of any size, keeping no notifications: each
+        frame is applied as it is split and its notifications are dropped at once (for a caller
+        that wants only the model, such as :func:`streamfold.fold`).
+
+        The frames are split by the reducer's own splitter, as :meth:`feed_bytes` (``"ndjson"``)
+        or :meth:`feed_sse` (``"sse"``) would, so a partial frame fed through them before is
+        continued. Does not :meth:`close`. Raises :class:`UsageError` for another framing, and
+        as :meth:`feed_bytes` does after :meth:`close` or a strict-mode failure.
+
+        Why not ``feed_bytes`` per chunk: it keeps a chunk's notifications (~400 in 64 KiB)
+        until it returns; they survive young garbage collections, are promoted, and count
+        towards CPython's trigger for full collections (docs/performance.md).
+        """
+        if framing not in ("ndjson", "sse"):
+            raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
+        self._check_usable()
+        if framing == "ndjson":
+            _split_and_apply(chunks, self._splitter.feed, self.feed_framed)
+        else:
+            _split_and_apply(chunks, self._sse.feed, self.feed_sse_event)
 
     def _feed_done(self, raw: str) -> _Notes:
         self._check_usable()
@@ -1352,6 +1401,15 @@ class Reducer:
         if e.dropped:
             self._dropped = True
         notes.append(diagnostic)
+
+
+def _split_and_apply(
+    chunks: Iterable[bytes], split: Callable[[bytes], list[_F]], apply: Callable[[_F], object]
+) -> None:
+    """Split every chunk and apply each frame at once, discarding its notifications."""
+    for chunk in chunks:
+        for frame in split(chunk):
+            apply(frame)
 
 
 def _parse_json(text: str) -> Any:
