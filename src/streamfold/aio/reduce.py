@@ -30,7 +30,6 @@ Fan-out: :meth:`AsyncReduction.subscribe` gives each consumer its own bounded st
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
@@ -41,7 +40,7 @@ from ..clock import Clock, SystemClock
 from ..errors import UsageError
 from ..framing.detect import Framing
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
-from ..io.intake import Intake, Item, ReductionState, distinct, make_reducer
+from ..io.intake import Item, ReductionState, distinct
 from ..io.recording import RecordingWriter
 from ..model import Conversation
 from ..notifications import Notification
@@ -80,26 +79,20 @@ class AsyncReduction(ReductionState):
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         **reducer_options: Any,
     ) -> None:
-        self.reducer = make_reducer(reducer, reducer_options, max_line_bytes=max_line_bytes)
-        self.recorder = recorder
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._source = source
         self._iter: AsyncIterator[Item] | None = None
         self._start: float | None = epoch
-        self._close_reducer = close_reducer
         self._close_source_flag = close_source
-        self._intake = Intake(
-            self.reducer,
-            framing,
+        self._begin(
+            reducer,
+            reducer_options,
+            framing=framing,
             name=name,
             recorder=recorder,
-            elapsed=self._elapsed,
+            close_reducer=close_reducer,
             max_line_bytes=max_line_bytes,
-            direct=close_reducer,
         )
-        self._buffer: deque[Notification] = deque()
-        self._done = False
-        self._stopped = False
         self._hub: Broadcaster | None = None
 
     def _elapsed(self) -> float:

@@ -216,9 +216,46 @@ class ReductionState:
     view of their progress."""
 
     reducer: Reducer
+    recorder: RecordingWriter | None
     _intake: Intake
     _buffer: deque[Notification]
+    _close_reducer: bool
     _done: bool
+    _stopped: bool
+
+    def _begin(
+        self,
+        reducer: Reducer | None,
+        reducer_options: Mapping[str, Any],
+        *,
+        framing: Framing | None,
+        name: str,
+        recorder: RecordingWriter | None,
+        close_reducer: bool,
+        max_line_bytes: int,
+    ) -> None:
+        """Set up what both twins hold: the reducer (given, or made with ``reducer_options``),
+        the intake (cutting frames itself unless the reducer is closed at the end, so that a
+        partial frame never stays behind for the next source), the buffer of notifications."""
+        self.reducer = make_reducer(reducer, reducer_options, max_line_bytes=max_line_bytes)
+        self.recorder = recorder
+        self._close_reducer = close_reducer
+        self._intake = Intake(
+            self.reducer,
+            framing,
+            name=name,
+            recorder=recorder,
+            elapsed=self._elapsed,
+            max_line_bytes=max_line_bytes,
+            direct=close_reducer,
+        )
+        self._buffer = deque()
+        self._done = False
+        self._stopped = False
+
+    def _elapsed(self) -> float:
+        """Seconds since the source started (the arrival time of the frames being cut)."""
+        raise NotImplementedError
 
     @property
     def conversation(self) -> Conversation:

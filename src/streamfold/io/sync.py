@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -149,25 +148,19 @@ class Reduction(ReductionState):
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         **reducer_options: Any,
     ) -> None:
-        self.reducer = make_reducer(reducer, reducer_options, max_line_bytes=max_line_bytes)
-        self.recorder = recorder
         self._source = source
         self._iter: Iterator[Item] | None = None
         self._clock = clock
         self._start = 0.0
-        self._close_reducer = close_reducer
-        self._intake = Intake(
-            self.reducer,
-            framing,
+        self._begin(
+            reducer,
+            reducer_options,
+            framing=framing,
             name=name,
             recorder=recorder,
-            elapsed=self._elapsed,
+            close_reducer=close_reducer,
             max_line_bytes=max_line_bytes,
-            direct=close_reducer,
         )
-        self._buffer: deque[Notification] = deque()
-        self._done = False
-        self._stopped = False
 
     def _elapsed(self) -> float:
         return self._clock() - self._start
