@@ -43,7 +43,7 @@ def test_detection_of_small_and_empty_streams() -> None:
 # ------------------------------------------------------ one place decides, every intake agrees
 
 ROOT = RECORDINGS.parents[1]
-EXAMPLES = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))
+EXAMPLES = sorted(p for p in RECORDINGS.rglob("*") if p.suffix in (".ndjson", ".sse"))
 CHUNK_RECORDINGS = sorted((ROOT / "conformance" / "scenarios").glob("legacy-corpus-*.json"))
 BY_SUFFIX: dict[str, Framing] = {".ndjson": "ndjson", ".sse": "sse", ".json": "chunk-recording"}
 
