@@ -76,8 +76,8 @@ def streamfold_format(fmt: str) -> str | None:
     from streamfold.formats import FORMATS
 
     module = {"loom": "loom", "agui": "tanstack", "nnrp": "nnrp"}[fmt]
-    for name, target in FORMATS.items():
-        if target.split(":")[0] == f"streamfold.formats.{module}":
+    for name, cls in FORMATS.items():
+        if cls.__module__.startswith(f"streamfold.formats.{module}"):
             return name
     return None
 

@@ -35,6 +35,11 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const outDir = path.resolve(args.includes('--out') ? args[args.indexOf('--out') + 1] : path.join(here, '..', 'examples', 'recordings'))
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null
+// --timed: the fake upstream is paced like a real model and each response is written as a
+// streamfold recording with arrival times (docs/recording.md), `<name>.recording.ndjson`,
+// in `<out>/timed/` (the untimed file and the manifest are left as they are).
+const timed = args.includes('--timed')
+const PACE = { firstMs: 350, eachMs: 45 }
 
 const RECORDINGS = [
   {
@@ -122,6 +127,7 @@ const RECORDINGS = [
 
 function teeFetch(capture) {
   return async (input, init) => {
+    const started = performance.now()
     const response = await fetch(input, init)
     capture.request = {
       method: init?.method ?? 'GET',
@@ -135,11 +141,61 @@ function teeFetch(capture) {
     const [mine, theirs] = response.body.tee()
     capture.done = (async () => {
       const parts = []
-      for await (const part of mine) parts.push(Buffer.from(part))
+      capture.arrivals = [] // [seconds since the request was sent, bytes so far]
+      let size = 0
+      for await (const part of mine) {
+        parts.push(Buffer.from(part))
+        size += part.length
+        capture.arrivals.push([(performance.now() - started) / 1000, size])
+      }
       capture.bytes = Buffer.concat(parts)
     })()
     return new Response(theirs, { status: response.status, headers: response.headers })
   }
+}
+
+/**
+ * A streamfold recording (docs/recording.md, version 1) of a captured response: one frame per
+ * SSE event (its data) or NDJSON line, `t` = when the read that completed it arrived (µs).
+ */
+export function toStreamfoldRecording(capture, kind, meta) {
+  const text = capture.bytes.toString('utf8')
+  const separator = kind === 'sse' ? '\n\n' : '\n'
+  const lines = [
+    JSON.stringify({
+      streamfold_recording: 1,
+      framing: kind,
+      created_at: new Date().toISOString(),
+      clock: 'monotonic',
+      ...meta,
+    }),
+  ]
+  let start = 0
+  let arrival = 0
+  for (;;) {
+    const end = text.indexOf(separator, start)
+    if (end < 0) break
+    const stop = Buffer.byteLength(text.slice(0, end + separator.length))
+    while (capture.arrivals[arrival][1] < stop) arrival += 1
+    const t = Math.round(capture.arrivals[arrival][0] * 1e6) / 1e6
+    const block = text.slice(start, end)
+    start = end + separator.length
+    if (kind === 'sse') {
+      const record = { t, frame: '' }
+      const data = []
+      for (const line of block.split('\n')) {
+        if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5))
+        else if (line.startsWith('id:')) record.id = line.slice(line.startsWith('id: ') ? 4 : 3)
+        else if (line.startsWith('event:')) record.event = line.slice(line.startsWith('event: ') ? 7 : 6)
+      }
+      if (!data.length) continue
+      record.frame = data.join('\n')
+      lines.push(JSON.stringify(record))
+    } else if (block.trim()) {
+      lines.push(JSON.stringify({ t, frame: block }))
+    }
+  }
+  return lines.join('\n') + '\n'
 }
 
 /** Strict frame check: every SSE event / NDJSON line must be JSON (or the [DONE] sentinel). */
@@ -206,7 +262,7 @@ async function recordLegacy(app, rec) {
 
 async function main() {
   fs.mkdirSync(outDir, { recursive: true })
-  const upstream = await startFakeAnthropic()
+  const upstream = await startFakeAnthropic({ pace: timed ? PACE : null })
   const { makeEraCHandler } = await import('./lib/era-c-server.mjs')
   const eraA = await import('./era-a/server.mjs')
   const eraB = await import('./era-b/server.mjs')
@@ -260,6 +316,20 @@ async function main() {
       process.stderr.write(`FAIL ${rec.file}:\n  ${problems.join('\n  ')}\n`)
       continue
     }
+    if (timed) {
+      const name = rec.file.replace(/\.(sse|ndjson)$/, '.recording.ndjson')
+      const meta = {
+        source: 'conformance/record_tanstack.mjs --timed',
+        about: rec.about,
+        server: versions[rec.era],
+        upstreamPace: PACE,
+        url: capture.request.url,
+      }
+      fs.mkdirSync(path.join(outDir, 'timed'), { recursive: true })
+      fs.writeFileSync(path.join(outDir, 'timed', name), toStreamfoldRecording(capture, kind, meta))
+      process.stderr.write(`ok   ${name}: ${frames.length} frames, ${capture.bytes.length} bytes, timed\n`)
+      continue
+    }
     fs.writeFileSync(path.join(outDir, rec.file), capture.bytes)
     const { date: _date, ...responseHeaders } = capture.headers
     manifest.recordings[rec.file] = {
@@ -278,7 +348,7 @@ async function main() {
     }
     process.stderr.write(`ok   ${rec.file}: ${frames.length} frames, ${capture.bytes.length} bytes\n`)
   }
-  fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n')
+  if (!timed) fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n')
   for (const app of Object.values(apps)) await app.close()
   await upstream.close()
   if (failures) process.exit(1)

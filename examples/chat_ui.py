@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from typing import Any
 
 import anyio
+import orjson
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
@@ -104,10 +106,10 @@ class ChatView:
                 elif isinstance(part, ToolCallPart):
                     lines.append(_tool_line(part.call))
                 elif isinstance(part, ToolResultPart):
-                    lines.append(_labelled("result", preview(part.content, 120), "green"))
-        said = [m.text for m in run.messages if m.role == "assistant" and m.text]
-        if run.reply is not None and (not said or run.reply.strip() != said[-1].strip()):
-            lines.append(_labelled("reply", printable(run.reply), "bold"))
+                    lines.append(_labelled("result", preview(_shown(part.display), 120), "green"))
+        reply = run.display_reply  # None when the last message already says it
+        if reply is not None:
+            lines.append(_labelled("reply", printable(reply), "bold"))
         title = Text(f"{inline(run.run_id)} · {run.status}")
         return Panel(Group(*lines) if lines else Text("…"), title=title, title_align="left")
 
@@ -125,10 +127,17 @@ def _tool_line(call: ToolCall) -> Text:
     line.append(inline(call.name or "?"), style="magenta")
     line.append(f"({preview(call.arguments, 60)})")
     line.append(f" [{call.state}]", style="dim")
-    outcome = call.error or call.result or call.output
-    if outcome:
+    if call.display is not None or call.result is not None:
+        # call.display: the error, the result's text (never quoted JSON) or its value when it
+        # is structured, else the streamed output (docs/model.md, "What a UI shows").
+        outcome = _shown(call.display)
         line.append(" → " + preview(outcome, 80), style="red" if call.error else "green")
     return line
+
+
+def _shown(value: Any) -> str:
+    """A display value as text: a string as it is, structured data as compact JSON."""
+    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
 
 
 async def chat(

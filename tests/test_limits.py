@@ -8,7 +8,7 @@ import pytest
 from streamfold import Reducer, RunStatus, UsageError
 from streamfold.notifications import Evicted, TextDelta, Truncated
 
-from .loomscript import Envelope, ev
+from .formats.loom.loomscript import Envelope, ev
 
 
 def test_text_beyond_the_limit_is_dropped_and_announced_once() -> None:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold import Reducer, ToolCallPart
+from streamfold.framing import detect_framing
 from streamfold.persist import (
     SNAPSHOT_VERSION,
     SnapshotError,
@@ -18,10 +19,9 @@ from streamfold.persist import (
     snapshot,
     to_bytes,
 )
-from streamfold.sources import detect_framing
 
+from .formats.loom.test_loom import react_run, sub_agent_run
 from .summary import summarize
-from .test_loom import react_run, sub_agent_run
 
 RECORDINGS = Path(__file__).parent.parent / "examples" / "recordings"
 FILES = sorted(p for p in RECORDINGS.iterdir() if p.suffix in (".ndjson", ".sse"))

@@ -109,7 +109,14 @@ export function renderTurn(turn, model) {
  * `setScript(turns)` selects the script for the following requests.
  * `requests` collects the parsed request bodies (for sanity checks in the recorder).
  */
-export async function startFakeAnthropic() {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * `pace` (optional): `{ firstMs, eachMs }` — wait `firstMs` before the first event of a response
+ * and `eachMs` after each, so that arrival times recorded downstream look like a real model's
+ * (record_tanstack.mjs --timed). Without it every event is written at once.
+ */
+export async function startFakeAnthropic({ pace = null } = {}) {
   let script = null
   const requests = []
   const server = http.createServer((req, res) => {
@@ -138,8 +145,21 @@ export async function startFakeAnthropic() {
         'cache-control': 'no-cache',
         'request-id': `req_fake_${turn.id}`,
       })
-      for (const frame of renderTurn(turn, parsed.model)) res.write(frame)
-      res.end()
+      const frames = renderTurn(turn, parsed.model)
+      if (!pace) {
+        for (const frame of frames) res.write(frame)
+        res.end()
+        return
+      }
+      // Paced like a real model: a first-token latency, then one event per interval.
+      void (async () => {
+        await sleep(pace.firstMs)
+        for (const frame of frames) {
+          res.write(frame)
+          await sleep(pace.eachMs)
+        }
+        res.end()
+      })()
     })
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -55,6 +55,7 @@ __all__ = [
     "ToolResultPart",
     "TotStep",
     "Usage",
+    "display_value",
 ]
 
 
@@ -67,6 +68,43 @@ class _Unset(enum.Enum):
 
 UNSET: Final = _Unset.UNSET
 """Sentinel for "no value" where ``None`` is a legitimate value (e.g. a tool's parsed input)."""
+
+
+def display_value(text: str) -> Any:
+    """What a UI shows for a text that may be JSON (a tool result, a result part's content).
+
+    A JSON string gives its text (``'"18C"'`` → ``'18C'``), a structured JSON value (object,
+    array, number, boolean, null) gives the value, and text that is not JSON is returned as it
+    is — but a JSON string cut short (a truncated tool result) gives its text so far. So a view
+    prints a ``str`` as text and renders anything else as data; it never shows quoted JSON
+    (docs/model.md, "What a UI shows").
+    """
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    body = text.strip()
+    if body.startswith('"'):
+        # A JSON string cut short (Loom truncates long tool results and appends "..."): its
+        # text so far. A cut inside an escape (``\``, ``\u00``) is trimmed back.
+        import jiter
+
+        cut = body.endswith(("...", "…"))
+        body = body.removesuffix("...").removesuffix("…")
+        for trim in range(7):
+            try:
+                value = jiter.from_json(
+                    body[: len(body) - trim].encode(), partial_mode="trailing-strings"
+                )
+            except ValueError:
+                continue
+            if isinstance(value, str):
+                return value + "…" if cut else value
+            break
+    return text
+
 
 _T = TypeVar("_T")
 
@@ -418,6 +456,21 @@ class ToolCall:
         except ValueError:
             return None
 
+    @property
+    def display(self) -> Any:
+        """What a UI shows for the call's outcome (docs/model.md, "What a UI shows"): the
+        ``error`` text when it failed; else the result as :func:`display_value` gives it (its
+        text, or its value when it is structured); else the streamed ``output`` text; ``None``
+        while there is nothing to show."""
+        if self.error is not None:
+            return self.error
+        if self.result is not None:
+            if self.result_value is UNSET:
+                return display_value(self.result)
+            return self.result_value
+        output = self.output
+        return output if output else None
+
 
 # --------------------------------------------------------------------------------------------
 # Messages and parts
@@ -467,6 +520,12 @@ class ToolResultPart:
     is_error: bool = False
     error: str | None = None
     kind: str = "tool-result"
+
+    @property
+    def display(self) -> Any:
+        """What a UI shows for this result: ``content`` (JSON text as TanStack sends it) as
+        :func:`display_value` gives it — its text, or its value when it is structured."""
+        return display_value(self.content)
 
 
 Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart
@@ -705,6 +764,22 @@ class Run:
         if self.reply is not None:
             return self.reply
         return "".join(m.text for m in self.messages if m.role == "assistant")
+
+    @property
+    def display_reply(self) -> str | None:
+        """The reply as a UI that shows the run's messages should add it: ``None`` when there
+        is no reply or when the last assistant message with text already says it (whitespace
+        aside; Loom streams the answer, then repeats it on the reply line), else the reply
+        (docs/model.md, "What a UI shows")."""
+        reply = self.reply
+        if reply is None:
+            return None
+        for message in reversed(self.messages):
+            if message.role == "assistant":
+                text = message.text
+                if text:
+                    return None if text.strip() == reply.strip() else reply
+        return reply
 
 
 @attrs.define(slots=True, eq=False)

@@ -26,7 +26,8 @@ import orjson
 
 from . import events as ev
 from .errors import FramingError, ProtocolError, UsageError
-from .formats import Decoder, detect_format, make_decoder
+from .formats import Decoder, make_decoder
+from .formats.select import non_json_rule, select_decoder
 from .framing.detect import WireFraming
 from .framing.frame import Frame
 from .framing.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
@@ -326,9 +327,11 @@ class Reducer:
     def feed_line(self, line: bytes | str) -> _Notes:
         """Parse one JSON text (an NDJSON line, an SSE data payload) and apply it.
 
-        Text that is not JSON is kept as a ``not_json`` diagnostic. A line with text before its
-        JSON object (the Loom REPL writes ``> `` prompts into the same stdout, notes/loom.md
-        §2.6) is applied from its first ``{`` with an INFO ``text_before_json`` diagnostic.
+        Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
+        records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
+        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
+        ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
+        ``text_before_json`` diagnostic.
         """
         try:
             frame = orjson.loads(line)
@@ -349,9 +352,10 @@ class Reducer:
     def feed_sse(self, data: bytes) -> _Notes:
         """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
 
-        Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` (the legacy
-        TanStack terminator, docs/tanstack.md) ends the stream's open runs the way the
-        reference client does and is recorded as an INFO ``sse_done`` diagnostic.
+        Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` is recorded
+        as an INFO ``sse_done`` diagnostic and handed to the current decoder's
+        :meth:`~streamfold.formats.Decoder.end_of_stream` (TanStack ends the stream's open runs
+        the way the reference client does, ``docs/tanstack.md``).
         """
         self._check_usable()
         notes: _Notes = []
@@ -423,10 +427,22 @@ class Reducer:
         notes: _Notes = []
         self._diagnose(ev.Diagnose("sse_done", "SSE [DONE] terminator", Severity.INFO), notes)
         last = self._last_decoder
-        done = getattr(last[1], "stream_done", None) if last is not None else None
-        if done is not None:
+        if last is not None:
+            try:
+                events = last[1].end_of_stream(self._index)
+            except Exception as exc:  # a decoder bug must not take the caller down
+                self._diagnose(
+                    ev.Diagnose(
+                        "decoder_error",
+                        f"{last[0]} decoder failed at the end-of-stream marker: "
+                        f"{type(exc).__name__}: {exc}",
+                        Severity.ERROR,
+                    ),
+                    notes,
+                )
+                return notes
             apply = self._apply
-            for event in done(self._index):
+            for event in events:
                 apply[type(event)](event, notes)
         return notes
 
@@ -536,19 +552,13 @@ class Reducer:
         return decoder
 
     def _pick_decoder(self, frame: Mapping[str, Any]) -> Decoder | None:
+        """The frames the inlined sticky check in :meth:`feed` did not settle
+        (:mod:`streamfold.formats.select`)."""
         last = self._last_decoder
         if self.format is not None:
             return last[1] if last is not None else None
-        if last is not None and last[1].detect(frame):
-            return last[1]
-        name = detect_format(frame)
-        if name is None:
-            # Not recognisably any format: the stream's current decoder gets it, so a new event
-            # type of a known format is kept by that format instead of lost (notes/loom.md A11).
-            return last[1] if last is not None else None
-        decoder = self._decoder_for(name)
-        self._last_decoder = (name, decoder)
-        return decoder
+        chosen = self._last_decoder = select_decoder(frame, last, self._decoder_for)
+        return chosen[1] if chosen is not None else None
 
     def feed_framed(self, line: bytes | OversizedLine) -> _Notes:
         """Apply one already-split NDJSON line; an :class:`~streamfold.framing.OversizedLine`
@@ -581,11 +591,12 @@ class Reducer:
                     )
                     self._diagnose(note, notes)
                     return notes
-        stripped = text.strip()
-        code, severity = "not_json", Severity.WARNING
-        if stripped in {">", "Bye."} or stripped.startswith("> "):
-            code, severity = "repl_output", Severity.INFO
-        return self._feed_rejected(line, code, "line is not JSON", severity=severity)
+        rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
+        if rule is None:
+            return self._feed_rejected(
+                line, "not_json", "line is not JSON", severity=Severity.WARNING
+            )
+        return self._feed_rejected(line, rule.code, rule.message, severity=rule.severity)
 
     def _feed_rejected(
         self,

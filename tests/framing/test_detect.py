@@ -51,7 +51,9 @@ BY_SUFFIX: dict[str, Framing] = {".ndjson": "ndjson", ".sse": "sse", ".json": "c
 def _cases() -> list[tuple[str, bytes, Framing]]:
     cases: list[tuple[str, bytes, Framing]] = []
     for path in [*EXAMPLES, *CHUNK_RECORDINGS]:
-        cases.append((path.name, path.read_bytes(), BY_SUFFIX[path.suffix]))
+        recorded = path.name.endswith(".recording.ndjson")  # examples/recordings/timed/
+        want: Framing = "recording" if recorded else BY_SUFFIX[path.suffix]
+        cases.append((path.name, path.read_bytes(), want))
     for path in EXAMPLES[::4]:  # some of them as streamfold recordings, with arrival times
         source = read_recording(path)
         timed = [attrs.evolve(f, t=i / 100) for i, f in enumerate(source.frames)]

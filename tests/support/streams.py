@@ -13,7 +13,7 @@ from streamfold.framing import Frame
 from streamfold.io.recording import RecordingWriter
 from streamfold.snapshot import to_dict
 
-from ..loomscript import Envelope
+from ..formats.loom.loomscript import Envelope
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "examples" / "recordings"
 """The example recordings (examples/recordings/)."""

@@ -3,7 +3,7 @@
 The shape is what the reference client's ``StreamProcessor.getMessages()`` returns
 (``@tanstack/ai`` 0.58, ``types.ts``), so a Python backend can hydrate a TanStack frontend
 (``ChatClient({initialMessages})`` / ``setMessages``) and the two implementations can be
-compared part by part (``tests/test_conformance_tanstack.py``)::
+compared part by part (``tests/formats/tanstack/test_conformance_tanstack.py``)::
 
     {"id", "role": "user" | "assistant" | "system", "parts": [...],
      "createdAt"?: ISO string, "metadata"?: {...}}
@@ -15,7 +15,10 @@ Parts: ``{"type": "text", "content"}``; ``{"type": "thinking", "content", "stepI
 
 Mapping rules (the model is richer than ``UIMessage``; each rule says what is folded away):
 
-* Messages of a session in thread order (:attr:`~streamfold.model.Message.seq`).
+* One thread per session, messages in thread order (:attr:`~streamfold.model.Message.seq`);
+  sessions are never merged (:func:`to_ui_threads` gives them all, keyed by session id).
+* A sub-agent's messages are nested under the tool-call part that ran the sub-agent
+  (``"subagentMessages"``), never interleaved into the parent's thread.
 * Roles ``tool`` and ``developer`` become ``assistant`` (as the reference does). Messages of role
   ``reasoning`` (AG-UI reasoning messages with no assistant message to join while streaming)
   fold into the next assistant message, ahead of its parts, as the reference folds reasoning
@@ -44,6 +47,7 @@ from ..model import (
     Message,
     ReasoningPart,
     RunStatus,
+    Span,
     TextPart,
     ToolCall,
     ToolCallPart,
@@ -51,7 +55,13 @@ from ..model import (
     ToolResultPart,
 )
 
-__all__ = ["CONVERT_TARGETS", "render_converted", "to_ui_messages", "tool_call_part"]
+__all__ = [
+    "CONVERT_TARGETS",
+    "render_converted",
+    "to_ui_messages",
+    "to_ui_threads",
+    "tool_call_part",
+]
 
 CONVERT_TARGETS: Final = ("tanstack-ui-messages",)
 """What :func:`render_converted` can produce (``streamfold convert FILE --to TARGET``)."""
@@ -139,32 +149,41 @@ def _tool_result_only(parts: list[dict[str, Any]]) -> bool:
     return bool(parts) and all(p["type"] == "tool-result" for p in parts)
 
 
-def _session_messages(conversation: Conversation, session_id: str | None) -> Iterable[Message]:
-    sessions = conversation.sessions
-    if session_id is not None:
-        if session_id not in sessions:
+def _session_messages(conversation: Conversation, session_ids: Iterable[str]) -> list[Message]:
+    chosen = []
+    for session_id in session_ids:
+        session = conversation.sessions.get(session_id)
+        if session is None:
             raise UsageError(f"no session {session_id!r}")
-        chosen = [sessions[session_id]]
-    else:
-        chosen = list(sessions.values())
+        chosen.append(session)
+    messages: list[Message] = []
     for session in chosen:
-        messages = [m for run in session.runs for m in run.messages]
-        messages.sort(key=lambda m: m.seq)
-        yield from messages
+        mine = [m for run in session.runs for m in run.messages]
+        mine.sort(key=lambda m: m.seq)
+        messages += mine
         for run in session.runs:
             if run.status is RunStatus.FAILED and not any(
                 m.role not in ("user", "system") for m in run.messages
             ):
-                yield Message(f"{run.run_id}/error", "assistant", run.run_id)
+                messages.append(Message(f"{run.run_id}/error", "assistant", run.run_id))
+    return messages
 
 
-def to_ui_messages(
-    conversation: Conversation, *, session_id: str | None = None
-) -> list[dict[str, Any]]:
-    """The conversation (or one session of it) as TanStack ``UIMessage`` dicts (JSON-safe)."""
+def _subagent_call(message: Message, spans: Mapping[str, Span]) -> str | None:
+    """The tool call a message's sub-agent ran in (the nearest enclosing span that ran inside
+    a tool call, docs/loom.md), or ``None`` for the agent's own messages."""
+    span = spans.get(message.span_id) if message.span_id is not None else None
+    while span is not None:
+        if span.parent_tool_call_id is not None:
+            return span.parent_tool_call_id
+        span = span.parent
+    return None
+
+
+def _thread(messages: Iterable[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
-    for message in _session_messages(conversation, session_id):
+    for message in messages:
         parts = _parts(message)
         if message.role == "reasoning":
             pending.append(_ui_message(message, parts))
@@ -180,14 +199,92 @@ def to_ui_messages(
     return out + pending
 
 
+def _nest(thread: list[dict[str, Any]], nested: dict[str, list[Message]]) -> None:
+    """Put each sub-agent's messages under the tool-call part that ran it
+    (``"subagentMessages"``), recursively for sub-agents of sub-agents."""
+    for ui in thread:
+        for part in ui["parts"]:
+            if part["type"] == "tool-call" and part["id"] in nested:
+                inner = _thread(nested.pop(part["id"]))
+                _nest(inner, nested)
+                part["subagentMessages"] = inner
+
+
+def to_ui_messages(
+    conversation: Conversation, *, session_id: str | None = None, all_sessions: bool = False
+) -> list[dict[str, Any]]:
+    """One session's thread as TanStack ``UIMessage`` dicts (JSON-safe).
+
+    ``session_id`` picks the session; it may be left out when the conversation has at most one.
+    Sessions are not merged: with several sessions and no ``session_id`` this raises
+    :class:`UsageError` (use :func:`to_ui_threads`), as for an unknown ``session_id``.
+    ``all_sessions=True`` asks for one list explicitly: the sessions' threads one after the
+    other, in first-seen order (the conformance suite compares that with one TanStack client fed
+    the whole stream).
+
+    A sub-agent's messages (Loom sub-agents run inside the parent's tool call) are not part of
+    the thread: they are nested under that tool-call part as ``"subagentMessages"`` (a list of
+    ``UIMessage``), or, when the call is not in the thread, follow it with
+    ``metadata.streamfold.parentToolCallId`` (docs/tanstack.md, "Export").
+    """
+    sessions = conversation.sessions
+    chosen: list[str]
+    if session_id is not None:
+        chosen = [session_id]
+    elif all_sessions or len(sessions) <= 1:
+        chosen = list(sessions)
+    else:
+        raise UsageError(
+            f"{len(sessions)} sessions: pass session_id= (one of"
+            f" {', '.join(repr(s) for s in list(sessions)[:5])}) or use to_ui_threads()"
+        )
+    messages = _session_messages(conversation, chosen)
+    spans = {
+        span.span_id: span
+        for key in chosen
+        for run in sessions[key].runs
+        if run.spans
+        for span in run.walk_spans()
+    }
+    own: list[Message] = []
+    nested: dict[str, list[Message]] = {}
+    for message in messages:
+        call_id = _subagent_call(message, spans) if spans else None
+        if call_id is None:
+            own.append(message)
+        else:
+            nested.setdefault(call_id, []).append(message)
+    thread = _thread(own)
+    if nested:
+        _nest(thread, nested)
+        for call_id, orphans in nested.items():  # the call is not in the thread: marked
+            for ui in _thread(orphans):
+                marks = dict(ui.get("metadata", {}))
+                marks["streamfold"] = {"parentToolCallId": call_id}
+                ui["metadata"] = marks
+                thread.append(ui)
+    return thread
+
+
+def to_ui_threads(conversation: Conversation) -> dict[str, list[dict[str, Any]]]:
+    """Every session's thread (:func:`to_ui_messages`), keyed by session id, sessions in
+    first-seen order: what ``streamfold convert`` prints without ``--session``."""
+    return {
+        session_id: to_ui_messages(conversation, session_id=session_id)
+        for session_id in conversation.sessions
+    }
+
+
 def _check_target(to: str) -> None:
     if to not in CONVERT_TARGETS:
         raise UsageError(f"unknown conversion target {to!r}; known: {', '.join(CONVERT_TARGETS)}")
 
 
 def render_converted(conversation: Conversation, to: str, session_id: str | None = None) -> str:
-    """``conversation`` converted to ``to`` (one of :data:`CONVERT_TARGETS`), as JSON text.
-    Raises :class:`UsageError` for an unknown target or session."""
+    """``conversation`` converted to ``to`` (one of :data:`CONVERT_TARGETS`), as JSON text:
+    one session's thread (a JSON array) with ``session_id``, else every session's thread in a
+    JSON object keyed by session id (:func:`to_ui_threads`). Raises :class:`UsageError` for an
+    unknown target or session."""
     _check_target(to)
     return _render(conversation, session_id)
 
@@ -195,7 +292,11 @@ def render_converted(conversation: Conversation, to: str, session_id: str | None
 def _render(conversation: Conversation, session_id: str | None) -> str:
     from ..safe_text import escape_json_output
 
-    messages = to_ui_messages(conversation, session_id=session_id)
-    text = orjson.dumps(messages, option=orjson.OPT_INDENT_2).decode()
+    shaped: dict[str, list[dict[str, Any]]] | list[dict[str, Any]]
+    if session_id is None:
+        shaped = to_ui_threads(conversation)
+    else:
+        shaped = to_ui_messages(conversation, session_id=session_id)
+    text = orjson.dumps(shaped, option=orjson.OPT_INDENT_2).decode()
     # orjson leaves DEL, C1 and bidi controls raw; escaped, the JSON value is the same.
     return escape_json_output(text) + "\n"

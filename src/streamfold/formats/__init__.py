@@ -1,32 +1,76 @@
-"""Wire formats: one module per format, each a :class:`Decoder` from JSON frames to canonical
+"""Wire formats: one package per format, each a :class:`Decoder` from JSON frames to canonical
 events (:mod:`streamfold.events`).
 
-A decoder says what a frame means and keeps only the state it needs to say it (open runs per
-session, span stacks, id maps); it never touches the model. Per frame its work is proportional to
-the frame. ``detect(frame)`` lets the reducer pick a decoder per frame when the caller did not
-name a format.
+Rule: a decoder says what a frame means and keeps only the state it needs to say it (open runs
+per session, span stacks, id maps); it never touches the model, the reducer or an edge. Per
+frame its work is proportional to the frame.
+
+Formats are plugins (``docs/write-a-format.md``): each registers its decoder class under the
+entry-point group ``streamfold.formats`` (the built-ins in streamfold's own ``pyproject.toml``),
+and says with :meth:`Decoder.detect` how sure it is that a frame is its own. Which decoder takes
+a frame is decided in :mod:`streamfold.formats.select`.
+
+:data:`FORMATS` maps format names to decoder classes, loaded on first use.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol
 
 from ..errors import UsageError
-from ..events import Event
+from ..events import Diagnose, Event
 
-__all__ = ["FORMATS", "Decoder", "detect_format", "make_decoder"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FORMATS",
+    "Decoder",
+    "DecoderBase",
+    "FormatRegistry",
+    "detect_format",
+    "make_decoder",
+]
+
+ENTRY_POINT_GROUP = "streamfold.formats"
+"""The entry-point group formats register under: ``name = "module:DecoderClass"``."""
 
 
 class Decoder(Protocol):
-    """The interface every format module implements (see :mod:`streamfold.formats.loom`)."""
+    """The interface every format implements. Derive from :class:`DecoderBase` to get the
+    documented defaults of every hook.
+
+    Confidence scale of :meth:`detect` (``docs/write-a-format.md``, "Detection"):
+
+    * ``1.0`` — the frame carries a marker only this format uses (an AG-UI upper-case event
+      type, NNRP's ``common_header``);
+    * ``0.9`` — this format's shape, with names another format could also use in that shape;
+    * ``0.5`` — a name this format knows that is a common word (``tool_call``, ``usage``)
+      without anything else that is this format's own;
+    * ``0`` (or ``False``) — not this format's.
+
+    The stream's current decoder keeps every frame its ``detect`` accepts (any value above 0);
+    only other frames are offered to every format, and the highest confidence wins. On a tie
+    the format whose name sorts first wins, so the choice never depends on installation order.
+    """
 
     name: ClassVar[str]
 
     @staticmethod
-    def detect(frame: Mapping[str, Any]) -> bool:
-        """Whether ``frame`` (a parsed JSON object) is in this format. Cheap: a few key lookups."""
+    def detect(frame: Mapping[str, Any]) -> float:
+        """How sure this format is that ``frame`` (a parsed JSON object) is its own, from 0
+        (not mine) to 1 (certain). Cheap: a few key lookups; called on every frame while the
+        decoder holds the stream."""
+        ...
+
+    @staticmethod
+    def non_json(text: str) -> Diagnose | None:
+        """How to record a line of this stream that is not JSON (a prompt, a banner): a
+        diagnostic whose ``code``, ``message`` and ``severity`` are used for the dropped line,
+        or ``None`` for the default WARNING ``not_json``. Asked of the stream's current decoder,
+        or of every format (in name order, first answer wins) before one took the stream."""
         ...
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
@@ -34,47 +78,152 @@ class Decoder(Protocol):
         fields become :class:`~streamfold.events.Diagnose` events."""
         ...
 
+    def end_of_stream(self, frame_index: int) -> list[Event]:
+        """Events for the transport's own end marker (SSE ``data: [DONE]``), which is not a
+        frame of the format. ``frame_index`` is the marker's index."""
+        ...
+
     def finish(self) -> list[Event]:
         """Events at end of input (e.g. end runs that never received their terminal frame)."""
         ...
 
 
-# A decoder may also define ``stream_done(frame_index) -> list[Event]``: called when an SSE
-# stream sends ``data: [DONE]`` (see Reducer.feed_sse).
+class DecoderBase:
+    """A base for decoders: every hook of :class:`Decoder` with a documented no-op default,
+    so a format implements only what it needs (``name``, ``detect``, ``decode``).
+
+    Example, a format whose frames are ``{"toy": "text"}`` (the whole worked example, with its
+    registration, is in ``docs/write-a-format.md``)::
+
+        class ToyDecoder(DecoderBase):
+            name = "toy"
+
+            @staticmethod
+            def detect(frame):
+                return 1.0 if "toy" in frame else 0.0
+
+            def decode(self, frame, frame_index):
+                ...  # canonical events, e.g. StartRun, AppendText
+
+    Hooks and their defaults: ``detect`` → ``0.0``; ``non_json`` → ``None`` (the default
+    ``not_json`` diagnostic); ``decode`` raises :class:`NotImplementedError` (a decoder must
+    implement it); ``end_of_stream`` → no events; ``finish`` → no events.
+    """
+
+    name: ClassVar[str] = ""
+
+    @staticmethod
+    def detect(frame: Mapping[str, Any]) -> float:
+        return 0.0
+
+    @staticmethod
+    def non_json(text: str) -> Diagnose | None:
+        return None
+
+    def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        raise NotImplementedError(f"{type(self).__name__}.decode")
+
+    def end_of_stream(self, frame_index: int) -> list[Event]:
+        return []
+
+    def finish(self) -> list[Event]:
+        return []
 
 
-FORMATS: dict[str, str] = {
-    # TanStack first: Loom also has a "tool_call" type and would claim TanStack's legacy
-    # tool_call chunks; TanStack's detect only takes a tool_call with a ``toolCall`` object,
-    # which Loom's never has (Loom's carries call_id/arguments).
-    "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
+# The built-in formats, also declared as entry points in pyproject.toml. Used when the installed
+# package metadata does not list them (an editable install older than the entry points, or the
+# source tree on sys.path without an install).
+_BUILTIN: dict[str, str] = {
     "loom": "streamfold.formats.loom:LoomDecoder",
     "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
+    "nnrp-wire": "streamfold.formats.nnrp_wire:NnrpWireDecoder",
+    "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
 }
-"""Format name → ``module:class`` of its decoder, in detection order. Other format modules add
-themselves here."""
 
 
-def _load(name: str) -> type[Decoder]:
-    try:
-        target = FORMATS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
-        ) from None
-    module_name, _, class_name = target.partition(":")
-    cls: type[Decoder] = getattr(importlib.import_module(module_name), class_name)
-    return cls
+class FormatRegistry(Mapping[str, type[Decoder]]):
+    """Format name → decoder class: the entry points of :data:`ENTRY_POINT_GROUP`, plus the
+    built-ins. Names are read on first use (and again after :meth:`refresh`); a class is
+    imported when first looked up. Iteration is in name order (the tie-break of detection).
+
+    A format that fails to import raises :class:`~streamfold.errors.UsageError` when it is
+    asked for by name, and is skipped (with a :class:`RuntimeWarning`) by detection."""
+
+    def __init__(self) -> None:
+        self._targets: dict[str, str] | None = None
+        self._classes: dict[str, type[Decoder]] = {}
+        self._broken: set[str] = set()
+
+    def refresh(self) -> None:
+        """Read the entry points again (after installing a format into a running process)."""
+        self._targets = None
+        self._classes.clear()
+        self._broken.clear()
+
+    def _names(self) -> dict[str, str]:
+        targets = self._targets
+        if targets is None:
+            found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+            merged = {**_BUILTIN, **found}
+            targets = self._targets = {name: merged[name] for name in sorted(merged)}
+        return targets
+
+    def __getitem__(self, name: str) -> type[Decoder]:
+        cls = self._classes.get(name)
+        if cls is not None:
+            return cls
+        targets = self._names()
+        if name not in targets:
+            raise UsageError(f"unknown format {name!r}; known formats: {', '.join(targets)}")
+        module_name, _, class_name = targets[name].partition(":")
+        try:
+            loaded = getattr(importlib.import_module(module_name), class_name)
+        except Exception as exc:
+            raise UsageError(
+                f"format {name!r} ({targets[name]}) failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        self._classes[name] = loaded
+        return loaded  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def loaded(self) -> Iterator[tuple[str, type[Decoder]]]:
+        """``(name, class)`` of every format that loads, in name order; a format that fails to
+        load is skipped with a :class:`RuntimeWarning` (once per :meth:`refresh`)."""
+        for name in self._names():
+            if name in self._broken:
+                continue
+            try:
+                yield name, self[name]
+            except UsageError as exc:
+                self._broken.add(name)
+                warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
+
+
+FORMATS = FormatRegistry()
+"""Every known format: name → decoder class (see :class:`FormatRegistry`)."""
 
 
 def make_decoder(name: str) -> Decoder:
-    """A new decoder for format ``name``. Raises :class:`UsageError` for an unknown name."""
-    return _load(name)()
+    """A new decoder for format ``name`` with default options. Raises
+    :class:`~streamfold.errors.UsageError` for an unknown name (listing the known ones)."""
+    return FORMATS[name]()
 
 
 def detect_format(frame: Mapping[str, Any]) -> str | None:
-    """The name of the first format whose ``detect`` accepts ``frame``, or ``None``."""
-    for name in FORMATS:
-        if _load(name).detect(frame):
-            return name
-    return None
+    """The name of the format most confident that ``frame`` is its own, or ``None`` when every
+    format says 0. Ties go to the name that sorts first (see :class:`Decoder`)."""
+    best: str | None = None
+    best_confidence = 0.0
+    for name, cls in FORMATS.loaded():
+        confidence = cls.detect(frame)
+        if confidence > best_confidence:
+            best, best_confidence = name, confidence
+    return best

@@ -100,7 +100,9 @@ def convert(
     format: str | None = None,
     session_id: str | None = None,
 ) -> str:
-    """Fold a byte stream (chunks of any size) and return it converted, as JSON text.
+    """Fold a byte stream (chunks of any size) and return it converted, as JSON text (shaped
+    as :func:`~streamfold.export.tanstack.render_converted` says: an object keyed by session,
+    or one session's array).
 
     ``to`` is one of :data:`streamfold.export.tanstack.CONVERT_TARGETS`; ``framing`` and
     ``format`` are as for :func:`fold`. Raises :class:`~streamfold.errors.UsageError` for an

@@ -46,46 +46,28 @@ event_ids seen in the open run (one entry per event, released when the run ends)
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-import attrs
-import orjson
-
 from ...events import (
-    AdoptToolCallId,
-    AppendReasoning,
-    AppendText,
-    AppendToolArguments,
-    AppendToolOutput,
-    CloseSpan,
     Diagnose,
-    EndMessage,
     EndRun,
     Event,
-    KeepUnknown,
     MarkMissing,
-    OpenSpan,
-    RecordCustom,
     RecordSearch,
-    ReportUsage,
-    RequestApproval,
-    SaveCheckpoint,
     SetReply,
-    SetState,
-    SetToolArguments,
-    SetToolResult,
-    StartMessage,
     StartRun,
-    StartToolCall,
-    StartToolExecution,
 )
-from ...model import UNSET, RunStatus, Severity, Usage
+from ...model import RunStatus, Severity
+from .. import DecoderBase
+from .._common import drop, int_or_none, keep_unknown_fields, keep_unknown_type, str_or_none, warn
+from .handlers import _Handlers
+from .repl import repl_line
+from .state import _ENVELOPE, _Run, _Session
+from .tools import _Tools
 
 __all__ = ["LOOM_EVENT_TYPES", "LoomDecoder"]
 
-_ENVELOPE: Final = frozenset({"session_id", "node_id", "event_id"})
 
 # Payload keys per type (besides "type" and the envelope), spec §4.2 plus notes §1.1 additions.
 LOOM_EVENT_TYPES: Final[dict[str, frozenset[str]]] = {
@@ -117,56 +99,28 @@ LOOM_EVENT_TYPES: Final[dict[str, frozenset[str]]] = {
     "tool_approval": frozenset({"call_id", "name", "arguments"}),
     "_error": frozenset({"_serialize_error"}),
 }
+
+
 _TYPE_NAMES: Final[dict[str, str]] = {kind: kind for kind in LOOM_EVENT_TYPES}
+
 
 # Every key a frame of each type may carry without being reported as an unknown field.
 _ALLOWED: Final[dict[str, frozenset[str]]] = {
     kind: keys | _ENVELOPE | {"type"} for kind, keys in LOOM_EVENT_TYPES.items()
 }
+
+
 # The serve WebSocket wrapper (notes §2.1 sink 2), accepted when traffic is logged wrapped.
 _WRAPPER_TYPES: Final = frozenset({"run_stream_event", "run_end"})
 
-
-@attrs.define(slots=True, eq=False)
-class _Call:
-    call_id: str
-    name: str | None
-    started: bool = False  # tool_start seen
-    span_id: str | None = None
-    synthetic: bool = False  # the id is ours (the sender gave none yet)
+# Loom type names that are common words other formats may use too: lower confidence alone.
+_COMMON_NAMES: Final = frozenset(
+    {"run_start", "usage", "values", "updates", "custom", "checkpoint", "tool_call"}
+)
+_OWN_NAMES: Final = frozenset((*LOOM_EVENT_TYPES, *_WRAPPER_TYPES)) - _COMMON_NAMES
 
 
-@attrs.define(slots=True, eq=False)
-class _Run:
-    run_id: str
-    session_id: str
-    seq: int
-    last_event_id: int | None = None
-    seen: dict[int, str] = attrs.field(factory=dict)  # event_id → type, for duplicates
-    stack: list[tuple[str, str]] = attrs.field(factory=list)  # (span_id, node name)
-    span_seq: int = 0
-    node_id: str | None = None
-    messages: dict[str | None, str] = attrs.field(factory=dict)  # span_id → message_id
-    calls: dict[str, _Call] = attrs.field(factory=dict)
-    current_call: str | None = None  # target of null-id tool_call_chunk (A6)
-    anon_seq: int = 0
-    # FIFO queues per tool name for null call_id reconciliation (A6, A7).
-    awaiting_args: dict[str, deque[str]] = attrs.field(factory=dict)
-    awaiting_start: dict[str, deque[str]] = attrs.field(factory=dict)
-    running: list[str] = attrs.field(factory=list)  # call ids between tool_start and tool_end
-    approval_pending: bool = False
-    cancelled: bool = False
-    error: str | None = None
-
-
-@attrs.define(slots=True, eq=False)
-class _Session:
-    session_id: str
-    run: _Run | None = None
-    runs: int = 0
-
-
-class LoomDecoder:
+class LoomDecoder(_Handlers, _Tools, DecoderBase):
     """Decode Loom NDJSON frames (parsed JSON objects) into canonical events.
 
     Detects: a frame whose ``type`` is a Loom event type, or a reply line (``reply`` and no
@@ -176,19 +130,25 @@ class LoomDecoder:
     name: ClassVar[str] = "loom"
     default_session_id: ClassVar[str] = "default"
 
-    def __init__(self) -> None:
-        self._sessions: dict[str, _Session] = {}
-        self._last_session: _Session | None = None
-        self._run_ids: set[str] = set()
-        self._activity: dict[str, int] = {}  # run_id → last frame index (reply routing)
-        self._last_reply: tuple[Any, ...] | None = None
+    @staticmethod
+    def detect(frame: Mapping[str, Any]) -> float:
+        """How sure Loom is that ``frame`` is its own (``docs/write-a-format.md``): 1 for a
+        Loom-only type name (``node_enter``, ``message_chunk``, …), 0.9 for a reply line
+        (``reply`` and no ``type``), 0.5 for a Loom type that is a common word (``tool_call``,
+        ``usage``, …) unless the frame has Loom's ``event_id`` (then 1), else 0."""
+        kind = frame.get("type")
+        if type(kind) is str:
+            if kind in _OWN_NAMES:  # the frames of a Loom stream: one set lookup, as before
+                return 1.0
+            if kind in _COMMON_NAMES:
+                return 1.0 if "event_id" in frame else 0.5
+            return 0.0
+        return 0.9 if kind is None and "reply" in frame else 0.0
 
     @staticmethod
-    def detect(frame: Mapping[str, Any]) -> bool:
-        kind = frame.get("type")
-        if kind is None:
-            return "reply" in frame
-        return type(kind) is str and (kind in LOOM_EVENT_TYPES or kind in _WRAPPER_TYPES)
+    def non_json(text: str) -> Diagnose | None:
+        """The REPL's prompts and goodbye are INFO ``repl_output`` (:mod:`.repl`)."""
+        return repl_line(text)
 
     # ------------------------------------------------------------------------------ entry
 
@@ -198,14 +158,14 @@ class LoomDecoder:
             if kind is None:
                 if "reply" in frame:
                     return self._reply(frame, frame_index)
-                return [_drop("missing_type", "frame has neither 'type' nor 'reply'")]
-            return [_drop("invalid_field", "'type' is not a string")]
+                return [drop("missing_type", "frame has neither 'type' nor 'reply'")]
+            return [drop("invalid_field", "'type' is not a string")]
         if kind in _WRAPPER_TYPES:
             if kind == "run_end":
                 return self._reply(frame, frame_index)
             inner = frame.get("event")
             if not isinstance(inner, Mapping):
-                return [_drop("invalid_field", "run_stream_event without an 'event' object")]
+                return [drop("invalid_field", "run_stream_event without an 'event' object")]
             return self.decode(inner, frame_index)
         out: list[Event] = []
         # Most frames belong to the session of the frame before: that check is inlined here.
@@ -215,7 +175,7 @@ class LoomDecoder:
             session = self._session_for(frame)
         event_id = frame.get("event_id")
         if event_id is not None and type(event_id) is not int:
-            out.append(_warn("invalid_field", "event_id is not an integer; ignored"))
+            out.append(warn("invalid_field", "event_id is not an integer; ignored"))
             event_id = None
         run = session.run
         if (
@@ -240,29 +200,13 @@ class LoomDecoder:
         self._activity[run.run_id] = frame_index
         handler = _HANDLERS.get(kind)
         if handler is None:
-            out.append(
-                Diagnose(
-                    "unknown_event_type",
-                    f"unknown Loom event type {kind!r}; kept verbatim on the run",
-                    Severity.INFO,
-                    run_id=run.run_id,
-                )
-            )
-            out.append(KeepUnknown(run.run_id, dict(frame)))
+            message = f"unknown Loom event type {kind!r}; kept verbatim on the run"
+            keep_unknown_type(out, run.run_id, frame, message)
             return out
         handler(self, run, frame, out)
         allowed = _ALLOWED[kind]
         if not allowed.issuperset(frame):  # 25% cheaper than keys() <= allowed
-            extra = ", ".join(sorted(frame.keys() - allowed))
-            out.append(
-                Diagnose(
-                    "unknown_fields",
-                    f"{kind} has fields not in the spec ({extra}); frame kept verbatim",
-                    Severity.INFO,
-                    run_id=run.run_id,
-                )
-            )
-            out.append(KeepUnknown(run.run_id, dict(frame)))
+            keep_unknown_fields(out, run.run_id, frame, kind, allowed)
         return out
 
     def _sequence(
@@ -307,7 +251,7 @@ class LoomDecoder:
                 else:
                     code = "event_id_reused" if seen is not None else "event_out_of_order"
                     out.append(
-                        _warn(
+                        warn(
                             code,
                             f"event_id {event_id} ({kind}) after {last}",
                             run_id=run.run_id,
@@ -316,7 +260,7 @@ class LoomDecoder:
                     )
             elif event_id > last + 1:
                 out.append(
-                    _warn(
+                    warn(
                         "event_id_gap",
                         f"event_ids {last + 1}..{event_id - 1} missing",
                         run_id=run.run_id,
@@ -363,8 +307,8 @@ class LoomDecoder:
         self._run_ids.add(run_id)
         run = _Run(run_id, session.session_id, session.runs)
         session.run = run
-        agent = _str(run_start.get("agent")) if run_start is not None else None
-        message = _str(run_start.get("message")) if run_start is not None else None
+        agent = str_or_none(run_start.get("agent")) if run_start is not None else None
+        message = str_or_none(run_start.get("message")) if run_start is not None else None
         metadata = {"run_id": wanted} if wanted is not None and wanted != run_id else None
         out.append(
             StartRun(
@@ -394,28 +338,15 @@ class LoomDecoder:
         session.run = None
         self._activity.pop(run.run_id, None)
 
-    def _close_stack(self, run: _Run, depth: int, out: list[Event]) -> None:
-        while len(run.stack) > depth:
-            span_id, _ = run.stack.pop()
-            self._end_message(run, span_id, out)
-            out.append(CloseSpan(run.run_id, span_id, unclosed=True))
-
-    @staticmethod
-    def _end_message(run: _Run, span_id: str, out: list[Event]) -> None:
-        """A span's message is complete when the span closes (one LLM turn per think span)."""
-        message_id = run.messages.get(span_id)
-        if message_id is not None:
-            out.append(EndMessage(run.run_id, message_id))
-
     # ----------------------------------------------------------------------------- reply
 
     def _reply(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         text = frame.get("reply")
         if type(text) is not str:
-            return [_drop("invalid_field", "reply is not a string")]
+            return [drop("invalid_field", "reply is not a string")]
         event_id = frame.get("event_id")
         session, run = self._route_reply(frame)
-        thread_id = _str(frame.get("session_id"))
+        thread_id = str_or_none(frame.get("session_id"))
         out: list[Event] = []
         key = (frame.get("session_id"), event_id, frame.get("node_id"), text)
         if run is None:
@@ -425,15 +356,15 @@ class LoomDecoder:
                         "duplicate_event",
                         "reply line repeated after its run ended; dropped",
                         dropped=True,
-                        session_id=_str(key[0]),
-                        event_id=_int(event_id),
+                        session_id=str_or_none(key[0]),
+                        event_id=int_or_none(event_id),
                     )
                 ]
             # A reply with no open run (e.g. a run whose events were all lost): its own run.
             session = self._session_for(frame)
             run = self._start_run(session, None, out)
             out.append(
-                _warn("reply_without_events", "reply line with no open run", run_id=run.run_id)
+                warn("reply_without_events", "reply line with no open run", run_id=run.run_id)
             )
         self._last_reply = key
         assert session is not None
@@ -442,7 +373,7 @@ class LoomDecoder:
         last = run.last_event_id
         if type(event_id) is int and last is not None and event_id > last + 1:
             out.append(
-                _warn(
+                warn(
                     "event_id_gap",
                     f"event_ids {last + 1}..{event_id - 1} missing before the reply",
                     run_id=run.run_id,
@@ -450,8 +381,8 @@ class LoomDecoder:
                 )
             )
             out.append(MarkMissing(run.run_id, last + 1, event_id))
-        stop_reason = _str(frame.get("stop_reason"))
-        reasoning = _str(frame.get("reasoning_content"))
+        stop_reason = str_or_none(frame.get("stop_reason"))
+        reasoning = str_or_none(frame.get("reasoning_content"))
         self._close_stack(run, 0, out)
         out.append(SetReply(run.run_id, text, reasoning, thread_id))
         status = RunStatus.COMPLETED
@@ -484,307 +415,12 @@ class LoomDecoder:
         latest = max(open_runs, key=lambda s: self._activity.get(s.run.run_id if s.run else "", -1))
         return latest, latest.run
 
-    # ------------------------------------------------------------------------ frame kinds
-
-    def _run_start(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        """Nothing more to do: decode() began the run with run_start's fields."""
-
-    def _node_enter(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        name = frame.get("id")
-        if type(name) is not str:
-            out.append(_warn("invalid_field", "node_enter without a string 'id'", run.run_id))
-            name = "?"
-        run.span_seq += 1
-        span_id = f"{run.run_id}/{run.span_seq}"
-        parent = run.stack[-1][0] if run.stack else None
-        parent_call = None
-        if run.running:
-            call = run.calls.get(run.running[-1])
-            if call is not None and call.span_id == parent:
-                parent_call = call.call_id
-        event_id = frame.get("event_id")
-        out.append(
-            OpenSpan(
-                run.run_id,
-                span_id,
-                name,
-                parent,
-                parent_call,
-                _str(frame.get("node_id")),
-                event_id if type(event_id) is int else None,
-            )
-        )
-        run.stack.append((span_id, name))
-
-    def _node_exit(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        name = frame.get("id")
-        stack = run.stack
-        for depth in range(len(stack) - 1, -1, -1):
-            if stack[depth][1] == name:
-                break
-        else:
-            out.append(
-                Diagnose(
-                    "unmatched_node_exit",
-                    f"node_exit {name!r} matches no open span; dropped",
-                    Severity.ERROR,
-                    dropped=True,
-                    run_id=run.run_id,
-                )
-            )
-            return
-        self._close_stack(run, depth + 1, out)
-        span_id, _ = stack.pop()
-        self._end_message(run, span_id, out)
-        error = _node_error(frame.get("result"), out, run.run_id)
-        if error is not None:
-            run.error = error
-            if "run cancelled" in error:
-                run.cancelled = True
-        out.append(CloseSpan(run.run_id, span_id, error))
-
-    def _message_for(self, run: _Run, out: list[Event]) -> str:
-        span_id = run.stack[-1][0] if run.stack else None
-        message_id = run.messages.get(span_id)
-        if message_id is None:
-            message_id = f"{span_id}/message" if span_id else f"{run.run_id}/message"
-            run.messages[span_id] = message_id
-            out.append(StartMessage(run.run_id, message_id, "assistant", span_id))
-        return message_id
-
-    def _message_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        content = frame.get("content")
-        if type(content) is not str:
-            out.append(_drop("invalid_field", "message_chunk content is not a string", run.run_id))
-            return
-        message_id = run.messages.get(run.stack[-1][0] if run.stack else None)
-        if message_id is None:
-            message_id = self._message_for(run, out)
-        out.append(AppendText(run.run_id, message_id, content))
-
-    def _thought_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        content = frame.get("content")
-        if type(content) is not str:
-            out.append(_drop("invalid_field", "thought_chunk content is not a string", run.run_id))
-            return
-        out.append(AppendReasoning(run.run_id, self._message_for(run, out), content))
-
-    def _usage(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        counts = [frame.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
-        if not all(type(c) is int for c in counts if c is not None):
-            out.append(_drop("invalid_field", "usage counts are not integers", run.run_id))
-            return
-        prompt, completion, total = (c or 0 for c in counts)
-        if counts[2] is None:
-            total = prompt + completion
-        usage = Usage(prompt, completion, total, reports=1)
-        out.append(ReportUsage(run.run_id, usage, run.stack[-1][0] if run.stack else None))
-
-    def _values(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        out.append(SetState(run.run_id, frame.get("state"), "values"))
-
-    def _updates(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        out.append(SetState(run.run_id, frame.get("state"), "updates"))
-
-    def _custom(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        out.append(RecordCustom(run.run_id, None, frame.get("value")))
-
-    def _checkpoint(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        data = {k: v for k, v in frame.items() if k not in _ENVELOPE and k != "type"}
-        checkpoint_id = frame.get("checkpoint_id")
-        out.append(SaveCheckpoint(run.run_id, _str(checkpoint_id), data))
-
     def _search(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
         kind = frame["type"]
         data = {k: v for k, v in frame.items() if k != "type" and k not in _ENVELOPE}
         if kind == "got_expand" and "node_id" in frame:
             data["node_id"] = frame["node_id"]  # the GoT task id, not the envelope (A10)
         out.append(RecordSearch(run.run_id, kind, data))
-
-    # -------------------------------------------------------------------------- tool calls
-
-    def _new_call(
-        self, run: _Run, call_id: str | None, name: str | None, out: list[Event], *, message: bool
-    ) -> _Call:
-        synthetic = call_id is None
-        if call_id is None:
-            run.anon_seq += 1
-            call_id = f"{name or 'tool'}#{run.anon_seq}"
-            while call_id in run.calls:
-                call_id += "'"
-        span_id = run.stack[-1][0] if run.stack else None
-        call = run.calls[call_id] = _Call(call_id, name, span_id=span_id, synthetic=synthetic)
-        message_id = self._message_for(run, out) if message else None
-        out.append(StartToolCall(run.run_id, call_id, name, message_id, span_id))
-        if name is not None:
-            run.awaiting_start.setdefault(name, deque()).append(call_id)
-        return call
-
-    def _tool_call_chunk(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
-        delta = frame.get("arguments_delta")
-        if delta is not None and type(delta) is not str:
-            out.append(_drop("invalid_field", "arguments_delta is not a string", run.run_id))
-            return
-        if call_id is not None:
-            call = run.calls.get(call_id)
-            if call is None:
-                call = self._new_call(run, call_id, name, out, message=True)
-                if name is not None:
-                    run.awaiting_args.setdefault(name, deque()).append(call_id)
-            run.current_call = call_id
-        elif run.current_call is not None:
-            call = run.calls[run.current_call]
-        else:
-            call = self._new_call(run, None, name, out, message=True)
-            run.current_call = call.call_id
-            if name is not None:
-                run.awaiting_args.setdefault(name, deque()).append(call.call_id)
-        if delta:
-            out.append(AppendToolArguments(run.run_id, call.call_id, delta))
-
-    def _tool_call(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
-        call = run.calls.get(call_id) if call_id is not None else None
-        if call is None and call_id is None and name is not None:
-            queue = run.awaiting_args.get(name)
-            if queue:
-                call = run.calls.get(queue.popleft())
-        named = False
-        if call is None and call_id is None and run.current_call is not None:
-            # Anonymous chunks streamed before the name was known.
-            pending = run.calls[run.current_call]
-            if pending.name is None:
-                call = pending
-                pending.name = name
-                named = name is not None
-                if name is not None:
-                    run.awaiting_start.setdefault(name, deque()).append(call.call_id)
-        if call is None:
-            call = self._new_call(run, call_id, name, out, message=True)
-        elif call_id is not None and name is not None:
-            queue = run.awaiting_args.get(name)
-            if queue and call_id in queue:
-                queue.remove(call_id)
-        if run.current_call == call.call_id:
-            run.current_call = None
-        arguments, value = _arguments(frame.get("arguments"))
-        out.append(
-            SetToolArguments(run.run_id, call.call_id, arguments, value, name if named else None)
-        )
-
-    def _resolve_started(
-        self, run: _Run, frame: Mapping[str, Any], out: list[Event], *, starting: bool
-    ) -> _Call:
-        """The call a tool_start/_output/_end/_approval refers to (A6/A7)."""
-        call_id, name = _str(frame.get("call_id")), _str(frame.get("name"))
-        if call_id is not None:
-            call = run.calls.get(call_id)
-            if call is None:
-                call = self._adopt(run, call_id, name, out)
-            if call is None:
-                call = self._new_call(run, call_id, name, out, message=False)
-            return call
-        if name is not None:
-            if starting:
-                queue = run.awaiting_start.get(name)
-                while queue:
-                    candidate = run.calls[queue.popleft()]
-                    if not candidate.started:
-                        return candidate
-            else:
-                for running_id in run.running:
-                    candidate = run.calls[running_id]
-                    if candidate.name == name:
-                        return candidate
-                queue = run.awaiting_start.get(name)
-                if queue:
-                    return run.calls[queue[0]]
-        return self._new_call(run, None, name, out, message=False)
-
-    def _adopt(self, run: _Run, call_id: str, name: str | None, out: list[Event]) -> _Call | None:
-        """An id-less call of this name waiting to start takes the sender's id (Loom fills
-        ``call_<uuid>`` into tool_start when the provider gave none, notes §2.4)."""
-        queue = run.awaiting_start.get(name) if name is not None else None
-        if not queue:
-            return None
-        call = run.calls[queue[0]]
-        if not call.synthetic or call.started:
-            return None
-        old = call.call_id
-        out.append(AdoptToolCallId(run.run_id, old, call_id))
-        del run.calls[old]
-        run.calls[call_id] = call
-        call.call_id, call.synthetic = call_id, False
-        queue[0] = call_id
-        if run.current_call == old:
-            run.current_call = call_id
-        return call
-
-    def _tool_start(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call = self._resolve_started(run, frame, out, starting=True)
-        call.started = True
-        call.span_id = run.stack[-1][0] if run.stack else None
-        if call.name is not None:
-            queue = run.awaiting_start.get(call.name)
-            if queue and call.call_id in queue:
-                queue.remove(call.call_id)
-        run.running.append(call.call_id)
-        run.approval_pending = False
-        out.append(StartToolExecution(run.run_id, call.call_id))
-
-    def _tool_output(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        content = frame.get("content")
-        if type(content) is not str:
-            out.append(_drop("invalid_field", "tool_output content is not a string", run.run_id))
-            return
-        call = self._resolve_started(run, frame, out, starting=False)
-        out.append(AppendToolOutput(run.run_id, call.call_id, content))
-
-    def _tool_end(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call = self._resolve_started(run, frame, out, starting=False)
-        if call.call_id in run.running:
-            run.running.remove(call.call_id)
-        result = frame.get("result")
-        is_error = frame.get("is_error") is True
-        raw_result = _str(frame.get("raw_result"))
-        if type(result) is not str:
-            result = "" if result is None else orjson.dumps(result).decode()
-        out.append(
-            SetToolResult(
-                run.run_id,
-                call.call_id,
-                result,
-                is_error=is_error,
-                error=result if is_error else None,
-                value=_result_value(result),
-                raw_result=raw_result,
-            )
-        )
-
-    def _tool_approval(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        call = self._resolve_started(run, frame, out, starting=True)
-        if call.name is not None:
-            queue = run.awaiting_start.get(call.name)
-            if queue and call.call_id in queue:
-                queue.remove(call.call_id)
-        value: Any = UNSET
-        if "arguments" in frame:
-            arguments, value = _arguments(frame.get("arguments"))
-            out.append(SetToolArguments(run.run_id, call.call_id, arguments, value))
-        run.approval_pending = True
-        out.append(RequestApproval(run.run_id, call.call_id, None, value))
-
-    def _serialize_error(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        message = frame.get("_serialize_error")
-        out.append(
-            Diagnose(
-                "sender_error",
-                f"the sender could not serialize an event: {message}",
-                Severity.WARNING,
-                run_id=run.run_id,
-            )
-        )
 
 
 _Handler = Any
@@ -815,63 +451,3 @@ _HANDLERS: Final[dict[str, _Handler]] = {
     "tool_approval": LoomDecoder._tool_approval,
     "_error": LoomDecoder._serialize_error,
 }
-
-
-# ----------------------------------------------------------------------------------- helpers
-
-
-def _str(value: Any) -> str | None:
-    return value if type(value) is str else None
-
-
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
-def _drop(code: str, message: str, run_id: str | None = None) -> Diagnose:
-    return Diagnose(code, message, Severity.ERROR, dropped=True, run_id=run_id)
-
-
-def _warn(
-    code: str, message: str, run_id: str | None = None, *, event_id: int | None = None
-) -> Diagnose:
-    return Diagnose(code, message, Severity.WARNING, run_id=run_id, event_id=event_id)
-
-
-def _node_error(result: Any, out: list[Event], run_id: str) -> str | None:
-    """``"Ok"`` → None; ``{"Err": text}`` → text (spec §4.2; notes A9)."""
-    if result == "Ok" or (isinstance(result, Mapping) and "Ok" in result):
-        return None
-    if isinstance(result, Mapping) and "Err" in result:
-        err = result["Err"]
-        return err if type(err) is str else orjson.dumps(err).decode()
-    if result is None:
-        out.append(_warn("invalid_field", "node_exit without a result; taken as Ok", run_id))
-        return None
-    out.append(_warn("invalid_field", f"node_exit result {result!r} is neither Ok nor Err", run_id))
-    return result if type(result) is str else orjson.dumps(result).decode()
-
-
-def _arguments(arguments: Any) -> tuple[str, Any]:
-    """Complete tool arguments: an object (normal) or a JSON *string* when the model's text did
-    not parse (notes §2.3 step 3). Returns the text and the parsed value (or UNSET)."""
-    if type(arguments) is str:
-        try:
-            return arguments, orjson.loads(arguments)
-        except orjson.JSONDecodeError:
-            return arguments, UNSET
-    if arguments is None:
-        return "", UNSET
-    return orjson.dumps(arguments).decode(), arguments
-
-
-def _result_value(result: str) -> Any:
-    """tool_end.result may be JSON-quoted text or a diff object as text on dev (A8)."""
-    if result[:1] in ('"', "{"):
-        try:
-            value = orjson.loads(result)
-        except orjson.JSONDecodeError:
-            return UNSET
-        if type(value) is str or (type(value) is dict and value.get("type") == "diff"):
-            return value
-    return UNSET

@@ -64,6 +64,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ...errors import UsageError
+
 __all__ = [
     "Chunk",
     "Notice",
@@ -71,10 +73,39 @@ __all__ = [
     "Outcome",
     "Piece",
     "RangeMode",
+    "ReassemblyOptions",
     "SequenceReassembler",
 ]
 
 RangeMode = Literal["half_open", "inclusive", "auto"]
+
+
+def _range_mode(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in ("half_open", "inclusive", "auto"):
+        raise UsageError(f"range_mode must be half_open, inclusive or auto, not {value!r}")
+
+
+def _window_bound(_instance: Any, attribute: Any, value: Any) -> None:
+    if type(value) is not int or value < 0:
+        raise UsageError(f"reorder window bounds must be >= 0 ({attribute.name}={value!r})")
+
+
+@attrs.frozen
+class ReassemblyOptions:
+    """How a lane reads its sequence ranges (``docs/nnrp.md``, "Options"). Invalid values raise
+    :class:`~streamfold.errors.UsageError`.
+
+    range_mode: ``"half_open"``, ``"inclusive"`` or ``"auto"`` (see the module docstring).
+    first_sequence: the first sequence number of the lane; ``None`` takes the first chunk's.
+    max_held_chunks, max_held_bytes: the reorder window (chunks and bytes held, each >= 0).
+    gap_marker: text inserted where a permanent gap is (default: nothing).
+    """
+
+    range_mode: RangeMode = attrs.field(default="auto", validator=_range_mode)
+    first_sequence: int | None = None
+    max_held_chunks: int = attrs.field(default=64, validator=_window_bound)
+    max_held_bytes: int = attrs.field(default=1 << 20, validator=_window_bound)
+    gap_marker: str | None = None
 
 
 class NoticeKind(enum.StrEnum):
@@ -201,17 +232,20 @@ class SequenceReassembler:
         max_held_chunks: int = 64,
         max_held_bytes: int = 1 << 20,
         gap_marker: str | None = None,
+        options: ReassemblyOptions | None = None,
     ) -> None:
-        if range_mode not in ("half_open", "inclusive", "auto"):
-            raise ValueError(f"range_mode must be half_open, inclusive or auto, not {range_mode!r}")
-        if max_held_chunks < 0 or max_held_bytes < 0:
-            raise ValueError("reorder window bounds must be >= 0")
-        self._inclusive = range_mode == "inclusive"
-        self._locked = range_mode != "auto"
-        self.first_sequence = first_sequence
-        self.max_held_chunks = max_held_chunks
-        self.max_held_bytes = max_held_bytes
-        self._gap_marker = gap_marker
+        """Options as keywords, or ``options`` (validated once, shared by many lanes), which
+        then replaces the keywords. Invalid values raise :class:`~streamfold.errors.UsageError`."""
+        if options is None:
+            options = ReassemblyOptions(
+                range_mode, first_sequence, max_held_chunks, max_held_bytes, gap_marker
+            )
+        self._inclusive = options.range_mode == "inclusive"
+        self._locked = options.range_mode != "auto"
+        self.first_sequence = options.first_sequence
+        self.max_held_chunks = options.max_held_chunks
+        self.max_held_bytes = options.max_held_bytes
+        self._gap_marker = options.gap_marker
         self.base: int | None = None
         self.frontier: int | None = None
         self._adjacent = False

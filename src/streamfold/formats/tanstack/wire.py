@@ -23,6 +23,7 @@ from ...events import (
     SnapshotToolResult,
 )
 from ...model import UNSET, Usage
+from .._common import str_or_none
 
 __all__ = [
     "extra",
@@ -37,10 +38,6 @@ __all__ = [
 ]
 
 _NO_MAPPING: Final[Mapping[str, Any]] = {}
-
-
-def str_or_none(value: Any) -> str | None:
-    return value if type(value) is str else None
 
 
 def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:

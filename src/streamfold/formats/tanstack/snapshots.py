@@ -1,0 +1,112 @@
+"""``MESSAGES_SNAPSHOT``, ``STATE_SNAPSHOT`` / ``STATE_DELTA``, ``CUSTOM``, ``RAW`` and the
+frames kept verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...events import (
+    Diagnose,
+    Event,
+    KeepUnknown,
+    PatchState,
+    RecordCustom,
+    ReplaceMessages,
+    SetState,
+)
+from ...model import Severity
+from .._common import drop
+from .state import _Msg, _Run
+from .tools import _Tools
+from .wire import (
+    snapshot_messages,
+    str_or_none,
+    tanstack_meta,
+)
+
+
+class _Snapshots(_Tools):
+    """Snapshot, state and custom frames."""
+
+    def _messages_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        messages = frame.get("messages")
+        if not isinstance(messages, list):
+            out.append(drop("invalid_field", "MESSAGES_SNAPSHOT without a messages list"))
+            return
+        run = self._open[-1] if self._open else self._last_run or self._current_run(out)
+        snapshot = snapshot_messages(
+            messages, self._known_call, lambda: self._synthetic_id("message")
+        )
+        out.append(ReplaceMessages(run.run_id, snapshot))
+        # Mirror what the reducer now holds: the session's other messages are gone. The work is
+        # proportional to the session's messages (the snapshot's size plus those it removes).
+        wanted = {m.message_id for m in snapshot}
+        kept: dict[str, None] = {}
+        for message_id in self._session_messages.get(run.session_id, ()):
+            if message_id in wanted:
+                kept[message_id] = None
+            elif self._messages.pop(message_id, None) is None:
+                self._finished_messages.pop(message_id, None)
+        self._session_messages[run.session_id] = kept
+        self._active.clear()
+        self._reasoning = None
+        self._pending_step = None
+        for snap in snapshot:
+            message = self._message(snap.message_id)
+            if message is None:
+                message = _Msg(snap.message_id, run.run_id, snap.role, open=False)
+                self._add_message(run, message)
+            for part in snap.parts:
+                call_id = getattr(part, "call_id", None)
+                if call_id is not None and not self._known_call(call_id):
+                    self._add_call(call_id, message.run_id, message.message_id, ended=True)
+
+    def _state_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        run = self._current_run(out)
+        state = frame.get("snapshot", frame.get("state"))
+        out.append(SetState(run.run_id, state, "snapshot"))
+
+    def _state_delta(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        run = self._current_run(out)
+        patch = frame.get("delta")
+        if not isinstance(patch, list):
+            out.append(drop("invalid_field", "STATE_DELTA delta is not a JSON Patch list"))
+            return
+        out.append(PatchState(run.run_id, patch))
+
+    def _custom_run(self, frame: Mapping[str, Any], out: list[Event]) -> _Run:
+        wire_id = str_or_none(tanstack_meta(frame).get("runId"))
+        run_id = self._by_wire.get(wire_id) if wire_id is not None else None
+        run = self._runs.get(run_id) if run_id is not None else None
+        return run if run is not None else self._current_run(out)
+
+    def _custom(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        name = frame.get("name")
+        value = frame["value"] if "value" in frame else frame.get("data")
+        if name in ("tool-input-available", "approval-requested") and isinstance(value, Mapping):
+            self._tool_request(str(name), value, self._custom_run(frame, out), out)
+            return
+        run = self._custom_run(frame, out)
+        out.append(RecordCustom(run.run_id, name if type(name) is str else None, value))
+
+    def _raw(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        run = self._current_run(out)
+        value = {k: v for k, v in frame.items() if k != "type"}
+        out.append(RecordCustom(run.run_id, "RAW", value))
+
+    def _ignore(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        """REASONING_START/… markers: nothing to apply (they only switch off STEP thinking)."""
+
+    def _keep(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        run = self._current_run(out)
+        out.append(
+            Diagnose(
+                "unsupported_event",
+                f"{frame.get('type')} is not modelled; kept verbatim on the run",
+                Severity.INFO,
+                run_id=run.run_id,
+            )
+        )
+        out.append(KeepUnknown(run.run_id, dict(frame)))
