@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamfold.model import (
-    _CHUNK_PIECES,
     Checkpoint,
     Run,
     Span,
@@ -18,6 +17,7 @@ from streamfold.model import (
     ToolCall,
     ToolCallState,
 )
+from streamfold.model.values import _CHUNK_PIECES
 
 
 def test_unused_lists_read_as_empty_lists() -> None:

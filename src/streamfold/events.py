@@ -1,7 +1,7 @@
 """Canonical events: the one vocabulary between format decoders and the reducer.
 
 A decoder's only job is to say what a frame *means* as a list of these events; the reducer
-applies them to the model and never looks at a wire format (``../shared/DESIGN.md``). They are
+applies them to the model and never looks at a wire format (``docs/model.md``). They are
 commands in the imperative (``AppendText``), whereas notifications, which the reducer hands to
 callers, are facts in the past tense (``TextDelta``, ``ToolCallStateChanged``).
 
@@ -20,30 +20,33 @@ from typing import Any, Literal
 
 import attrs
 
-from .model import UNSET, RunStatus, Severity, Usage
+from .model import UNSET, MissingUnit, RunStatus, Severity, Usage
 
 # Events are built on the hot path (one per text delta, plus the notification) and consumed at
 # once by the reducer; nobody mutates them, so they are plain slotted classes (`attrs.define`):
 # a frozen attrs class costs ~3x more to construct (docs/performance.md, "Where the time goes").
 
 __all__ = [
+    "AddTasks",
     "AdoptToolCallId",
     "AppendReasoning",
     "AppendText",
     "AppendToolArguments",
     "AppendToolOutput",
+    "Backtrack",
     "CloseSpan",
     "Diagnose",
     "EndMessage",
     "EndRun",
     "Event",
+    "ExpandSearch",
     "KeepUnknown",
     "MarkMissing",
     "MergeMetadata",
     "OpenSpan",
     "PatchState",
+    "PlanTasks",
     "RecordCustom",
-    "RecordSearch",
     "ReplaceMessages",
     "ReplaceText",
     "ReportUsage",
@@ -51,9 +54,11 @@ __all__ = [
     "RequestClientTool",
     "RespondApproval",
     "SaveCheckpoint",
+    "ScoreSearch",
     "SetReasoningSignature",
     "SetReply",
     "SetState",
+    "SetTaskStatus",
     "SetToolArguments",
     "SetToolResult",
     "SnapshotMessage",
@@ -66,6 +71,7 @@ __all__ = [
     "StartRun",
     "StartToolCall",
     "StartToolExecution",
+    "TaskStatus",
 ]
 
 
@@ -414,13 +420,74 @@ class RecordCustom:
     value: Any
 
 
+# Search (Tree-of-Thoughts steps, Graph-of-Thoughts tasks; ``docs/model.md``, "Search"). The
+# decoder validates the wire's types; these carry only checked values.
+
+
 @attrs.define
-class RecordSearch:
-    """A ToT / GoT event (``kind`` is the Loom type name: tot_expand, got_node_start, …)."""
+class ExpandSearch:
+    """A Tree-of-Thoughts step proposes ``candidates`` (a new
+    :class:`~streamfold.model.TotStep`)."""
 
     run_id: str
-    kind: str
-    data: dict[str, Any]
+    candidates: list[str]
+
+
+@attrs.define
+class ScoreSearch:
+    """The latest step is evaluated: ``scores`` (may be shorter than the candidates: only the
+    scored ones) and the index of the ``chosen`` candidate (``None`` when not given)."""
+
+    run_id: str
+    scores: list[float]
+    chosen: int | None = None
+
+
+@attrs.define
+class Backtrack:
+    """The search abandons its latest step: ``reason``, and the depth it returns to."""
+
+    run_id: str
+    reason: str
+    to_depth: int | None = None
+
+
+@attrs.define
+class PlanTasks:
+    """A Graph-of-Thoughts plan: ``task_ids`` become pending tasks (known ones are kept);
+    ``edge_count`` is the plan's number of dependency edges (``None`` when not given)."""
+
+    run_id: str
+    task_ids: list[str]
+    edge_count: int | None = None
+
+
+TaskStatus = Literal["running", "complete", "failed"]
+
+
+@attrs.define
+class SetTaskStatus:
+    """A task starts, completes (with a result ``summary``) or fails (with an ``error``); an
+    unknown task is added."""
+
+    run_id: str
+    task_id: str
+    status: TaskStatus
+    summary: str | None = None
+    error: str | None = None
+
+
+@attrs.define
+class AddTasks:
+    """The running graph expands: task ``added_by`` added ``task_ids`` (when the sender names
+    them; each becomes a pending task with ``added_by`` set) or only reports the counts
+    ``tasks_added`` / ``edges_added``. Recorded as a :class:`~streamfold.model.TaskExpansion`."""
+
+    run_id: str
+    added_by: str | None = None
+    task_ids: list[str] = attrs.field(factory=list)
+    tasks_added: int | None = None
+    edges_added: int | None = None
 
 
 @attrs.define
@@ -433,12 +500,14 @@ class KeepUnknown:
 
 @attrs.define
 class MarkMissing:
-    """Part of a run is known to be missing: ``[start, end)`` in the format's own unit
-    (Loom event_ids, NNRP token sequence numbers). Sets ``run.lossy``."""
+    """Part of a run is known to be missing: ``[start, end)`` counted in ``unit``
+    (:data:`~streamfold.model.MissingUnit`: ``"event_id"`` or ``"token_seq"``). Sets
+    ``run.lossy`` and ``run.missing_unit`` (``docs/model.md``, "Missing ranges")."""
 
     run_id: str
     start: int
     end: int
+    unit: MissingUnit
 
 
 @attrs.define
@@ -488,7 +557,12 @@ Event = (
     | PatchState
     | SaveCheckpoint
     | RecordCustom
-    | RecordSearch
+    | ExpandSearch
+    | ScoreSearch
+    | Backtrack
+    | PlanTasks
+    | SetTaskStatus
+    | AddTasks
     | KeepUnknown
     | MarkMissing
     | Diagnose

@@ -33,6 +33,7 @@ from .model import (
     Part,
     Run,
     RunStatus,
+    SearchTree,
     Session,
     Span,
     ToolCall,
@@ -264,9 +265,16 @@ class CustomEventReceived:
 
 @attrs.frozen
 class SearchTreeUpdated:
+    """The run's search tree changed. ``kind`` says how: ``"expand"``, ``"score"``,
+    ``"backtrack"``, ``"plan"``, ``"task_status"`` or ``"add_tasks"``; ``data`` is the change
+    (the search event's fields, JSON-safe: e.g. ``{"candidates": [...]}`` for ``"expand"``);
+    ``tree`` is the run's :class:`~streamfold.model.SearchTree` (live, read it when rendering).
+    ``docs/model.md``, "Search"."""
+
     run_id: str
     kind: str
     data: dict[str, Any] = attrs.field(repr=False)
+    tree: SearchTree = attrs.field(repr=False)
 
 
 @attrs.frozen

@@ -489,7 +489,8 @@ def test_search_tree_views_and_got_expand_payload_node_id() -> None:
     assert (step.candidates, step.scores, step.chosen) == (["a", "b", "c"], [0.2, 0.9], 1)
     assert step.backtracked == "dead end"
     assert {k: v.status for k, v in tree.tasks.items()} == {"t1": "complete", "t2": "failed"}
-    assert tree.expansions[0]["node_id"] == "t1" and tree.expansions[0]["nodes_added"] == 2
+    [expansion] = tree.expansions
+    assert (expansion.added_by, expansion.tasks_added, expansion.edges_added) == ("t1", 2, 1)
     assert run.text == "answer only in the reply"
     assert list(r.conversation.diagnostics) == []
 

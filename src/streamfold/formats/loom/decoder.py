@@ -54,7 +54,6 @@ from ...events import (
     EndRun,
     Event,
     MarkMissing,
-    RecordSearch,
     SetReply,
     StartRun,
 )
@@ -63,6 +62,7 @@ from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_fields, keep_unknown_type, str_or_none, warn
 from .handlers import _Handlers
 from .repl import repl_line
+from .search import search_events
 from .state import _ENVELOPE, _Run, _Session
 from .tools import _Tools
 
@@ -267,7 +267,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
                         event_id=event_id,
                     )
                 )
-                out.append(MarkMissing(run.run_id, last + 1, event_id))
+                out.append(MarkMissing(run.run_id, last + 1, event_id, "event_id"))
         if event_id is not None and (run.last_event_id is None or event_id > run.last_event_id):
             run.last_event_id = event_id
         return run
@@ -380,7 +380,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
                     event_id=event_id,
                 )
             )
-            out.append(MarkMissing(run.run_id, last + 1, event_id))
+            out.append(MarkMissing(run.run_id, last + 1, event_id, "event_id"))
         stop_reason = str_or_none(frame.get("stop_reason"))
         reasoning = str_or_none(frame.get("reasoning_content"))
         self._close_stack(run, 0, out)
@@ -416,11 +416,8 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         return latest, latest.run
 
     def _search(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
-        kind = frame["type"]
-        data = {k: v for k, v in frame.items() if k != "type" and k not in _ENVELOPE}
-        if kind == "got_expand" and "node_id" in frame:
-            data["node_id"] = frame["node_id"]  # the GoT task id, not the envelope (A10)
-        out.append(RecordSearch(run.run_id, kind, data))
+        """ToT / GoT frames → typed search events, their fields checked (``search.py``)."""
+        search_events(run.run_id, frame, out)
 
 
 _Handler = Any

@@ -190,7 +190,7 @@ class _Operations(_NnrpState):
             self._emit(op, message_id, lane.finish(), out, may_drop=False)
             for start, end in lane.missing:
                 missing = True
-                out.append(MarkMissing(op.run_id, start, end))
+                out.append(MarkMissing(op.run_id, start, end, "token_seq"))
         status = term.status
         if missing and status is RunStatus.COMPLETED:
             status = RunStatus.INCOMPLETE

@@ -1,0 +1,345 @@
+"""``FoldState``: everything the core keeps between frames, and the primitives every applier uses.
+
+The state is the model (:attr:`FoldState.conversation`) plus indexes over it that make each
+event cost O(event) instead of a walk of the conversation, the limits, and the context of the
+frame being applied. Every index can be rebuilt from the model with :meth:`FoldState.reindex`
+(what a snapshot restore calls), except :attr:`FoldState.usage_set`, which is not in the model.
+
+Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read them):
+
+=================  ==========================================================================
+``conversation``   the model the appliers change
+``runs``           ``run_id → Run``, every run still in the model
+``open_runs``      ``run_id → Run`` for runs not ended, in start order (the oldest is evicted
+                   first when ``max_open_runs`` is exceeded)
+``spans``          ``span_id → Span``
+``messages``       ``message_id → Message``
+``calls``          ``(run_id, call_id) → ToolCall``
+``latest_call``    ``call_id → ToolCall``: the most recent call with that id in any run (a
+                   result may arrive in a later run than its call)
+``keyed_parts``    ``(message_id, kind, key) → part`` for the parts looked up by a key:
+                   ``("tool-result", call_id)`` and ``("reasoning", step_id)`` — the first such
+                   part of the message (so a result replaces it in O(1))
+``message_runs``   ``session_id → {run_id: Run}``: the runs of a session that hold messages,
+                   in first-message order (what a messages snapshot walks)
+``usage_set``      ``run_id → Usage``: the last ``mode="set"`` usage report of each run (a new
+                   one replaces it in the sums); not derivable from the model
+``seq``            ``Message.seq`` of the last message numbered
+limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
+frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
+                   ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
+                   was not applied); set by the reducer before each frame
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Final
+
+import orjson
+
+from ..events import Diagnose
+from ..model import (
+    TOOL_CALL_TRANSITIONS,
+    UNSET,
+    Conversation,
+    Diagnostic,
+    Message,
+    Part,
+    ReasoningPart,
+    Run,
+    Severity,
+    Span,
+    TextBuffer,
+    TextPart,
+    ToolCall,
+    ToolCallState,
+    ToolResultPart,
+    Usage,
+)
+from ..model.values import _appended
+from ..notifications import MessageStarted, Notification, ToolCallStateChanged, Truncated
+
+__all__ = ["INPUT_OPEN", "FoldState", "Notes", "parse_json"]
+
+Notes = list[Notification]
+
+_S = ToolCallState
+INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
+"""Tool-call states whose arguments may still grow; any later step completes them first."""
+
+RESULT_PART: Final = "tool-result"
+REASONING_PART: Final = "reasoning"
+
+
+def parse_json(text: str) -> Any:
+    """The JSON value of ``text``, or ``UNSET`` when it is not (complete, valid) JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return UNSET
+
+
+class FoldState:
+    """The core's state between frames; see the module docstring for every field."""
+
+    __slots__ = (
+        "calls",
+        "conversation",
+        "dropped",
+        "frame",
+        "index",
+        "keyed_parts",
+        "latest_call",
+        "max_open_runs",
+        "max_raw_chars",
+        "max_sessions",
+        "max_text_chars",
+        "message_runs",
+        "messages",
+        "open_runs",
+        "raw",
+        "runs",
+        "seq",
+        "spans",
+        "usage_set",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_diagnostics: int,
+        max_raw_chars: int,
+        max_text_chars: int,
+        max_open_runs: int,
+        max_sessions: int | None,
+    ) -> None:
+        self.conversation = Conversation(diagnostics=deque(maxlen=max_diagnostics))
+        self.max_text_chars = max_text_chars
+        self.max_open_runs = max_open_runs
+        self.max_sessions = max_sessions
+        self.max_raw_chars = max_raw_chars
+        self.runs: dict[str, Run] = {}
+        self.open_runs: dict[str, Run] = {}
+        self.spans: dict[str, Span] = {}
+        self.messages: dict[str, Message] = {}
+        self.calls: dict[tuple[str, str], ToolCall] = {}
+        self.latest_call: dict[str, ToolCall] = {}
+        self.keyed_parts: dict[tuple[str, str, str], Part] = {}
+        self.message_runs: dict[str, dict[str, Run]] = {}
+        self.usage_set: dict[str, Usage] = {}
+        self.seq = 0
+        self.index = -1
+        self.frame: Any = None
+        self.raw: bytes | str | None = None
+        self.dropped = False
+
+    # ------------------------------------------------------------------------- indexes
+
+    def reindex(self) -> None:
+        """Rebuild every index from :attr:`conversation` (after a restore).
+
+        ``usage_set`` is kept as it is (it is not in the model); ``latest_call`` takes, for
+        each call id, the call whose first timeline entry is the latest.
+        """
+        self.runs, self.open_runs, self.spans, self.messages = {}, {}, {}, {}
+        self.calls, self.latest_call, self.keyed_parts, self.message_runs = {}, {}, {}, {}
+        latest: dict[str, tuple[int, ToolCall]] = {}
+        seq = 0
+        for session in self.conversation.sessions.values():
+            for run in session.runs:
+                self.runs[run.run_id] = run
+                if not run.status.is_terminal:
+                    self.open_runs[run.run_id] = run
+                for span in run.walk_spans():
+                    self.spans[span.span_id] = span
+                for message in run.messages:
+                    self.messages[message.message_id] = message
+                    self.index_parts(message)
+                    self.message_runs.setdefault(session.session_id, {})[run.run_id] = run
+                    seq = max(seq, message.seq)
+                for call_id, call in run.tool_calls.items():
+                    self.calls[(run.run_id, call_id)] = call
+                    timeline = call._timeline
+                    first = timeline[0][1] if timeline and timeline[0][1] is not None else -1
+                    if call_id not in latest or first >= latest[call_id][0]:
+                        latest[call_id] = (first, call)
+        self.latest_call = {call_id: call for call_id, (_, call) in latest.items()}
+        self.open_runs = dict(
+            sorted(self.open_runs.items(), key=lambda item: item[1].start_frame or -1)
+        )
+        self.seq = max(self.seq, seq)
+
+    def index_parts(self, message: Message) -> None:
+        """Index the keyed parts of ``message`` (the first part per key wins)."""
+        keyed = self.keyed_parts
+        message_id = message.message_id
+        for part in message.parts:
+            if type(part) is ToolResultPart:
+                keyed.setdefault((message_id, RESULT_PART, part.call_id), part)
+            elif type(part) is ReasoningPart and part.step_id is not None:
+                keyed.setdefault((message_id, REASONING_PART, part.step_id), part)
+
+    def unindex_parts(self, message: Message) -> None:
+        """Forget the keyed parts of ``message`` (its parts are replaced or it leaves)."""
+        keyed = self.keyed_parts
+        message_id = message.message_id
+        for part in message.parts:
+            if type(part) is ToolResultPart:
+                key = (message_id, RESULT_PART, part.call_id)
+            elif type(part) is ReasoningPart and part.step_id is not None:
+                key = (message_id, REASONING_PART, part.step_id)
+            else:
+                continue
+            if keyed.get(key) is part:
+                del keyed[key]
+
+    def forget_message(self, message: Message) -> None:
+        """Remove ``message`` from the indexes (it left the model)."""
+        if self.messages.get(message.message_id) is message:
+            del self.messages[message.message_id]
+        self.unindex_parts(message)
+
+    # ------------------------------------------------------------------------ primitives
+
+    def new_message(
+        self,
+        run: Run,
+        message_id: str,
+        role: str,
+        notes: Notes,
+        *,
+        span_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        text: str | None = None,
+        completed: bool = False,
+    ) -> Message:
+        """Create a message at the end of ``run``, number it (``seq``), index it and announce
+        it (:class:`~streamfold.notifications.MessageStarted`).
+
+        The caller checked that ``message_id`` is new. A run's input message is made here too,
+        so the run appliers do not call the message appliers.
+        """
+        self.seq += 1
+        message = Message(
+            message_id=message_id,
+            role=role,
+            run_id=run.run_id,
+            span_id=span_id,
+            metadata=metadata if metadata is not None else {},
+            seq=self.seq,
+            completed=completed,
+        )
+        if text is not None:
+            message.parts.append(TextPart(TextBuffer(text)))
+        run.messages.append(message)
+        self.messages[message_id] = message
+        holders = self.message_runs.get(run.session_id)
+        if holders is None:
+            holders = self.message_runs[run.session_id] = {}
+        holders[run.run_id] = run
+        if span_id is not None:
+            span = self.spans.get(span_id)
+            if span is not None:
+                span._message_ids = _appended(span._message_ids, message_id)
+        notes.append(MessageStarted(run.run_id, message_id, role, message))
+        return message
+
+    def set_tool_state(self, call: ToolCall, new: ToolCallState, notes: Notes) -> None:
+        """Move ``call`` to ``new``: the one place a tool call's state changes.
+
+        Consults :data:`~streamfold.model.TOOL_CALL_TRANSITIONS`; a move it does not list is
+        applied all the same (the sender's last word is kept) and reported as an
+        ``illegal_tool_transition`` diagnostic. Records the timeline entry and the
+        :class:`~streamfold.notifications.ToolCallStateChanged` notification.
+        """
+        old = call.state
+        if old is new:
+            return
+        if new not in TOOL_CALL_TRANSITIONS[old]:
+            self.diagnose(
+                Diagnose(
+                    "illegal_tool_transition",
+                    f"tool call {call.call_id!r} moved {old.value} -> {new.value}, which its "
+                    "lifecycle does not allow; applied",
+                    Severity.WARNING,
+                    run_id=call.run_id,
+                ),
+                notes,
+            )
+        call.state = new
+        call._record_state(new, self.index)
+        notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
+
+    def complete_input(self, call: ToolCall, notes: Notes) -> None:
+        """The call's arguments are complete: parse them (strictly; invalid or truncated JSON
+        leaves ``input`` unset and keeps the text) and move to ``input-complete``."""
+        if call.input is UNSET and call.arguments_buffer:
+            call.input = parse_json(call.arguments)
+        self.set_tool_state(call, ToolCallState.INPUT_COMPLETE, notes)
+
+    def truncate(
+        self, buffer: TextBuffer, delta: str, run_id: str, target: str, kind: str, notes: Notes
+    ) -> str:
+        """The part of ``delta`` that fits under ``max_text_chars``; the first overflow of a
+        text is announced (Truncated + a ``truncated`` diagnostic), later ones only counted."""
+        limit = self.max_text_chars
+        kept = delta[: max(limit - buffer.chars, 0)]
+        first = buffer.dropped == 0
+        buffer.dropped += len(delta) - len(kept)
+        if first:
+            notes.append(Truncated(run_id, target, kind, limit))
+            self.diagnose(
+                Diagnose(
+                    "truncated",
+                    f"{kind} of {target!r} reached max_text_chars={limit}; the rest is not kept",
+                    run_id=run_id,
+                ),
+                notes,
+            )
+        return kept
+
+    # ----------------------------------------------------------------------- diagnostics
+
+    def diagnose(self, e: Diagnose, notes: Notes) -> None:
+        """Keep a diagnostic (in the conversation's ring) and announce it."""
+        conversation = self.conversation
+        diagnostics = conversation.diagnostics
+        if diagnostics.maxlen is not None and len(diagnostics) == diagnostics.maxlen:
+            conversation.diagnostics_evicted += 1
+        diagnostic = self.make_diagnostic(e)
+        diagnostics.append(diagnostic)
+        if e.dropped:
+            self.dropped = True
+        notes.append(diagnostic)
+
+    def make_diagnostic(self, event: Diagnose) -> Diagnostic:
+        """The :class:`~streamfold.model.Diagnostic` for ``event`` at the current frame."""
+        return Diagnostic(
+            code=event.code,
+            message=event.message,
+            frame_index=self.index,
+            raw=self.raw_text(),
+            severity=event.severity,
+            dropped=event.dropped,
+            session_id=event.session_id,
+            run_id=event.run_id,
+            event_id=event.event_id,
+        )
+
+    def raw_text(self) -> str | None:
+        """The current frame's text as received (re-serialized when only the parsed frame is
+        known), cut to ``max_raw_chars``."""
+        raw = self.raw
+        if raw is None:
+            if self.frame is None:
+                return None
+            try:
+                raw = orjson.dumps(self.frame, default=repr)
+            except TypeError:
+                raw = repr(self.frame)
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        text = text.rstrip("\r\n")
+        limit = self.max_raw_chars
+        return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,1 @@
+"""Tests of streamfold.core: the apply table, FoldState, lifecycles, search events."""
