@@ -66,6 +66,7 @@ class ProtocolError(StreamfoldError):
 
     @property
     def code(self) -> str:
+        """The diagnostic's stable code (``docs/diagnostics.md``), e.g. ``"event_id_gap"``."""
         return self.diagnostic.code
 
 
