@@ -83,6 +83,8 @@ class ChunkDocument:
         self._size = 0
 
     def feed(self, data: bytes) -> None:
+        """Take the next piece of the document (beyond ``max_document_bytes``, only its start
+        is kept)."""
         self._size += len(data)
         doc = self._doc
         if self._size <= self.max_document_bytes:

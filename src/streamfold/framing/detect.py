@@ -140,6 +140,7 @@ class FramingDetector:
         self._head = bytearray()
 
     def feed(self, data: bytes) -> Framing | None:
+        """Hold ``data``; the framing once :func:`detect_framing` decides, else ``None``."""
         head = self._head
         head += data
         if not worth_detecting(head, data):
@@ -147,6 +148,7 @@ class FramingDetector:
         return detect_framing(bytes(head), self.name, final=False)
 
     def close(self) -> Framing:
+        """The stream ended: decide with the bytes held (never ``None``)."""
         return detect_framing(bytes(self._head), self.name)
 
     def take(self) -> bytes:

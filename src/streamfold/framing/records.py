@@ -53,9 +53,12 @@ class RecordReader:
         self._line_no = 0
 
     def feed(self, data: bytes) -> list[Frame]:
+        """The frames of the records completed by ``data`` (bytes split anywhere)."""
         return self._records(self._lines.feed(data), final=False)
 
     def close(self) -> list[Frame]:
+        """End of the file: the last record, or a ``truncated_record`` problem when it was cut
+        off."""
         return self._records(self._lines.close(), final=True)
 
     def _problem(self, code: str, message: str, raw: bytes | None = None) -> None:

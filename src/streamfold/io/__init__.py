@@ -8,3 +8,5 @@
 * :mod:`~streamfold.io.recording` — :class:`~streamfold.io.recording.RecordingWriter`,
   :func:`~streamfold.io.recording.read_recording`, :class:`~streamfold.io.recording.Recording`.
 """
+
+__all__: list[str] = []  # the names live in the modules above

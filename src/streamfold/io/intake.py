@@ -259,6 +259,7 @@ class ReductionState:
 
     @property
     def conversation(self) -> Conversation:
+        """The live model (``reducer.conversation``)."""
         return self.reducer.conversation
 
     @property
