@@ -12,10 +12,10 @@ from pathlib import Path
 
 from streamfold import Conversation, Reducer, fold_file
 from streamfold.model import SpanStatus
-from streamfold.persist import from_bytes, to_bytes
 from streamfold.recording import feed_frame, read_recording
 from streamfold.replay import PeriodicSnapshots, Replayer
 from streamfold.safe_text import inline, preview
+from streamfold.snapshot import to_bytes
 
 DEFAULT = Path(__file__).parent / "recordings" / "loom-gap-duplicate.ndjson"
 
@@ -70,7 +70,7 @@ def resume(path: Path, stop_at: int) -> Conversation:
     for frame in frames[:stop_at]:
         feed_frame(reducer, frame)
     saved = to_bytes(reducer)  # JSON bytes: the model and every decoder's state
-    resumed = from_bytes(saved)  # an equal reducer, e.g. in another process
+    resumed = Reducer.from_snapshot(saved)  # an equal reducer, e.g. in another process
     for frame in frames[stop_at:]:
         feed_frame(resumed, frame)
     resumed.close()

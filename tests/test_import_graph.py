@@ -32,28 +32,26 @@ FLOORS: dict[str, int] = {
     "core": 3,
     "export": 3,
     "coalesce": 3,
-    "reducer": 4,
-    "io": 5,
-    "snapshot": 5,
-    "persist": 5,
-    "actions": 5,
-    "aio": 6,
-    "replay": 6,
-    "chat": 6,  # the Python useChat: reducer + actions + exporters
-    "sources": 6,  # deprecated re-export shim
-    "recording": 6,  # deprecated re-export shim
-    "__init__": 7,  # the package's public face
-    "render": 9,  # deprecated re-export of the CLI's views
-    "cli": 8,
-    "web": 8,
-    "__main__": 9,
+    "snapshot": 4,  # the resume codec: core, formats and framing state (never the reducer)
+    "reducer": 5,
+    "io": 6,
+    "actions": 6,
+    "aio": 7,
+    "replay": 7,
+    "chat": 7,  # the Python useChat: reducer + actions + exporters
+    "sources": 7,  # deprecated re-export shim
+    "recording": 7,  # deprecated re-export shim
+    "__init__": 8,  # the package's public face
+    "cli": 9,
+    "web": 9,
+    "render": 10,  # deprecated re-export of the CLI's views
+    "__main__": 10,
 }
 
 # Known upward arrows, allowed but not required (the test passes with or without them):
-# persist <-> reducer, which the snapshot rewrite of issue #15 removes; export.agui reading a
-# file in convert_to_agui(path), which belongs on the sync edge (io.sync, as convert_file).
+# export.agui reading a file in convert_to_agui(path), which belongs on the sync edge
+# (io.sync, as convert_file does).
 KNOWN_UPWARD = {
-    ("streamfold.reducer", "streamfold.persist"),
     ("streamfold.export.agui", "streamfold.io.recording"),
     ("streamfold.export.agui", "streamfold.reducer"),
 }
@@ -150,17 +148,16 @@ GRAPH = graph()
 
 
 def test_the_walk_sees_lazy_and_type_checking_imports() -> None:
-    # persist imports the reducer only lazily and under TYPE_CHECKING, export.agui reads a
-    # recording inside a function: the walk must see them, or it could not find hidden cycles.
-    if "streamfold.persist" in GRAPH:
-        assert "streamfold.reducer" in GRAPH["streamfold.persist"]
+    # The reducer imports the snapshot codec only lazily and under TYPE_CHECKING, export.agui
+    # reads a recording inside a function: the walk must see them, or it could not find hidden
+    # cycles.
+    assert "streamfold.snapshot.state" in GRAPH["streamfold.reducer"]
     assert "streamfold.io.recording" in GRAPH["streamfold.export.agui"]
     assert "streamfold.framing.frames" in GRAPH["streamfold.framing"]
 
 
 def test_no_import_cycles() -> None:
     allowed = {
-        frozenset({"streamfold.persist", "streamfold.reducer"}),  # the snapshot rewrite cuts it
         frozenset({"streamfold.cli.keys", "streamfold.cli.replay"}),  # keys names Player (typing)
     }
     assert [c for c in cycles(GRAPH) if frozenset(c) not in allowed] == []

@@ -39,22 +39,23 @@ FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR sta
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
 from . import events as ev
 from .core import APPLY, FoldState, Notes
-from .errors import FramingError, ProtocolError, UsageError
+from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
-from .framing.detect import WireFraming
-from .framing.frame import Frame
-from .framing.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
-from .framing.sse import DONE, SSEEvent, SSESplitter
+from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
+
+if TYPE_CHECKING:
+    from .framing import Frame
+    from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
 
@@ -62,8 +63,6 @@ _Notes = Notes
 
 DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
-
-_F = TypeVar("_F")  # a frame as a splitter yields it: a line, an SSE event, an OversizedLine
 
 
 class Lifecycle(enum.Enum):
@@ -162,40 +161,83 @@ class Reducer:
         """The SSE resume cursor: the last ``id:`` seen by :meth:`feed_sse` (send it back as
         ``Last-Event-ID`` when reconnecting)."""
 
-    # -------------------------------------------------------------------------- persistence
+    # ------------------------------------------------------------------------ snapshots
 
-    def _persistent_state(self) -> dict[str, Any]:
-        """Everything that defines this reducer, for :mod:`streamfold.persist`. A snapshot is
-        always taken between frames, so the per-frame context is cleared first."""
-        state = self._state
-        state.frame, state.raw, state.dropped = None, None, False
-        return dict(vars(self))
+    # The one place that reads and writes this reducer's state for a snapshot (the two methods
+    # below); streamfold.snapshot is the codec and never imports this module.
+
+    def _resume_state(self) -> ResumeState:
+        """Everything that defines this reducer between two frames (docs/snapshot.md)."""
+        from .snapshot.schema import ReducerOptions
+        from .snapshot.state import ResumeState
+
+        state, last = self._state, self._last_decoder
+        maxlen = state.conversation.diagnostics.maxlen or 1
+        options = ReducerOptions(
+            self.format, self.strict, self.max_line_bytes, maxlen, state.max_raw_chars,
+            state.max_text_chars, state.max_open_runs, state.max_sessions
+        )  # fmt: skip
+        failed = self._lifecycle is Lifecycle.FAILED
+        return ResumeState(
+            options, state, self.frames_in, self.frames_dropped,
+            self._lifecycle is Lifecycle.CLOSED, self._failure if failed else None,
+            self.sse_last_event_id, self._decoders, None if last is None else last[0],
+            self._splitter, self._sse
+        )  # fmt: skip
 
     @classmethod
-    def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
-        reducer = cls.__new__(cls)
-        for name, value in state.items():  # setattr in __init__'s order keeps the dict's keys
-            setattr(reducer, name, value)  # shared, as in a reducer built by __init__
+    def _from_resume_state(cls, resume: ResumeState) -> Reducer:
+        """A reducer in ``resume``: made by the constructor (which checks the options), then
+        given the restored core state, framing and decoders."""
+        o = resume.options
+        try:
+            reducer = cls(
+                o.format,
+                strict=o.strict,
+                max_line_bytes=o.max_line_bytes,
+                max_diagnostics=o.max_diagnostics,
+                max_raw_chars=o.max_raw_chars,
+                max_text_chars=o.max_text_chars,
+                max_open_runs=o.max_open_runs,
+                max_sessions=o.max_sessions,
+            )
+        except (UsageError, ValueError) as exc:
+            raise SnapshotError(str(exc), "reducer.options") from None
+        reducer._state = resume.fold
+        reducer.frames_in, reducer.frames_dropped = resume.frames_in, resume.frames_dropped
+        if resume.failure is not None:
+            reducer._lifecycle, reducer._failure = Lifecycle.FAILED, resume.failure
+        elif resume.closed:
+            reducer._lifecycle = Lifecycle.CLOSED
+        reducer._decoders, name = resume.decoders, resume.last_decoder
+        if name is not None:
+            reducer._last_decoder = (name, resume.decoders[name])
+        elif o.format is not None:
+            reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
+        reducer._splitter, reducer._sse = resume.ndjson, resume.sse
+        reducer.sse_last_event_id = resume.sse_last_event_id
         return reducer
 
     def snapshot(self) -> dict[str, Any]:
-        """This reducer's complete state as JSON-safe data; see :mod:`streamfold.persist`."""
-        from .persist import snapshot
+        """This reducer's complete state as a JSON-safe ``dict`` (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for a decoder without a snapshot cursor."""
+        from .snapshot import snapshot
 
         return snapshot(self)
 
     @classmethod
-    def from_snapshot(cls, data: Any) -> Reducer:
-        """A reducer that continues exactly where the snapshotted one stopped.
-
-        ``data`` is :meth:`snapshot` output or its JSON bytes. Raises
-        :class:`~streamfold.persist.SnapshotError` for an unsupported version or damaged data.
-        """
-        from .persist import from_bytes, restore
+    def from_snapshot(cls, data: Any, *, max_snapshot_bytes: int = 1 << 30) -> Reducer:
+        """A reducer that continues where the snapshotted one stopped, from :meth:`snapshot`
+        output or its JSON bytes; safe on untrusted data (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for bytes over ``max_snapshot_bytes``, an
+        unsupported version or damaged content; nothing is half-loaded."""
+        from .snapshot import load, load_bytes
 
         if isinstance(data, bytes | bytearray | memoryview):
-            return from_bytes(bytes(data))
-        return restore(data)
+            state = load_bytes(bytes(data), max_snapshot_bytes=max_snapshot_bytes)
+        else:
+            state = load(data)
+        return cls._from_resume_state(state)
 
     # ------------------------------------------------------------------------- public API
 
@@ -295,48 +337,41 @@ class Reducer:
             return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
         data = event.data
-        # framing.sse.is_done, inlined: no call, and no copy of every event's data.
-        if len(data) < 64 and data.strip() == DONE:
+        if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
             return self._feed_done(data)
         return self.feed_line(data)
 
     def feed_frame(self, frame: Frame) -> _Notes:
-        """Apply one :class:`~streamfold.framing.Frame` (from a ``FrameSplitter``, a recording)
-        and return its notifications: the one entry for a frame split outside the reducer.
-
-        Gives the same result as feeding the frame's original bytes through :meth:`feed_bytes`
-        (``"line"`` frames) or :meth:`feed_sse` (``"sse"`` frames, ``[DONE]`` and the ``id:``
-        cursor included); an ``oversized`` frame is a dropped ``line_too_long`` diagnostic; a
-        frame that carries its parsed ``value`` is not parsed again (docs/recording.md).
-        """
-        oversized = frame.oversized
-        if oversized is not None:
+        """Apply one :class:`~streamfold.framing.Frame` (split elsewhere: a ``FrameSplitter``, a
+        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes (docs/recording.md)."""
+        if frame.oversized is not None:
             data = frame.data
             head = data.encode() if isinstance(data, str) else data
-            return self.feed_framed(OversizedLine(oversized, head))
+            return self.feed_framed(OversizedLine(frame.oversized, head))
         if frame.kind == "sse":
             return self.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
-        value = frame.value
-        if value is not None:
-            return self.feed(value, raw=frame.data)
+        if frame.value is not None:
+            return self.feed(frame.value, raw=frame.data)
         return self.feed_line(frame.data)
 
-    def feed_stream(self, chunks: Iterable[bytes], *, framing: WireFraming = "ndjson") -> None:
-        """Feed a whole byte stream (chunks of any size) through the reducer's own splitter, as
-        :meth:`feed_bytes` (``"ndjson"``) or :meth:`feed_sse` (``"sse"``) would (a partial frame
-        fed through them before is continued), applying each frame as it is split and keeping
-        no notifications: for a caller that wants only the model (:func:`streamfold.fold`;
-        ``feed_bytes`` would keep a chunk's notifications alive, which doubled full garbage
-        collections on large files, docs/performance.md). Does not :meth:`close`. Raises
-        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does.
-        """
+    def feed_stream(self, chunks: Iterable[bytes], framing: Literal["ndjson", "sse"]) -> None:
+        """Apply a byte stream's frames as the reducer's own splitter yields them (continuing
+        :meth:`feed_bytes` / :meth:`feed_sse`), keeping no notifications: a chunk's, kept
+        alive, doubled full garbage collections on large files (docs/performance.md). Raises
+        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does."""
         if framing not in ("ndjson", "sse"):
             raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
         self._check_usable()
         if framing == "ndjson":
-            _split_and_apply(chunks, self._splitter.feed, self.feed_framed)
+            split_lines, apply_line = self._splitter.feed, self.feed_framed
+            for chunk in chunks:
+                for line in split_lines(chunk):
+                    apply_line(line)
         else:
-            _split_and_apply(chunks, self._sse.feed, self.feed_sse_event)
+            split_events, apply_event = self._sse.feed, self.feed_sse_event
+            for chunk in chunks:
+                for event in split_events(chunk):
+                    apply_event(event)
 
     def _feed_done(self, raw: str) -> _Notes:
         self._check_usable()
@@ -589,12 +624,3 @@ class Reducer:
         error = FramingError(diagnostic) if framing else ProtocolError(diagnostic)
         self._lifecycle, self._failure = Lifecycle.FAILED, diagnostic
         raise error
-
-
-def _split_and_apply(
-    chunks: Iterable[bytes], split: Callable[[bytes], list[_F]], apply: Callable[[_F], object]
-) -> None:
-    """Split every chunk and apply each frame at once, discarding its notifications."""
-    for chunk in chunks:
-        for frame in split(chunk):
-            apply(frame)

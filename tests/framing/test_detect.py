@@ -12,11 +12,11 @@ import pytest
 
 import streamfold
 from streamfold import aio
+from streamfold.export.json import to_dict
 from streamfold.framing import FrameSplitter
 from streamfold.framing.detect import DETECT_LIMIT, FRAMINGS, Framing, detect_framing
 from streamfold.io.recording import read_recording
 from streamfold.io.sync import fold, fold_file, reduce_sync
-from streamfold.snapshot import to_dict
 
 from ..support.streams import HEADS, RECORDINGS, recording_bytes
 

@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 
 from streamfold import Reducer
+from streamfold.export.json import to_dict
 from streamfold.framing import Frame
 from streamfold.io.recording import RecordingWriter
-from streamfold.snapshot import to_dict
 
 from ..formats.loom.loomscript import Envelope
 

@@ -30,9 +30,9 @@ from .detect import (
 )
 from .frame import Frame, FrameKind, RecordingProblem, encode_sse
 from .frames import FrameSplitter
-from .lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from .lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineSplitterState, OversizedLine
 from .records import RECORDING_VERSION
-from .sse import DONE, SSEEvent, SSESplitter, is_done
+from .sse import DONE, SSEEvent, SSESplitter, SSESplitterState, is_done
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
@@ -48,10 +48,12 @@ __all__ = [
     "Framing",
     "FramingDetector",
     "LineSplitter",
+    "LineSplitterState",
     "OversizedLine",
     "RecordingProblem",
     "SSEEvent",
     "SSESplitter",
+    "SSESplitterState",
     "WireFraming",
     "check_framing",
     "detect_framing",

@@ -14,9 +14,9 @@ from typing import Final
 
 import attrs
 
-from .lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from .lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineSplitterState, OversizedLine
 
-__all__ = ["DONE", "SSEEvent", "SSESplitter", "is_done"]
+__all__ = ["DONE", "SSEEvent", "SSESplitter", "SSESplitterState", "is_done"]
 
 DONE: Final = "[DONE]"
 """The data of the event that ends an OpenAI-style SSE stream (``data: [DONE]``; the legacy
@@ -63,6 +63,24 @@ def _new_events(data: list[str], last_event_id: str | None) -> list[SSEEvent | O
     deque(map(_SET_EVENT, events, repeat(None)), maxlen=0)
     deque(map(_SET_ID, events, repeat(last_event_id)), maxlen=0)
     return events
+
+
+@attrs.frozen(slots=True)
+class SSESplitterState:
+    """What an :class:`SSESplitter` holds between two chunks (docs/snapshot.md)."""
+
+    lines: LineSplitterState = LineSplitterState(blank=True)  # noqa: RUF009 (frozen: shared safely)
+    """The partial line."""
+    data: tuple[str, ...] = ()
+    """The ``data:`` lines of the event being read."""
+    event: str | None = None
+    """Its ``event:`` type."""
+    last_event_id: str | None = None
+    """The last ``id:`` seen."""
+    cr: bool = False
+    """The previous chunk ended with ``\\r`` (a ``\\n`` starting the next one pairs with it)."""
+    retry: int | None = None
+    """The last ``retry:`` value."""
 
 
 class SSESplitter:
@@ -133,6 +151,37 @@ class SSESplitter:
         if last < len(data):
             out += self._process(self._lines.feed_raw(data[last:]))
         return out
+
+    def state(self) -> SSESplitterState:
+        """The state between two chunks, to resume with :meth:`from_state`."""
+        return SSESplitterState(
+            self._lines.state(),
+            tuple(self._data),
+            self._event,
+            self._last_id,
+            self._cr,
+            self.retry,
+        )
+
+    @classmethod
+    def from_state(cls, state: SSESplitterState, max_line_bytes: int) -> SSESplitter:
+        """A splitter that continues where the one that gave ``state`` stopped. Raises
+        :class:`ValueError` when ``state`` is not one a splitter of ``max_line_bytes`` can be in.
+        """
+        splitter = cls(max_line_bytes)
+        data_len = sum(len(line) + 1 for line in state.data)
+        if data_len > max_line_bytes:
+            raise ValueError("event data longer than max_line_bytes")
+        if state.retry is not None and state.retry < 0:
+            raise ValueError("negative retry")
+        splitter._lines = LineSplitter.from_state(state.lines, max_line_bytes)
+        splitter._data = list(state.data)
+        splitter._data_len = data_len
+        splitter._event = state.event
+        splitter._last_id = state.last_event_id
+        splitter._cr = state.cr
+        splitter.retry = state.retry
+        return splitter
 
     def _pending(self) -> bool:
         """Whether the next byte is not the start of a new event: a partial line or an event is
