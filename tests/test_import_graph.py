@@ -160,11 +160,7 @@ def test_the_walk_sees_lazy_and_type_checking_imports() -> None:
 
 
 def test_no_import_cycles() -> None:
-    allowed = {
-        frozenset({"streamfold.cli.keys", "streamfold.cli.replay"}),  # keys names Player (typing)
-        frozenset({"streamfold.tables.arrow", "streamfold.tables.sink"}),  # sink picks arrow lazily
-    }
-    assert [c for c in cycles(GRAPH) if frozenset(c) not in allowed] == []
+    assert cycles(GRAPH) == []
 
 
 def test_cycles_are_found() -> None:
