@@ -41,13 +41,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
 from . import events as ev
-from .core import APPLY, FoldState, Notes
-from .core.text import flush_halves
+from .core import APPLY, FoldState, Notes, flush_halves
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
@@ -56,6 +55,7 @@ from .model import Conversation, Diagnostic, Run, Severity, ToolCall
 from .model.text import loads_with_surrogates
 
 if TYPE_CHECKING:
+    from .framing import Frame
     from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
@@ -247,12 +247,8 @@ class Reducer:
     ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
-        ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it. ``valid_text=True`` promises
-        that no string in ``frame`` holds a lone UTF-16 surrogate (true of what orjson or a UTF-8
-        decoder produces); otherwise (``json.loads`` keeps them) text from here on follows the
-        text integrity rule of ``docs/model.md`` (halves re-paired, lone ones U+FFFD).
-        """
+        ``raw``: the text as received, for diagnostics (else re-serialized if one needs it).
+        ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity)."""
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
         if self._lifecycle is not _OPEN:
@@ -261,8 +257,7 @@ class Reducer:
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
-        if not valid_text:
-            state.text_check = True
+        state.text_check |= not valid_text
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -304,12 +299,9 @@ class Reducer:
 
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
-        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
-        ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic. JSON with a lone UTF-16 surrogate (``"\\ud83d"``, half
-        of a pair a JavaScript sender cut) is parsed on a fallback path and applied
-        (``docs/model.md``, "Text integrity").
-        """
+        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a ``> ``
+        prompt) is applied from its first ``{`` with an INFO ``text_before_json`` diagnostic.
+        JSON with lone surrogates is parsed on a fallback path (docs/model.md)."""
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -350,6 +342,38 @@ class Reducer:
         if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
             return self._feed_done(data)
         return self.feed_line(data)
+
+    def feed_frame(self, frame: Frame) -> _Notes:
+        """Apply one :class:`~streamfold.framing.Frame` (split elsewhere: a ``FrameSplitter``, a
+        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes (docs/recording.md)."""
+        if frame.oversized is not None:
+            data = frame.data
+            head = data.encode() if isinstance(data, str) else data
+            return self.feed_framed(OversizedLine(frame.oversized, head))
+        if frame.kind == "sse":
+            return self.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
+        if frame.value is not None:
+            return self.feed(frame.value, raw=frame.data)
+        return self.feed_line(frame.data)
+
+    def feed_stream(self, chunks: Iterable[bytes], framing: Literal["ndjson", "sse"]) -> None:
+        """Apply a byte stream's frames as the reducer's own splitter yields them (continuing
+        :meth:`feed_bytes` / :meth:`feed_sse`), keeping no notifications: a chunk's, kept
+        alive, doubled full garbage collections on large files (docs/performance.md). Raises
+        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does."""
+        if framing not in ("ndjson", "sse"):
+            raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
+        self._check_usable()
+        if framing == "ndjson":
+            split_lines, apply_line = self._splitter.feed, self.feed_framed
+            for chunk in chunks:
+                for line in split_lines(chunk):
+                    apply_line(line)
+        else:
+            split_events, apply_event = self._sse.feed, self.feed_sse_event
+            for chunk in chunks:
+                for event in split_events(chunk):
+                    apply_event(event)
 
     def _feed_done(self, raw: str) -> _Notes:
         self._check_usable()
@@ -416,8 +440,7 @@ class Reducer:
                 )
                 continue
             self._apply_all(events, notes)
-        if state.halves:  # text streams still open at the end (docs/model.md, "Text integrity")
-            flush_halves(state, notes)
+        flush_halves(state, notes)  # text streams still open end (docs/model.md)
         return notes
 
     @property
@@ -543,28 +566,23 @@ class Reducer:
 
     def _feed_non_json(self, line: bytes | str) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        frame = loads_with_surrogates(text)
-        if frame is not None:
-            if type(frame) is dict:
-                return self.feed(frame, raw=line)  # valid_text=False: the text rule applies
-            return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
+        frame = loads_with_surrogates(text)  # JSON but for lone surrogates (docs/model.md)
+        if type(frame) is dict:
+            return self.feed(frame, raw=line)
         brace = text.find("{")
         if brace > 0:
-            valid = True
             try:
                 frame = orjson.loads(text[brace:])
             except orjson.JSONDecodeError:
-                frame, valid = loads_with_surrogates(text[brace:]), False
-            if type(frame) is dict:
-                self._check_usable()
-                notes = self.feed(frame, raw=line, valid_text=valid)
-                note = ev.Diagnose(
-                    "text_before_json",
-                    f"skipped {text[:brace]!r} before the JSON object",
-                    Severity.INFO,
-                )
-                self._state.diagnose(note, notes)
-                return notes
+                pass
+            else:
+                if type(frame) is dict:
+                    self._check_usable()
+                    notes = self.feed(frame, raw=line, valid_text=True)
+                    skipped = f"skipped {text[:brace]!r} before the JSON object"
+                    note = ev.Diagnose("text_before_json", skipped, Severity.INFO)
+                    self._state.diagnose(note, notes)
+                    return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
             return self._feed_rejected(

@@ -28,7 +28,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import IO, Final, NoReturn, get_args
+from typing import IO, Final, NoReturn
 
 import orjson
 
@@ -37,12 +37,12 @@ from ..errors import ProtocolError, UsageError
 from ..export.agui import AGUI_TARGETS
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
+from ..framing import FRAMINGS, Frame
+from ..io.recording import Recording, read_recording
 from ..model.text import dumps
 from ..notifications import Notification
-from ..recording import Frame, Recording, feed_frame, read_recording
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
-from ..sources import Framing
 from .keys import terminal_keys
 from .replay import Player, Position, fixed_pacer, frame_times, replay_live, replay_plain
 
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--framing",
-            choices=[*get_args(Framing), "recording"],
+            choices=FRAMINGS,
             default=None,
             help="how frames are delimited; default: detect from the first bytes and the name",
         )
@@ -257,7 +257,7 @@ def _open_demo() -> IO[bytes]:
 
 
 def _read(args: argparse.Namespace, *, demo: bool = False) -> tuple[Recording, str]:
-    """The whole input as frames (:func:`streamfold.recording.read_recording`), and its name."""
+    """The whole input as frames (:func:`streamfold.io.recording.read_recording`), and its name."""
     source = _open_demo() if demo else _open(args.file)
     name = DEMO_RECORDING if demo else ("<stdin>" if args.file == "-" else args.file)
     try:
@@ -318,7 +318,7 @@ def _fold(
     those of ``close()``) as they come, for outputs that stream (``convert --to agui-sse``)."""
     try:
         for frame in recording:
-            notes = feed_frame(reducer, frame)
+            notes = reducer.feed_frame(frame)
             if on_notes is not None:
                 on_notes(notes)
         notes = reducer.close()

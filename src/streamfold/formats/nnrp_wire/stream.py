@@ -49,7 +49,7 @@ def feed_wire(reducer: _Feeds, stream: NnrpWireStream, data: bytes) -> list[Any]
     with format ``"nnrp-wire"`` or detection on) and return its notifications."""
     notes: list[Any] = []
     for frame in stream.feed(data):
-        notes += reducer.feed(frame)
+        notes += reducer.feed(frame, valid_text=True)  # decoded as UTF-8 or by orjson
     return notes
 
 
@@ -58,7 +58,7 @@ def close_wire(reducer: _Feeds, stream: NnrpWireStream) -> list[Any]:
     ``close()`` is still the caller's to call)."""
     notes: list[Any] = []
     for frame in stream.close():
-        notes += reducer.feed(frame)
+        notes += reducer.feed(frame, valid_text=True)  # decoded as UTF-8 or by orjson
     return notes
 
 
