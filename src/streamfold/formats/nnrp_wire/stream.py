@@ -41,7 +41,9 @@ def _frame(item: object) -> dict[str, Any]:
 
 
 class _Feeds(Protocol):
-    def feed(self, frame: Any, *, raw: bytes | str | None = None) -> list[Any]: ...
+    def feed(
+        self, frame: Any, *, raw: bytes | str | None = None, valid_text: bool = False
+    ) -> list[Any]: ...
 
 
 def feed_wire(reducer: _Feeds, stream: NnrpWireStream, data: bytes) -> list[Any]:
