@@ -257,7 +257,8 @@ class Reducer:
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
-        state.text_check |= not valid_text
+        if not valid_text:  # the text integrity rule from now on (docs/model.md)
+            state.text_check = True
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -300,8 +301,8 @@ class Reducer:
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
         INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a ``> ``
-        prompt) is applied from its first ``{`` with an INFO ``text_before_json`` diagnostic.
-        JSON with lone surrogates is parsed on a fallback path (docs/model.md)."""
+        prompt) is applied from its first ``{`` (INFO ``text_before_json``); JSON with lone
+        surrogates on a fallback path (docs/model.md)."""
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -579,9 +580,8 @@ class Reducer:
                 if type(frame) is dict:
                     self._check_usable()
                     notes = self.feed(frame, raw=line, valid_text=True)
-                    skipped = f"skipped {text[:brace]!r} before the JSON object"
-                    note = ev.Diagnose("text_before_json", skipped, Severity.INFO)
-                    self._state.diagnose(note, notes)
+                    why = f"skipped {text[:brace]!r} before the JSON object"
+                    self._state.diagnose(ev.Diagnose("text_before_json", why, Severity.INFO), notes)
                     return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
