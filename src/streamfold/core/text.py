@@ -27,41 +27,12 @@ so a stream that never needs the rule pays one attribute test per delta.
 
 from __future__ import annotations
 
-from typing import Literal
-
-import attrs
-
-from .. import events as ev
-from ..model import Message, Severity, TextBuffer, ToolCall
-from ..model.text import REPLACEMENT, has_surrogate, well_formed
+from ..model import Message, TextBuffer, ToolCall
+from ..model.text import has_surrogate, well_formed
 from ..model.tree import Part
-from ..notifications import (
-    Notification,
-    ReasoningDelta,
-    TextDelta,
-    ToolCallArgumentsDelta,
-    ToolOutputDelta,
-)
-from .state import FoldState, Notes
+from .state import FoldState, Notes, PendingHalf, StreamKind, _name
 
 __all__ = ["PendingHalf", "StreamKind", "flush_halves", "set_text", "stream_text"]
-
-StreamKind = Literal["text", "reasoning", "arguments", "output"]
-
-
-@attrs.define(slots=True, eq=False)
-class PendingHalf:
-    """A high surrogate held back at the end of a text stream until its low half arrives."""
-
-    code: int
-    """The held code unit (0xD800–0xDBFF), an int so that snapshots stay JSON-safe."""
-    buffer: TextBuffer
-    run_id: str
-    kind: StreamKind
-    owner: Message | ToolCall
-    """The message (text, reasoning) or tool call (arguments, output) of the stream."""
-    part: Part | None = None
-    """The message part the buffer belongs to (text, reasoning)."""
 
 
 def _is_high(char: str) -> bool:
@@ -87,7 +58,7 @@ def stream_text(
             if half.owner is owner and half.kind == kind:
                 pending = half  # the same stream (its next fragment may start a new part)
             elif half.owner is owner and half.kind in _MOVES_ON[kind]:
-                _replace_half(state, half, notes)  # a stream that ended when this one grew
+                state.replace_half(half, notes)  # a stream that ended when this one grew
         if pending is not None:
             if not delta:
                 return delta
@@ -101,14 +72,10 @@ def stream_text(
         delta = delta[:-1]
     delta, replaced = well_formed(delta)
     if replaced:
-        _diagnose(state, replaced, run_id, _name(owner), kind, notes)
+        state.surrogates_replaced(replaced, run_id, _name(owner), kind, notes)
     if held is not None:
         state.halves.append(PendingHalf(held, buffer, run_id, kind, owner, part))
     return delta
-
-
-def _name(owner: Message | ToolCall) -> str:
-    return owner.message_id if isinstance(owner, Message) else owner.call_id
 
 
 _MOVES_ON: dict[str, frozenset[str]] = {
@@ -146,7 +113,7 @@ def set_text(
         state.halves.append(PendingHalf(held, buffer, run_id, kind, stream[0], stream[1]))
     fixed, replaced = well_formed(text)
     if replaced:
-        _diagnose(state, replaced, run_id, owner, kind, notes)
+        state.surrogates_replaced(replaced, run_id, owner, kind, notes)
     return fixed
 
 
@@ -159,50 +126,5 @@ def flush_halves(
     kind: StreamKind | None = None,
 ) -> None:
     """The streams that ended (all, or those of ``run_id`` / ``owner`` / ``kind``): each pending
-    half becomes U+FFFD (``unpaired_surrogate``)."""
-    halves = state.halves
-    if not halves:
-        return
-    for half in list(halves):
-        if (
-            (run_id is None or half.run_id == run_id)
-            and (owner is None or half.owner is owner)
-            and (kind is None or half.kind == kind)
-        ):
-            _replace_half(state, half, notes)
-
-
-def _replace_half(state: FoldState, half: PendingHalf, notes: Notes) -> None:
-    state.halves.remove(half)
-    owner = half.owner
-    _diagnose(state, 1, half.run_id, _name(owner), half.kind, notes)
-    buffer = half.buffer
-    if buffer.chars >= state.max_text_chars:
-        buffer.dropped += 1
-        return
-    buffer.append(REPLACEMENT)
-    note: Notification
-    if isinstance(owner, Message):
-        assert half.part is not None
-        kind = TextDelta if half.kind == "text" else ReasoningDelta
-        note = kind(half.run_id, owner.message_id, REPLACEMENT, half.part)
-    elif half.kind == "arguments":
-        note = ToolCallArgumentsDelta(half.run_id, owner.call_id, REPLACEMENT, owner)
-    else:
-        note = ToolOutputDelta(half.run_id, owner.call_id, REPLACEMENT, owner)
-    notes.append(note)
-
-
-def _diagnose(
-    state: FoldState, count: int, run_id: str, owner: str, kind: str, notes: Notes
-) -> None:
-    what = "a lone surrogate" if count == 1 else f"{count} lone surrogates"
-    state.diagnose(
-        ev.Diagnose(
-            "unpaired_surrogate",
-            f"{kind} of {owner!r}: {what} (half of a UTF-16 pair) replaced by U+FFFD",
-            Severity.WARNING,
-            run_id=run_id,
-        ),
-        notes,
-    )
+    half becomes U+FFFD (``unpaired_surrogate``); :meth:`FoldState.flush_halves`."""
+    state.flush_halves(notes, run_id=run_id, owner=owner, kind=kind)

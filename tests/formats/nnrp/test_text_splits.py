@@ -160,3 +160,21 @@ def test_reordering_at_the_start_places_earlier_chunks_first() -> None:
     (run,) = reducer.conversation.runs
     assert run.text == "The quick brown fox"
     assert "sequence_before_start" not in [d.code for d in reducer.conversation.diagnostics]
+
+
+def test_resume_at_every_cut_keeps_the_start_window_and_pending_halves() -> None:
+    """A snapshot between any two frames carries held early chunks, the start window and a
+    pending surrogate half; the resumed reducer folds to the same text."""
+    text = "go 🚀 ok 🎉"
+    pieces = ["go \ud83d", "\ude80 ok \ud83c", "\udf89"]
+    frames = lane_frames(Op(), pieces, [1, 2, 0])
+    for cut in range(len(frames) + 1):
+        reducer = Reducer()
+        for i, frame in enumerate(frames):
+            if i == cut:
+                reducer = Reducer.from_snapshot(reducer.snapshot())
+            reducer.feed_line(js_json(frame))
+        reducer.close()
+        (run,) = reducer.conversation.runs
+        assert run.text == text, cut
+        assert not surrogate_codes(reducer)
