@@ -46,12 +46,13 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import orjson
 
 from . import events as ev
-from .core import APPLY, FoldState, Notes
+from .core import APPLY, FoldState, Notes, flush_halves
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
+from .model.text import loads_with_surrogates
 
 if TYPE_CHECKING:
     from .framing import Frame
@@ -241,12 +242,13 @@ class Reducer:
 
     # ------------------------------------------------------------------------- public API
 
-    def feed(self, frame: Mapping[str, Any], *, raw: bytes | str | None = None) -> _Notes:
+    def feed(
+        self, frame: Mapping[str, Any], *, raw: bytes | str | None = None, valid_text: bool = False
+    ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
-        ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it.
-        """
+        ``raw``: the text as received, for diagnostics (else re-serialized if one needs it).
+        ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity)."""
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
         if self._lifecycle is not _OPEN:
@@ -255,6 +257,8 @@ class Reducer:
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
+        if not valid_text:  # the text integrity rule from now on (docs/model.md)
+            state.text_check = True
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -296,16 +300,15 @@ class Reducer:
 
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
-        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
-        ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic.
-        """
+        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a ``> ``
+        prompt) is applied from its first ``{`` (INFO ``text_before_json``); JSON with lone
+        surrogates on a fallback path (docs/model.md)."""
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
             return self._feed_non_json(line)
         if type(frame) is dict:
-            return self.feed(frame, raw=line)
+            return self.feed(frame, raw=line, valid_text=True)
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
     def feed_bytes(self, data: bytes) -> _Notes:
@@ -438,6 +441,7 @@ class Reducer:
                 )
                 continue
             self._apply_all(events, notes)
+        flush_halves(state, notes)  # text streams still open end (docs/model.md)
         return notes
 
     @property
@@ -514,6 +518,7 @@ class Reducer:
         error."""
         if self._lifecycle not in LIFECYCLE_ALLOWS_APPLY:
             self._check_usable()
+        self._state.text_check = True  # events from the caller may hold surrogate halves
         notes: _Notes = []
         self._apply_all(events, notes)
         return notes
@@ -562,6 +567,9 @@ class Reducer:
 
     def _feed_non_json(self, line: bytes | str) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        frame = loads_with_surrogates(text)  # JSON but for lone surrogates (docs/model.md)
+        if type(frame) is dict:
+            return self.feed(frame, raw=line)
         brace = text.find("{")
         if brace > 0:
             try:
@@ -571,13 +579,9 @@ class Reducer:
             else:
                 if type(frame) is dict:
                     self._check_usable()
-                    notes = self.feed(frame, raw=line)
-                    note = ev.Diagnose(
-                        "text_before_json",
-                        f"skipped {text[:brace]!r} before the JSON object",
-                        Severity.INFO,
-                    )
-                    self._state.diagnose(note, notes)
+                    notes = self.feed(frame, raw=line, valid_text=True)
+                    why = f"skipped {text[:brace]!r} before the JSON object"
+                    self._state.diagnose(ev.Diagnose("text_before_json", why, Severity.INFO), notes)
                     return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
