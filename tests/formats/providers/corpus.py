@@ -94,3 +94,68 @@ def calls(message: Message) -> list[ToolCall]:
 
 def normalize_usage(usage: Usage) -> dict[str, int]:
     return {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
+
+
+def ours(reducer: Reducer) -> dict[str, Any]:
+    """streamfold's fold in the vendors' normalized shape (:mod:`.vendors`): per message of
+    the stream's one run, its text, reasoning, tool calls (id, name, parsed arguments, output)
+    and finish reason; the run's usage and error code."""
+    (run,) = runs(reducer)
+    fmt = run.metadata.get("format")
+    messages = []
+    for message in run.messages:
+        out_calls = []
+        for call in calls(message):
+            entry: dict[str, Any] = {"id": call.call_id, "name": call.name, "arguments": parsed(call)}
+            output = _output(call)
+            if output is not None:
+                entry["output"] = output
+            out_calls.append(entry)
+        item: dict[str, Any] = {
+            "texts": texts(message),
+            "reasoning": message.reasoning,
+            "tool_calls": out_calls,
+        }
+        if fmt == "openai-chat":
+            item["refusal"] = message.metadata.get("refusal")
+            item["finish_reason"] = message.metadata.get("finish_reason")
+        elif fmt == "anthropic":
+            item["signatures"] = [
+                p.signature for p in message.parts if p.kind == "reasoning" and p.signature
+            ]
+            item["finish_reason"] = run.stop_reason
+        else:
+            item["finish_reason"] = run.stop_reason
+        messages.append(item)
+    if fmt == "openai-responses" and run.error_code is not None:
+        return {"messages": [], "usage": None, "error": {"code": run.error_code}}
+    return {
+        "messages": messages,
+        "usage": normalize_usage(run.usage) if run.usage else None,
+        "error": None if run.error_code is None else {"code": run.error_code},
+    }
+
+
+def _output(call: ToolCall) -> Any:
+    """A provider-executed call's output, as the vendor models show it: the MCP result's text
+    pieces, the web search results' url and title, the code interpreter's logs."""
+    from streamfold.model import UNSET
+
+    if call.result is None:
+        return None
+    value = call.result_value
+    if value is UNSET:
+        return call.result
+    if isinstance(value, list):
+        shaped = []
+        for entry in value:
+            if isinstance(entry, dict) and entry.get("type") == "text":
+                shaped.append(entry.get("text"))
+            elif isinstance(entry, dict) and entry.get("type") == "web_search_result":
+                shaped.append({"url": entry.get("url"), "title": entry.get("title")})
+            elif isinstance(entry, dict) and entry.get("type") == "logs":
+                shaped.append(entry.get("logs"))
+            else:
+                shaped.append(entry)
+        return shaped
+    return value
