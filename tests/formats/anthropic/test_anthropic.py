@@ -6,15 +6,22 @@ from typing import Any
 
 from streamfold import Reducer
 from streamfold.export.json import to_json
-from streamfold.model import RunStatus, ToolCallState
+from streamfold.model import ReasoningPart, RunStatus, ToolCallState
 
 from ..providers.sse import fold_frames, only_run, resumed, sse
 
 
 def start(**usage: int) -> dict[str, Any]:
     counts = {"input_tokens": 10, "output_tokens": 1, **usage}
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
-               "content": [], "stop_reason": None, "usage": counts}  # fmt: skip
+    message: dict[str, Any] = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [],
+        "stop_reason": None,
+        "usage": counts,
+    }
     return {"type": "message_start", "message": message}
 
 
@@ -31,8 +38,11 @@ def stop(index: int) -> dict[str, Any]:
 
 
 def message_delta(reason: str, **usage: int) -> dict[str, Any]:
-    return {"type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None},
-            "usage": usage}  # fmt: skip
+    return {
+        "type": "message_delta",
+        "delta": {"stop_reason": reason, "stop_sequence": None},
+        "usage": usage,
+    }
 
 
 PARALLEL = [
@@ -65,7 +75,7 @@ def test_thinking_redacted_thinking_and_parallel_tool_use_blocks() -> None:
         "tool_use",
     )
     (message,) = run.messages
-    reasoning = [p for p in message.parts if p.kind == "reasoning"]
+    reasoning = [p for p in message.parts if isinstance(p, ReasoningPart)]
     assert [(p.text, p.signature, p.encrypted) for p in reasoning] == [
         ("Let me", "c2ln", None),
         ("", None, "ZW5j"),
@@ -110,8 +120,12 @@ def test_server_tool_error_result_and_unknown_blocks_and_deltas() -> None:
         block(0, type="server_tool_use", id="srvtoolu_1", name="web_search", input={}),
         delta(0, type="input_json_delta", partial_json='{"query": "q"}'),
         stop(0),
-        block(1, type="web_search_tool_result", tool_use_id="srvtoolu_1",
-              content={"type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}),
+        block(
+            1,
+            type="web_search_tool_result",
+            tool_use_id="srvtoolu_1",
+            content={"type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"},
+        ),
         stop(1),
         block(2, type="container_upload", file_id="f"),
         stop(2),
@@ -120,7 +134,7 @@ def test_server_tool_error_result_and_unknown_blocks_and_deltas() -> None:
         delta(3, type="input_json_delta", partial_json="{}"),
         stop(3),
         {"type": "message_stop"},
-    ]  # fmt: skip
+    ]
     reducer = fold_frames(frames)
     run = only_run(reducer)
     (call,) = run.messages[0].tool_calls()

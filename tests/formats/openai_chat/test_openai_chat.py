@@ -42,9 +42,16 @@ TWO_CHOICES_TWO_TOOLS = [
     chunk([delta(0, tool_calls=[call(0, '{"x": 1}')])]),
     chunk([delta(0, tool_calls=[call(1, ": 2}")])]),
     chunk([delta(0, "tool_calls"), delta(1, "stop")]),
-    chunk([], usage={"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12,
-                     "prompt_tokens_details": {"cached_tokens": 3}}),
-]  # fmt: skip
+    chunk(
+        [],
+        usage={
+            "prompt_tokens": 5,
+            "completion_tokens": 7,
+            "total_tokens": 12,
+            "prompt_tokens_details": {"cached_tokens": 3},
+        },
+    ),
+]
 
 
 def test_choices_are_messages_and_interleaved_tool_arguments_fold_by_index() -> None:
@@ -72,8 +79,14 @@ def test_error_frame_mid_stream_fails_the_run() -> None:
 
 
 def test_azure_prompt_filter_chunk_opens_the_stream_and_is_kept() -> None:
-    prelude = {"choices": [], "created": 0, "id": "", "model": "", "object": "",
-               "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]}  # fmt: skip
+    prelude = {
+        "choices": [],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+    }
     assert detect_format(prelude) == "openai-chat"
     run = only_run(fold_frames([prelude, chunk([delta(content="x", finish="stop")])], done=True))
     assert run.run_id == "chatcmpl#1"  # opened by the id-less prelude (docs/openai-chat.md)
@@ -102,7 +115,7 @@ def test_a_stream_cut_before_its_finish_is_incomplete() -> None:
 
 def test_bad_fields_are_diagnosed_and_nothing_raises() -> None:
     frames: list[Any] = [
-        chunk(["nope", {"index": "0", "delta": {"content": "a"}}]),
+        chunk(["nope", {"index": "0", "delta": {"content": "a"}}]),  # type: ignore[list-item]
         chunk([delta(tool_calls=["x", {"index": 0, "function": {"arguments": "{}"}}])]),
         chunk("nope"),  # type: ignore[arg-type]
         chunk([delta(finish="stop")], usage={"prompt_tokens": "many"}),

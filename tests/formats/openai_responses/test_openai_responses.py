@@ -7,7 +7,7 @@ from typing import Any
 
 from streamfold import Reducer
 from streamfold.export.json import to_json
-from streamfold.model import RunStatus
+from streamfold.model import ReasoningPart, RunStatus
 
 from ..providers.sse import fold_frames, only_run, resumed, sse
 
@@ -17,39 +17,75 @@ def numbered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def response(status: str, **fields: Any) -> dict[str, Any]:
-    return {"id": "resp_1", "object": "response", "model": "gpt-x", "status": status,
-            "output": [], "usage": None, **fields}  # fmt: skip
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "model": "gpt-x",
+        "status": status,
+        "output": [],
+        "usage": None,
+        **fields,
+    }
 
 
-USAGE = {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13,
-         "input_tokens_details": {"cached_tokens": 2},
-         "output_tokens_details": {"reasoning_tokens": 1}}  # fmt: skip
+USAGE = {
+    "input_tokens": 9,
+    "output_tokens": 4,
+    "total_tokens": 13,
+    "input_tokens_details": {"cached_tokens": 2},
+    "output_tokens_details": {"reasoning_tokens": 1},
+}
 
-FUNCTION = {"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "f",
-            "arguments": ""}  # fmt: skip
+FUNCTION = {
+    "id": "fc_1",
+    "type": "function_call",
+    "call_id": "call_1",
+    "name": "f",
+    "arguments": "",
+}
 
 STREAM = numbered(
     [
         {"type": "response.created", "response": response("in_progress")},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {"id": "rs_1", "type": "reasoning", "summary": []}},
-        {"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "summary_index": 0,
-         "delta": "Think"},
-        {"type": "response.output_item.done", "output_index": 0,
-         "item": {"id": "rs_1", "type": "reasoning", "summary": [], "encrypted_content": "enc"}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {"id": "rs_1", "type": "reasoning", "summary": []},
+        },
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": "rs_1",
+            "summary_index": 0,
+            "delta": "Think",
+        },
+        {
+            "type": "response.output_item.done",
+            "output_index": 0,
+            "item": {"id": "rs_1", "type": "reasoning", "summary": [], "encrypted_content": "enc"},
+        },
         {"type": "response.output_item.added", "output_index": 1, "item": FUNCTION},
         {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '{"a":'},
         {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "1}"},
-        {"type": "response.function_call_arguments.done", "item_id": "fc_1", "arguments": '{"a":1}'},
-        {"type": "response.output_item.done", "output_index": 1,
-         "item": {**FUNCTION, "arguments": '{"a":1}'}},
-        {"type": "response.output_item.added", "output_index": 2,
-         "item": {"id": "msg_1", "type": "message", "content": []}},
+        {
+            "type": "response.function_call_arguments.done",
+            "item_id": "fc_1",
+            "arguments": '{"a":1}',
+        },
+        {
+            "type": "response.output_item.done",
+            "output_index": 1,
+            "item": {**FUNCTION, "arguments": '{"a":1}'},
+        },
+        {
+            "type": "response.output_item.added",
+            "output_index": 2,
+            "item": {"id": "msg_1", "type": "message", "content": []},
+        },
         {"type": "response.refusal.delta", "item_id": "msg_1", "delta": "No."},
         {"type": "response.output_text.delta", "item_id": "msg_1", "delta": "Done"},
         {"type": "response.completed", "response": response("completed", usage=USAGE)},
     ]
-)  # fmt: skip
+)
 
 
 def test_items_fold_into_one_message_with_usage() -> None:
@@ -62,7 +98,7 @@ def test_items_fold_into_one_message_with_usage() -> None:
     )
     (message,) = run.messages
     assert message.reasoning == "Think" and message.text == "Done"
-    assert [p.encrypted for p in message.parts if p.kind == "reasoning"] == ["enc"]
+    assert [p.encrypted for p in message.parts if isinstance(p, ReasoningPart)] == ["enc"]
     ((call),) = message.tool_calls()
     assert (call.call_id, call.name, call.input) == ("call_1", "f", {"a": 1})
     assert message.metadata["refusal"] == "No."
@@ -87,10 +123,12 @@ def test_incomplete_and_failed_responses() -> None:
     frames = numbered(
         [
             {"type": "response.created", "response": response("in_progress")},
-            {"type": "response.incomplete",
-             "response": response("incomplete", incomplete_details=details, usage=USAGE)},
+            {
+                "type": "response.incomplete",
+                "response": response("incomplete", incomplete_details=details, usage=USAGE),
+            },
         ]
-    )  # fmt: skip
+    )
     run = only_run(fold_frames(frames))
     assert (run.status, run.finish_reason, run.error_code) == (
         RunStatus.INCOMPLETE,
@@ -100,11 +138,13 @@ def test_incomplete_and_failed_responses() -> None:
     failed = numbered(
         [
             {"type": "response.created", "response": response("in_progress")},
-            {"type": "error", "error": {"type": "server_error", "code": "server_error",
-                                        "message": "boom"}},
+            {
+                "type": "error",
+                "error": {"type": "server_error", "code": "server_error", "message": "boom"},
+            },
             {"type": "response.failed", "response": response("failed")},
         ]
-    )  # fmt: skip
+    )
     run = only_run(fold_frames(failed))
     assert (run.status, run.error, run.error_code) == (RunStatus.FAILED, "boom", "server_error")
 

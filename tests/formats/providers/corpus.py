@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from streamfold import Reducer
-from streamfold.model import Message, Run, TextPart, ToolCall, ToolCallPart, Usage
+from streamfold.model import Message, ReasoningPart, Run, TextPart, ToolCall, ToolCallPart, Usage
 
 __all__ = ["CORPUS", "corpus_streams", "fold", "load_truth", "normalize_usage", "parsed"]
 
@@ -106,7 +106,11 @@ def ours(reducer: Reducer) -> dict[str, Any]:
     for message in run.messages:
         out_calls = []
         for call in calls(message):
-            entry: dict[str, Any] = {"id": call.call_id, "name": call.name, "arguments": parsed(call)}
+            entry: dict[str, Any] = {
+                "id": call.call_id,
+                "name": call.name,
+                "arguments": parsed(call),
+            }
             output = _output(call)
             if output is not None:
                 entry["output"] = output
@@ -121,7 +125,7 @@ def ours(reducer: Reducer) -> dict[str, Any]:
             item["finish_reason"] = message.metadata.get("finish_reason")
         elif fmt == "anthropic":
             item["signatures"] = [
-                p.signature for p in message.parts if p.kind == "reasoning" and p.signature
+                p.signature for p in message.parts if isinstance(p, ReasoningPart) and p.signature
             ]
             item["finish_reason"] = run.stop_reason
         else:

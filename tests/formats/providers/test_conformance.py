@@ -60,7 +60,7 @@ def test_fold_equals_the_vendor_accumulator(case: tuple[str, Path]) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_fold_agrees_with_the_recorded_truth(case: tuple[str, Path]) -> None:
-    fmt, path = case
+    _, path = case
     truth = load_truth(path)
     mine = ours(fold(path.read_bytes()))
     if truth["error"] is not None:

@@ -130,9 +130,7 @@ class AnthropicDecoder(DecoderBase):
         run_id = state.run_id
         if run_id is None:
             run_id = self._start(None, out)
-            out.append(
-                warn("unknown_run", f"{kind} before message_start; a run is opened", run_id)
-            )
+            out.append(warn("unknown_run", f"{kind} before message_start; a run is opened", run_id))
         if kind == "content_block_start":
             self._block_start(run_id, frame, out)
         elif kind == "content_block_delta":
@@ -167,9 +165,7 @@ class AnthropicDecoder(DecoderBase):
         state.run_id = state.message_id = run_id
         metadata: dict[str, Any] = {"format": _FORMAT}
         if message:
-            metadata.update(
-                {k: message[k] for k in ("id", "model") if str_or_none(message.get(k))}
-            )
+            metadata.update({k: message[k] for k in ("id", "model") if str_or_none(message.get(k))})
         out.append(StartRun(SESSION_ID, run_id, metadata=metadata))
         role = str_or_none(message.get("role")) if message else None
         out.append(StartMessage(run_id, run_id, role or "assistant"))
@@ -295,7 +291,9 @@ class AnthropicDecoder(DecoderBase):
             signature = str_or_none(block.get("signature"))
             data = str_or_none(block.get("data"))
             if signature or data:
-                out.append(SetReasoningSignature(run_id, message_id, signature or None, data, step_id))
+                out.append(
+                    SetReasoningSignature(run_id, message_id, signature or None, data, step_id)
+                )
         elif kind in _TOOL_BLOCKS:
             self._tool_start(run_id, message_id, key, kind, block, out)
         elif type(kind) is str and kind.endswith("_tool_result"):
@@ -319,7 +317,9 @@ class AnthropicDecoder(DecoderBase):
         call_id = str_or_none(block.get("id"))
         if not call_id:
             call_id = f"{message_id}:tool{key}"
-            out.append(warn("invalid_field", f"{kind} block without an id; named {call_id}", run_id))
+            out.append(
+                warn("invalid_field", f"{kind} block without an id; named {call_id}", run_id)
+            )
         metadata: dict[str, Any] = {"type": kind}
         if kind != "tool_use":
             metadata["provider_executed"] = True

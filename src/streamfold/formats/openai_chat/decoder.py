@@ -155,7 +155,9 @@ class OpenAIChatDecoder(DecoderBase):
         self._close_choices(out)
         finish = state.first_finish
         self._reset()
-        out.append(EndRun(run_id, status, finish_reason=fields.pop("finish_reason", finish), **fields))
+        out.append(
+            EndRun(run_id, status, finish_reason=fields.pop("finish_reason", finish), **fields)
+        )
 
     def _reset(self) -> None:
         state = self.state
@@ -182,9 +184,8 @@ class OpenAIChatDecoder(DecoderBase):
         if ch is None:
             ch = state.choices[key] = ChatChoice(f"{run_id}:{index}")
             out.append(StartMessage(run_id, ch.message_id, "assistant", metadata={"index": index}))
-        elif ch.finished:
-            if choice.get("delta"):
-                out.append(warn("invalid_field", f"choice {index} continues after its finish"))
+        elif ch.finished and choice.get("delta"):
+            out.append(warn("invalid_field", f"choice {index} continues after its finish", run_id))
         delta = choice.get("delta")
         if isinstance(delta, Mapping) and delta:
             content = delta.get("content")
@@ -243,7 +244,9 @@ class OpenAIChatDecoder(DecoderBase):
                 )
             )
         elif call_id not in ch.open_calls:
-            out.append(drop("invalid_field", f"tool call {call_id!r} continues after its end", run_id))
+            out.append(
+                drop("invalid_field", f"tool call {call_id!r} continues after its end", run_id)
+            )
             return
         arguments = function.get("arguments")
         if type(arguments) is str and arguments:

@@ -284,9 +284,7 @@ class OpenAIResponsesDecoder(DecoderBase):
         runs, ids = state.runs, state.ids
         self.state = ResponsesState(runs=runs, ids=ids)
 
-    def _end(
-        self, status: RunStatus, finish: str | None, out: list[Event], **fields: Any
-    ) -> None:
+    def _end(self, status: RunStatus, finish: str | None, out: list[Event], **fields: Any) -> None:
         run_id = self.run_id
         self._close(out)
         out.append(EndRun(run_id, status, finish_reason=finish, **fields))
@@ -362,9 +360,7 @@ class OpenAIResponsesDecoder(DecoderBase):
             if entry is None:
                 return
         if entry.done:
-            out.append(
-                drop("invalid_field", f"output item {key!r} finished twice", self.run_id)
-            )
+            out.append(drop("invalid_field", f"output item {key!r} finished twice", self.run_id))
             return
         entry.done = True
         kind = entry.kind
@@ -378,7 +374,9 @@ class OpenAIResponsesDecoder(DecoderBase):
         elif kind in _CUSTOM_ITEMS:
             out.append(RecordCustom(run_id, f"openai.{kind}", dict(item)))
 
-    def _message_done(self, entry: ResponsesItem, item: Mapping[str, Any], out: list[Event]) -> None:
+    def _message_done(
+        self, entry: ResponsesItem, item: Mapping[str, Any], out: list[Event]
+    ) -> None:
         """A message item whose text was not streamed: its content parts' text."""
         if entry.streamed:
             return
@@ -413,7 +411,9 @@ class OpenAIResponsesDecoder(DecoderBase):
             step = f"{key}:0"
             out.append(SetReasoningSignature(run_id, message_id, None, encrypted, step))
 
-    def _call_done(self, call_id: str, kind: str, item: Mapping[str, Any], out: list[Event]) -> None:
+    def _call_done(
+        self, call_id: str, kind: str, item: Mapping[str, Any], out: list[Event]
+    ) -> None:
         run_id = self.run_id
         if not self.state.calls.get(call_id):  # arguments not finished by their .done event
             self.state.calls[call_id] = True
@@ -435,7 +435,9 @@ class OpenAIResponsesDecoder(DecoderBase):
         elif kind in _SERVER_ITEMS:
             outputs = _server_output(kind, item)
             if outputs is not None:
-                out.append(SetToolResult(run_id, call_id, orjson.dumps(outputs).decode(), value=outputs))
+                out.append(
+                    SetToolResult(run_id, call_id, orjson.dumps(outputs).decode(), value=outputs)
+                )
 
     # ---------------------------------------------------------------------------- events
 
@@ -509,7 +511,9 @@ class OpenAIResponsesDecoder(DecoderBase):
         message, code = error_body(error if isinstance(error, Mapping) else frame)
         self.state.error = [message, code]
         out.append(
-            Diagnose("sender_error", f"error event: {message}", Severity.WARNING, run_id=self.run_id)
+            Diagnose(
+                "sender_error", f"error event: {message}", Severity.WARNING, run_id=self.run_id
+            )
         )
 
     def _terminal(self, frame: Mapping[str, Any], out: list[Event]) -> None:
