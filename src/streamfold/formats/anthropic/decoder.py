@@ -42,7 +42,7 @@ from ...model import RunStatus, Severity, Usage
 from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_type, str_or_none, warn
 from .._openai_events import error_body
-from .._provider import SESSION_ID, not_finished
+from .._provider import SESSION_ID, issue_id, not_finished
 from .state import AnthropicBlock, AnthropicState
 
 __all__ = ["FINISH_REASONS", "AnthropicDecoder", "detect"]
@@ -109,6 +109,8 @@ class AnthropicDecoder(DecoderBase):
         self.state = AnthropicState() if state is None else state
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame (``docs/anthropic.md``, "Mapping"); never raises on
+        sender input."""
         out: list[Event] = []
         kind = frame.get("type")
         state = self.state
@@ -148,6 +150,8 @@ class AnthropicDecoder(DecoderBase):
         return out
 
     def finish(self) -> list[Event]:
+        """End of input: an open run ends, ``incomplete`` unless its terminal arrived
+        (``docs/anthropic.md``)."""
         out: list[Event] = []
         run_id = self.state.run_id
         if run_id is not None:
@@ -161,7 +165,7 @@ class AnthropicDecoder(DecoderBase):
         state = self.state
         state.runs += 1
         wire_id = str_or_none(message.get("id")) if message else None
-        run_id = state.ids.issue(wire_id or f"msg#{state.runs}")
+        run_id = issue_id(state.ids, wire_id or f"msg#{state.runs}")
         state.run_id = state.message_id = run_id
         metadata: dict[str, Any] = {"format": _FORMAT}
         if message:

@@ -7,8 +7,6 @@ from typing import Any
 
 import attrs
 
-from .._common import IdMap
-
 __all__ = ["AnthropicBlock", "AnthropicState"]
 
 
@@ -44,4 +42,5 @@ class AnthropicState:
     """``citations_delta`` citations, ``{"block": index, **citation}``; set on the message's
     metadata at its end."""
     runs: int = 0
-    ids: IdMap = attrs.field(factory=IdMap)
+    ids: dict[str, int] = attrs.field(factory=dict)
+    """Run ids issued so far (:func:`~streamfold.formats._provider.issue_id`)."""

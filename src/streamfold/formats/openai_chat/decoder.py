@@ -37,7 +37,7 @@ from ...model import RunStatus
 from .. import DecoderBase
 from .._common import drop, str_or_none, warn
 from .._openai_events import error_body, usage_from_counts
-from .._provider import SESSION_ID, not_finished
+from .._provider import SESSION_ID, issue_id, not_finished
 from .state import ChatChoice, ChatState
 
 __all__ = ["OpenAIChatDecoder", "detect"]
@@ -78,6 +78,8 @@ class OpenAIChatDecoder(DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame (``docs/openai-chat.md``, "Mapping"); never raises on
+        sender input."""
         out: list[Event] = []
         choices = frame.get("choices")
         if choices is None and "error" in frame:
@@ -106,12 +108,15 @@ class OpenAIChatDecoder(DecoderBase):
         return out
 
     def end_of_stream(self, frame_index: int) -> list[Event]:
+        """The SSE ``data: [DONE]``: the open run ends (``docs/openai-chat.md``)."""
         out: list[Event] = []
         if self.state.run_id is not None:
             self._end(RunStatus.COMPLETED, out)
         return out
 
     def finish(self) -> list[Event]:
+        """End of input: an open run ends, ``incomplete`` unless its terminal arrived
+        (``docs/openai-chat.md``)."""
         out: list[Event] = []
         state = self.state
         if state.run_id is not None:
@@ -138,7 +143,7 @@ class OpenAIChatDecoder(DecoderBase):
             # Another completion in the same stream: the open one is over.
             self._end(RunStatus.COMPLETED, out)
         state.runs += 1
-        run_id = state.ids.issue(wire_id or f"chatcmpl#{state.runs}")
+        run_id = issue_id(state.ids, wire_id or f"chatcmpl#{state.runs}")
         state.run_id, state.wire_id = run_id, wire_id
         metadata = {
             key: frame[key]

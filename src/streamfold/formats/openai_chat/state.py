@@ -7,8 +7,6 @@ from typing import Any
 
 import attrs
 
-from .._common import IdMap
-
 __all__ = ["ChatChoice", "ChatState"]
 
 
@@ -44,4 +42,5 @@ class ChatState:
     first_finish: str | None = None
     """The finish_reason of choice 0 (or of the first choice that finished): the run's."""
     runs: int = 0
-    ids: IdMap = attrs.field(factory=IdMap)
+    ids: dict[str, int] = attrs.field(factory=dict)
+    """Run ids issued so far (:func:`~streamfold.formats._provider.issue_id`)."""

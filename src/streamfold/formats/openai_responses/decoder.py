@@ -43,7 +43,7 @@ from ...model import RunStatus, Severity
 from .. import DecoderBase
 from .._common import drop, keep_unknown_type, str_or_none, warn
 from .._openai_events import HANDLERS, error_body, usage_from_counts
-from .._provider import SESSION_ID, not_finished
+from .._provider import SESSION_ID, issue_id, not_finished
 from .state import ResponsesItem, ResponsesState
 
 __all__ = ["OpenAIResponsesDecoder", "detect"]
@@ -139,16 +139,19 @@ class OpenAIResponsesDecoder(DecoderBase):
 
     @property
     def run_id(self) -> str:
+        """The open run (asserted open)."""
         run_id = self.state.run_id
         assert run_id is not None
         return run_id
 
     @property
     def calls(self) -> dict[str, bool]:
+        """The open response's tool calls: call_id → finished."""
         return self.state.calls
 
     @property
     def text_seen(self) -> bool:
+        """Whether text of the response was streamed."""
         return self.state.text_seen
 
     @text_seen.setter
@@ -157,9 +160,12 @@ class OpenAIResponsesDecoder(DecoderBase):
 
     @property
     def stop_reason(self) -> str | None:
+        """Always ``None``: a response's status arrives with its terminal event."""
         return None
 
     def message_id(self, index: int, out: list[Event]) -> str:
+        """The response's one assistant message (started on first use); ``index`` is not used:
+        every output item folds into it."""
         state = self.state
         message_id = state.message_id
         assert message_id is not None
@@ -171,6 +177,8 @@ class OpenAIResponsesDecoder(DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame (``docs/openai-responses.md``, "Mapping"); never
+        raises on sender input."""
         out: list[Event] = []
         kind = frame.get("type")
         state = self.state
@@ -206,6 +214,8 @@ class OpenAIResponsesDecoder(DecoderBase):
         return out
 
     def finish(self) -> list[Event]:
+        """End of input: an open run ends, ``incomplete`` unless its terminal arrived
+        (``docs/openai-responses.md``)."""
         out: list[Event] = []
         state = self.state
         if state.run_id is not None:
@@ -226,7 +236,7 @@ class OpenAIResponsesDecoder(DecoderBase):
         response = frame.get("response")
         response = response if isinstance(response, Mapping) else {}
         wire_id = str_or_none(response.get("id"))
-        run_id = state.ids.issue(wire_id or f"resp#{state.runs}")
+        run_id = issue_id(state.ids, wire_id or f"resp#{state.runs}")
         state.run_id = state.message_id = run_id
         state.wire_id = wire_id
         metadata: dict[str, Any] = {"format": _FORMAT}

@@ -7,8 +7,6 @@ from typing import Any
 
 import attrs
 
-from .._common import IdMap
-
 __all__ = ["ResponsesItem", "ResponsesState"]
 
 
@@ -48,4 +46,5 @@ class ResponsesState:
     error: list[str | None] | None = None
     """``[message, code]`` of an ``error`` event, used by the ``response.failed`` after it."""
     runs: int = 0
-    ids: IdMap = attrs.field(factory=IdMap)
+    ids: dict[str, int] = attrs.field(factory=dict)
+    """Run ids issued so far (:func:`~streamfold.formats._provider.issue_id`)."""

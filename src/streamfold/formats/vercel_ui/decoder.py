@@ -41,7 +41,7 @@ from ...events import (
 from ...model import RunStatus, Severity, Usage
 from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_type, str_or_none
-from .._provider import SESSION_ID, not_finished
+from .._provider import SESSION_ID, issue_id, not_finished
 from .state import VercelState
 
 __all__ = ["CHUNK_TYPES", "VercelUIDecoder", "detect"]
@@ -148,6 +148,8 @@ class VercelUIDecoder(DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame (``docs/vercel-ui.md``, "Mapping"); never raises on
+        sender input."""
         out: list[Event] = []
         kind = frame.get("type")
         state = self.state
@@ -178,9 +180,12 @@ class VercelUIDecoder(DecoderBase):
         return out
 
     def end_of_stream(self, frame_index: int) -> list[Event]:
+        """The SSE ``data: [DONE]``: the open run ends (``docs/vercel-ui.md``)."""
         return self.finish()
 
     def finish(self) -> list[Event]:
+        """End of input: an open run ends, ``incomplete`` unless its terminal arrived
+        (``docs/vercel-ui.md``)."""
         out: list[Event] = []
         state = self.state
         if state.run_id is not None:
@@ -196,12 +201,14 @@ class VercelUIDecoder(DecoderBase):
 
     @property
     def run_id(self) -> str:
+        """The open run (asserted open)."""
         run_id = self.state.run_id
         assert run_id is not None
         return run_id
 
     @property
     def message_id(self) -> str:
+        """The open run's assistant message."""
         message_id = self.state.message_id
         assert message_id is not None
         return message_id
@@ -210,7 +217,7 @@ class VercelUIDecoder(DecoderBase):
         state = self.state
         state.runs += 1
         base = message_id or f"ui#{state.runs}"
-        run_id = state.ids.issue(base)
+        run_id = issue_id(state.ids, base)
         state.run_id = state.message_id = run_id
         out.append(StartRun(SESSION_ID, run_id, metadata={"format": _FORMAT}))
         out.append(StartMessage(run_id, run_id, "assistant"))

@@ -7,8 +7,6 @@ from typing import Any
 
 import attrs
 
-from .._common import IdMap
-
 __all__ = ["VercelState"]
 
 
@@ -29,4 +27,5 @@ class VercelState:
     sources: list[Any] = attrs.field(factory=list)
     files: list[Any] = attrs.field(factory=list)
     runs: int = 0
-    ids: IdMap = attrs.field(factory=IdMap)
+    ids: dict[str, int] = attrs.field(factory=dict)
+    """Run ids issued so far (:func:`~streamfold.formats._provider.issue_id`)."""
