@@ -41,7 +41,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
@@ -54,6 +54,7 @@ from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEve
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
 
 if TYPE_CHECKING:
+    from .framing import Frame
     from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
@@ -339,6 +340,38 @@ class Reducer:
         if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
             return self._feed_done(data)
         return self.feed_line(data)
+
+    def feed_frame(self, frame: Frame) -> _Notes:
+        """Apply one :class:`~streamfold.framing.Frame` (split elsewhere: a ``FrameSplitter``, a
+        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes (docs/recording.md)."""
+        if frame.oversized is not None:
+            data = frame.data
+            head = data.encode() if isinstance(data, str) else data
+            return self.feed_framed(OversizedLine(frame.oversized, head))
+        if frame.kind == "sse":
+            return self.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
+        if frame.value is not None:
+            return self.feed(frame.value, raw=frame.data)
+        return self.feed_line(frame.data)
+
+    def feed_stream(self, chunks: Iterable[bytes], framing: Literal["ndjson", "sse"]) -> None:
+        """Apply a byte stream's frames as the reducer's own splitter yields them (continuing
+        :meth:`feed_bytes` / :meth:`feed_sse`), keeping no notifications: a chunk's, kept
+        alive, doubled full garbage collections on large files (docs/performance.md). Raises
+        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does."""
+        if framing not in ("ndjson", "sse"):
+            raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
+        self._check_usable()
+        if framing == "ndjson":
+            split_lines, apply_line = self._splitter.feed, self.feed_framed
+            for chunk in chunks:
+                for line in split_lines(chunk):
+                    apply_line(line)
+        else:
+            split_events, apply_event = self._sse.feed, self.feed_sse_event
+            for chunk in chunks:
+                for event in split_events(chunk):
+                    apply_event(event)
 
     def _feed_done(self, raw: str) -> _Notes:
         self._check_usable()
