@@ -28,7 +28,9 @@ from typing import Any
 import attrs
 
 from .model import (
+    ActivityPart,
     Diagnostic,
+    Interrupt,
     Message,
     Part,
     Run,
@@ -42,11 +44,14 @@ from .model import (
 )
 
 __all__ = [
+    "ActivityUpdated",
     "CheckpointSaved",
     "ClientToolRequested",
     "CustomEventReceived",
     "Diagnostic",
     "Evicted",
+    "InterruptRaised",
+    "InterruptResolved",
     "MessageCompleted",
     "MessageStarted",
     "MessagesReplaced",
@@ -302,6 +307,38 @@ class Evicted:
     session: Session = attrs.field(repr=False)
 
 
+@attrs.frozen
+class InterruptRaised:
+    """The run paused for ``interrupt`` (docs/agui.md, "Interrupts"): a UI asks the user (an
+    approval, ``interrupt.response_schema``) and resumes with
+    :func:`streamfold.actions.resume_entries`."""
+
+    run_id: str
+    interrupt_id: str | None
+    reason: str | None
+    interrupt: Interrupt = attrs.field(repr=False)
+
+
+@attrs.frozen
+class InterruptResolved:
+    """A client action answered an interrupt (``status`` ``"resolved"`` or ``"cancelled"``)."""
+
+    run_id: str
+    interrupt_id: str
+    status: str
+    interrupt: Interrupt = attrs.field(repr=False)
+
+
+@attrs.frozen
+class ActivityUpdated:
+    """An activity message got new content (snapshot or patch); ``part`` holds it."""
+
+    run_id: str
+    message_id: str
+    activity_type: str
+    part: ActivityPart = attrs.field(repr=False)
+
+
 Notification = (
     SessionStarted
     | RunStarted
@@ -328,5 +365,8 @@ Notification = (
     | SearchTreeUpdated
     | Truncated
     | Evicted
+    | InterruptRaised
+    | InterruptResolved
+    | ActivityUpdated
     | Diagnostic
 )

@@ -8,26 +8,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...events import (
-    Diagnose,
     Event,
-    KeepUnknown,
+    PatchActivity,
     PatchState,
+    RaiseInterrupt,
     RecordCustom,
     ReplaceMessages,
+    SetActivity,
     SetState,
 )
-from ...model import Severity
 from .._common import drop
 from .state import _Msg, _Run
-from .tools import _Tools
+from .subagents import _Subagents
 from .wire import (
+    is_mapping,
     snapshot_messages,
     str_or_none,
     tanstack_meta,
 )
 
 
-class _Snapshots(_Tools):
+class _Snapshots(_Subagents):
     """Snapshot, state and custom frames."""
 
     def _messages_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
@@ -90,6 +91,43 @@ class _Snapshots(_Tools):
             return
         run = self._custom_run(frame, out)
         out.append(RecordCustom(run.run_id, name if type(name) is str else None, value))
+        if name == "on_interrupt":
+            # ag-ui-langgraph's default interrupt: the interrupt() payload as JSON text, its id
+            # only in rawEvent.id; the RUN_FINISHED after it has no outcome (docs/agui.md).
+            raw = frame.get("rawEvent")
+            raw = raw if is_mapping(raw) else {}
+            out.append(
+                RaiseInterrupt(
+                    run.run_id,
+                    str_or_none(raw.get("id")),
+                    "langgraph:interrupt",
+                    response_schema=raw.get("response_schema"),
+                    value=value,
+                )
+            )
+            run.interrupted = True
+
+    def _activity_snapshot(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        message_id = str_or_none(frame.get("messageId"))
+        if message_id is None:
+            out.append(drop("invalid_field", f"{frame.get('type')} without a messageId"))
+            return
+        run = self._current_run(out)
+        kind = str_or_none(frame.get("activityType")) or ""
+        content = frame.get("content")
+        replace = frame.get("replace") is not False  # absent: overwrite (AG-UI 1.0)
+        out.append(SetActivity(run.run_id, message_id, kind, content, replace))
+
+    def _activity_delta(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        message_id = str_or_none(frame.get("messageId"))
+        patch = frame.get("patch")
+        if message_id is None or not isinstance(patch, list):
+            text = "ACTIVITY_DELTA without a messageId or a JSON Patch list"
+            out.append(drop("invalid_field", text))
+            return
+        run = self._current_run(out)
+        kind = str_or_none(frame.get("activityType")) or ""
+        out.append(PatchActivity(run.run_id, message_id, kind, patch))
 
     def _raw(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         run = self._current_run(out)
@@ -98,15 +136,3 @@ class _Snapshots(_Tools):
 
     def _ignore(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         """REASONING_START/… markers: nothing to apply (they only switch off STEP thinking)."""
-
-    def _keep(self, frame: Mapping[str, Any], out: list[Event]) -> None:
-        run = self._current_run(out)
-        out.append(
-            Diagnose(
-                "unsupported_event",
-                f"{frame.get('type')} is not modelled; kept verbatim on the run",
-                Severity.INFO,
-                run_id=run.run_id,
-            )
-        )
-        out.append(KeepUnknown(run.run_id, dict(frame)))
