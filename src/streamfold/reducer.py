@@ -74,6 +74,15 @@ LIFECYCLE_ALLOWS_APPLY: Final = frozenset({Lifecycle.OPEN, Lifecycle.CLOSED})
 """States in which :meth:`Reducer.apply` is allowed: apply after close is (client actions)."""
 
 
+def _message_list(value: Any) -> list[Any]:
+    """The message list of a ``UIMessage[]``, ``{"messages": [...]}`` or ``RunAgentInput``."""
+    if isinstance(value, Mapping):
+        value = value.get("messages", [])
+    if not isinstance(value, list):
+        raise UsageError("expected a list of messages or an object with a 'messages' list")
+    return value
+
+
 class Reducer:
     """Fold frames of one or more wire formats into a :class:`~streamfold.model.Conversation`.
 
@@ -191,6 +200,73 @@ class Reducer:
         if isinstance(data, bytes | bytearray | memoryview):
             return from_bytes(bytes(data))
         return restore(data)
+
+    # -------------------------------------------------------------------------- hydration
+
+    @classmethod
+    def from_ui_messages(
+        cls, messages: Any, *, session_id: str | None = None, **options: Any
+    ) -> Reducer:
+        """A reducer seeded with a TanStack ``UIMessage[]`` (or ``{"messages": [...]}``), as
+        TanStack's client seeds its ``StreamProcessor`` (``initialMessages``), so that a stream
+        fed next continues that conversation (docs/how-to/hydrate.md).
+
+        The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
+        session ``session_id`` (default ``"default"``; give the stream's ``threadId`` so the
+        stream's runs join it); tool calls answered in them (results, approval responses)
+        resolve the stream's frames for those calls. ``options`` are :class:`Reducer`'s
+        (``format`` must be ``None`` or ``"tanstack"``). Raises
+        :class:`~streamfold.errors.UsageError` for input that is not a message list.
+        """
+        return cls._seeded(_message_list(messages), session_id, None, None, options)
+
+    @classmethod
+    def from_run_input(cls, request: Any, **options: Any) -> Reducer:
+        """A reducer seeded with an AG-UI ``RunAgentInput`` (the request body of a run; also
+        echoed as ``RUN_STARTED.input``): its ``messages`` (AG-UI or UIMessage shaped) become the
+        history run of session ``threadId``, its ``state`` that run's state, and ``resume``,
+        ``runId``, ``parentRunId`` and ``protocolVersion`` are kept in the run's metadata
+        (``request``). A bare message list is accepted too. See :meth:`from_ui_messages` and
+        docs/how-to/hydrate.md. Raises :class:`~streamfold.errors.UsageError` for other input.
+        """
+        if isinstance(request, Mapping):
+            thread = request.get("threadId")
+            kept = {
+                key: request[key]
+                for key in ("runId", "parentRunId", "protocolVersion", "resume")
+                if request.get(key) is not None
+            }
+            return cls._seeded(
+                _message_list(request),
+                thread if isinstance(thread, str) and thread else None,
+                request.get("state"),
+                {"request": kept} if kept else None,
+                options,
+            )
+        return cls._seeded(_message_list(request), None, None, None, options)
+
+    @classmethod
+    def _seeded(
+        cls,
+        messages: list[Any],
+        session_id: str | None,
+        state: Any,
+        metadata: dict[str, Any] | None,
+        options: dict[str, Any],
+    ) -> Reducer:
+        from .formats.tanstack import TanStackDecoder
+
+        if options.get("format") not in (None, "tanstack"):
+            raise UsageError("a seeded reducer reads TanStack / AG-UI: format must be 'tanstack'")
+        reducer = cls(**options)
+        decoder = reducer._decoder_for("tanstack")
+        if not isinstance(decoder, TanStackDecoder):
+            raise UsageError("the 'tanstack' decoder given cannot be seeded")
+        reducer.apply(
+            decoder.seed(messages, session_id=session_id, state=state, metadata=metadata)
+        )
+        reducer._last_decoder = ("tanstack", decoder)
+        return reducer
 
     # ------------------------------------------------------------------------- public API
 
