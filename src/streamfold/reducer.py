@@ -74,13 +74,10 @@ LIFECYCLE_ALLOWS_APPLY: Final = frozenset({Lifecycle.OPEN, Lifecycle.CLOSED})
 """States in which :meth:`Reducer.apply` is allowed: apply after close is (client actions)."""
 
 
-def _message_list(value: Any) -> list[Any]:
-    """The message list of a ``UIMessage[]``, ``{"messages": [...]}`` or ``RunAgentInput``."""
-    if isinstance(value, Mapping):
-        value = value.get("messages", [])
-    if not isinstance(value, list):
-        raise UsageError("expected a list of messages or an object with a 'messages' list")
-    return value
+def _seed_options(options: dict[str, Any]) -> dict[str, Any]:
+    if options.get("format") not in (None, "tanstack"):
+        raise UsageError("a seeded reducer reads TanStack / AG-UI: format must be 'tanstack'")
+    return options
 
 
 class Reducer:
@@ -218,7 +215,9 @@ class Reducer:
         (``format`` must be ``None`` or ``"tanstack"``). Raises
         :class:`~streamfold.errors.UsageError` for input that is not a message list.
         """
-        return cls._seeded(_message_list(messages), session_id, None, None, options)
+        from .hydrate import message_list, seed
+
+        return seed(cls(**_seed_options(options)), message_list(messages), session_id)
 
     @classmethod
     def from_run_input(cls, request: Any, **options: Any) -> Reducer:
@@ -229,44 +228,9 @@ class Reducer:
         (``request``). A bare message list is accepted too. See :meth:`from_ui_messages` and
         docs/how-to/hydrate.md. Raises :class:`~streamfold.errors.UsageError` for other input.
         """
-        if isinstance(request, Mapping):
-            thread = request.get("threadId")
-            kept = {
-                key: request[key]
-                for key in ("runId", "parentRunId", "protocolVersion", "resume")
-                if request.get(key) is not None
-            }
-            return cls._seeded(
-                _message_list(request),
-                thread if isinstance(thread, str) and thread else None,
-                request.get("state"),
-                {"request": kept} if kept else None,
-                options,
-            )
-        return cls._seeded(_message_list(request), None, None, None, options)
+        from .hydrate import seed_run_input
 
-    @classmethod
-    def _seeded(
-        cls,
-        messages: list[Any],
-        session_id: str | None,
-        state: Any,
-        metadata: dict[str, Any] | None,
-        options: dict[str, Any],
-    ) -> Reducer:
-        from .formats.tanstack import TanStackDecoder
-
-        if options.get("format") not in (None, "tanstack"):
-            raise UsageError("a seeded reducer reads TanStack / AG-UI: format must be 'tanstack'")
-        reducer = cls(**options)
-        decoder = reducer._decoder_for("tanstack")
-        if not isinstance(decoder, TanStackDecoder):
-            raise UsageError("the 'tanstack' decoder given cannot be seeded")
-        reducer.apply(
-            decoder.seed(messages, session_id=session_id, state=state, metadata=metadata)
-        )
-        reducer._last_decoder = ("tanstack", decoder)
-        return reducer
+        return seed_run_input(cls(**_seed_options(options)), request)
 
     # ------------------------------------------------------------------------- public API
 
