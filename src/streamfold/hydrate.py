@@ -29,7 +29,7 @@ def message_list(value: Any) -> list[Any]:
     """The message list of a ``UIMessage[]``, ``{"messages": [...]}`` or ``RunAgentInput``.
     Raises :class:`~streamfold.errors.UsageError` for anything else."""
     if isinstance(value, Mapping):
-        value = value.get("messages", [])
+        value = value.get("messages")
     if not isinstance(value, list):
         raise UsageError("expected a list of messages or an object with a 'messages' list")
     return value

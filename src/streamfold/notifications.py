@@ -331,11 +331,13 @@ class InterruptResolved:
 
 @attrs.frozen
 class ActivityUpdated:
-    """An activity message got new content (snapshot or patch); ``part`` holds it."""
+    """An activity message got new ``content`` (snapshot or patch; the value at that moment —
+    a patch makes a new value); ``part`` is the live part."""
 
     run_id: str
     message_id: str
     activity_type: str
+    content: Any
     part: ActivityPart = attrs.field(repr=False)
 
 

@@ -78,12 +78,15 @@ def apply_resolve_interrupt(state: FoldState, e: ev.ResolveInterrupt, notes: Not
 
 def _activity(
     state: FoldState, run_id: str, message_id: str, activity_type: str, notes: Notes
-) -> tuple[Message, ActivityPart]:
+) -> tuple[Message, ActivityPart, bool]:
+    """The activity message ``message_id`` and its part (created when unknown), and whether
+    it existed with content already."""
     message = state.messages.get(message_id)
     if message is None:
         run = get_run(state, run_id, notes)
         message = state.new_message(run, message_id, "activity", notes)
     part = message.parts[0] if len(message.parts) == 1 else None
+    existed = type(part) is ActivityPart
     if type(part) is not ActivityPart:
         if message.parts or message.role != "activity":
             state.diagnose(
@@ -100,22 +103,22 @@ def _activity(
         message.parts = [part]
         message.role = "activity"
     part.activity_type = activity_type
-    return message, part
+    return message, part, existed
 
 
 def apply_set_activity(state: FoldState, e: ev.SetActivity, notes: Notes) -> None:
-    message, part = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
-    content: Any = e.content
-    if not e.replace and isinstance(part.content, dict) and isinstance(content, dict):
-        content = {**content, **part.content}  # replace=false: what is there is kept
+    message, part, existed = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
+    if existed and not e.replace:  # replace=false: the content there is kept (AG-UI 1.0)
+        return
+    content: Any = e.content if e.content is not None else {}
     part.content = content
-    notes.append(ActivityUpdated(e.run_id, message.message_id, part.activity_type, part))
+    notes.append(ActivityUpdated(e.run_id, message.message_id, part.activity_type, content, part))
 
 
 def apply_patch_activity(state: FoldState, e: ev.PatchActivity, notes: Notes) -> None:
     import jsonpatch
 
-    message, part = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
+    message, part, _ = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
     try:
         part.content = jsonpatch.apply_patch(part.content, e.patch)
     except Exception as exc:  # jsonpatch raises several unrelated types on bad patches
@@ -129,4 +132,6 @@ def apply_patch_activity(state: FoldState, e: ev.PatchActivity, notes: Notes) ->
             notes,
         )
         return
-    notes.append(ActivityUpdated(e.run_id, message.message_id, part.activity_type, part))
+    notes.append(
+        ActivityUpdated(e.run_id, message.message_id, part.activity_type, part.content, part)
+    )
