@@ -209,14 +209,17 @@ class Reducer:
         fed next continues that conversation (docs/how-to/hydrate.md).
 
         The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
-        session ``session_id`` (default ``"default"``; give the stream's ``threadId`` so the
-        stream's runs join it); tool calls answered in them (results, approval responses)
+        session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give the
+        stream's ``threadId`` so the stream's runs join it); tool calls answered in them (results, approval responses)
         resolve the stream's frames for those calls. ``options`` are :class:`Reducer`'s
         (``format`` must be ``None`` or ``"tanstack"``). Raises
         :class:`~streamfold.errors.UsageError` for input that is not a message list.
         """
         from .hydrate import message_list, seed
 
+        if session_id is None and isinstance(messages, Mapping):
+            thread = messages.get("threadId")
+            session_id = thread if isinstance(thread, str) and thread else None
         return seed(cls(**_seed_options(options)), message_list(messages), session_id)
 
     @classmethod
