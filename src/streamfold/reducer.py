@@ -209,9 +209,9 @@ class Reducer:
         fed next continues that conversation (docs/how-to/hydrate.md).
 
         The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
-        session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give the
-        stream's ``threadId`` so the stream's runs join it); tool calls answered in them (results, approval responses)
-        resolve the stream's frames for those calls. ``options`` are :class:`Reducer`'s
+        session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give
+        the stream's ``threadId`` so the stream's runs join it); tool calls answered in them
+        (results, approval responses) resolve the stream's frames for those calls. ``options`` are :class:`Reducer`'s
         (``format`` must be ``None`` or ``"tanstack"``). Raises
         :class:`~streamfold.errors.UsageError` for input that is not a message list.
         """
