@@ -211,8 +211,8 @@ class Reducer:
         The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
         session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give
         the stream's ``threadId`` so the stream's runs join it); tool calls answered in them
-        (results, approval responses) resolve the stream's frames for those calls. ``options`` are :class:`Reducer`'s
-        (``format`` must be ``None`` or ``"tanstack"``). Raises
+        (results, approval responses) resolve the stream's frames for those calls. ``options``
+        are :class:`Reducer`'s (``format`` must be ``None`` or ``"tanstack"``). Raises
         :class:`~streamfold.errors.UsageError` for input that is not a message list.
         """
         from .hydrate import message_list, seed
