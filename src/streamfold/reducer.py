@@ -206,7 +206,7 @@ class Reducer:
     ) -> Reducer:
         """A reducer seeded with a TanStack ``UIMessage[]`` (or ``{"messages": [...]}``), as
         TanStack's client seeds its ``StreamProcessor`` (``initialMessages``), so that a stream
-        fed next continues that conversation (docs/how-to/hydrate.md).
+        fed next continues that conversation (docs/hydrate.md).
 
         The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
         session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give
@@ -229,7 +229,7 @@ class Reducer:
         history run of session ``threadId``, its ``state`` that run's state, and ``resume``,
         ``runId``, ``parentRunId`` and ``protocolVersion`` are kept in the run's metadata
         (``request``). A bare message list is accepted too. See :meth:`from_ui_messages` and
-        docs/how-to/hydrate.md. Raises :class:`~streamfold.errors.UsageError` for other input.
+        docs/hydrate.md. Raises :class:`~streamfold.errors.UsageError` for other input.
         """
         from .hydrate import seed_run_input
 

@@ -1,5 +1,5 @@
 """Interrupt answers and the resume payload (streamfold.actions), and seeding a reducer with the
-history a stream continues (Reducer.from_ui_messages / from_run_input; docs/how-to/hydrate.md),
+history a stream continues (Reducer.from_ui_messages / from_run_input; docs/hydrate.md),
 on the published senders' recordings (examples/recordings/agui/)."""
 
 from __future__ import annotations
@@ -186,3 +186,24 @@ def test_seeding_refuses_what_is_not_a_message_list() -> None:
     )
     (history,) = seeded.conversation.runs
     assert history.state == {"n": 1} and history.metadata["request"] == {"runId": "r"}
+
+
+def test_the_continue_conversation_example_runs() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "continue_conversation.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.splitlines() == [
+        'interrupt int-call_del: Approve delete_file({"path":"/tmp/old.log"})?',
+        'resume: [{"interruptId":"int-call_del","status":"resolved","payload":{"approved":true}}]',
+        "user: Hi there",
+        "assistant: I will delete it once you approve.",
+        "tool delete_file: complete -> deleted /tmp/old.log",
+        "assistant: Deleted /tmp/old.log.",
+    ]
