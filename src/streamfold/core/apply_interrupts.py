@@ -1,5 +1,5 @@
 """Interrupts and activities: ``RaiseInterrupt``, ``ResolveInterrupt``, ``SetActivity``,
-``PatchActivity`` (docs/agui.md, "Interrupts" and "Activities")."""
+``PatchActivity`` (docs/model.md; the events say what each one means)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def _activity(
 
 def apply_set_activity(state: FoldState, e: ev.SetActivity, notes: Notes) -> None:
     message, part, existed = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
-    if existed and not e.replace:  # replace=false: the content there is kept (AG-UI 1.0)
+    if existed and not e.replace:  # replace=False: the content there is kept
         return
     content: Any = e.content if e.content is not None else {}
     part.content = content
