@@ -41,17 +41,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from . import events as ev
 from .core import APPLY, FoldState, Notes
-from .errors import FramingError, ProtocolError, UsageError
+from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
+
+if TYPE_CHECKING:
+    from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
 
@@ -163,40 +166,83 @@ class Reducer:
         """The SSE resume cursor: the last ``id:`` seen by :meth:`feed_sse` (send it back as
         ``Last-Event-ID`` when reconnecting)."""
 
-    # -------------------------------------------------------------------------- persistence
+    # ------------------------------------------------------------------------ snapshots
 
-    def _persistent_state(self) -> dict[str, Any]:
-        """Everything that defines this reducer, for :mod:`streamfold.persist`. A snapshot is
-        always taken between frames, so the per-frame context is cleared first."""
-        state = self._state
-        state.frame, state.raw, state.dropped = None, None, False
-        return dict(vars(self))
+    # The one place that reads and writes this reducer's state for a snapshot (the two methods
+    # below); streamfold.snapshot is the codec and never imports this module.
+
+    def _resume_state(self) -> ResumeState:
+        """Everything that defines this reducer between two frames (docs/snapshot.md)."""
+        from .snapshot.schema import ReducerOptions
+        from .snapshot.state import ResumeState
+
+        state, last = self._state, self._last_decoder
+        maxlen = state.conversation.diagnostics.maxlen or 1
+        options = ReducerOptions(
+            self.format, self.strict, self.max_line_bytes, maxlen, state.max_raw_chars,
+            state.max_text_chars, state.max_open_runs, state.max_sessions
+        )  # fmt: skip
+        failed = self._lifecycle is Lifecycle.FAILED
+        return ResumeState(
+            options, state, self.frames_in, self.frames_dropped,
+            self._lifecycle is Lifecycle.CLOSED, self._failure if failed else None,
+            self.sse_last_event_id, self._decoders, None if last is None else last[0],
+            self._splitter, self._sse
+        )  # fmt: skip
 
     @classmethod
-    def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
-        reducer = cls.__new__(cls)
-        for name, value in state.items():  # setattr in __init__'s order keeps the dict's keys
-            setattr(reducer, name, value)  # shared, as in a reducer built by __init__
+    def _from_resume_state(cls, resume: ResumeState) -> Reducer:
+        """A reducer in ``resume``: made by the constructor (which checks the options), then
+        given the restored core state, framing and decoders."""
+        o = resume.options
+        try:
+            reducer = cls(
+                o.format,
+                strict=o.strict,
+                max_line_bytes=o.max_line_bytes,
+                max_diagnostics=o.max_diagnostics,
+                max_raw_chars=o.max_raw_chars,
+                max_text_chars=o.max_text_chars,
+                max_open_runs=o.max_open_runs,
+                max_sessions=o.max_sessions,
+            )
+        except (UsageError, ValueError) as exc:
+            raise SnapshotError(str(exc), "reducer.options") from None
+        reducer._state = resume.fold
+        reducer.frames_in, reducer.frames_dropped = resume.frames_in, resume.frames_dropped
+        if resume.failure is not None:
+            reducer._lifecycle, reducer._failure = Lifecycle.FAILED, resume.failure
+        elif resume.closed:
+            reducer._lifecycle = Lifecycle.CLOSED
+        reducer._decoders, name = resume.decoders, resume.last_decoder
+        if name is not None:
+            reducer._last_decoder = (name, resume.decoders[name])
+        elif o.format is not None:
+            reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
+        reducer._splitter, reducer._sse = resume.ndjson, resume.sse
+        reducer.sse_last_event_id = resume.sse_last_event_id
         return reducer
 
     def snapshot(self) -> dict[str, Any]:
-        """This reducer's complete state as JSON-safe data; see :mod:`streamfold.persist`."""
-        from .persist import snapshot
+        """This reducer's complete state as a JSON-safe ``dict`` (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for a decoder without a snapshot cursor."""
+        from .snapshot import snapshot
 
         return snapshot(self)
 
     @classmethod
-    def from_snapshot(cls, data: Any) -> Reducer:
-        """A reducer that continues exactly where the snapshotted one stopped.
-
-        ``data`` is :meth:`snapshot` output or its JSON bytes. Raises
-        :class:`~streamfold.persist.SnapshotError` for an unsupported version or damaged data.
-        """
-        from .persist import from_bytes, restore
+    def from_snapshot(cls, data: Any, *, max_snapshot_bytes: int = 1 << 30) -> Reducer:
+        """A reducer that continues where the snapshotted one stopped, from :meth:`snapshot`
+        output or its JSON bytes; safe on untrusted data (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for bytes over ``max_snapshot_bytes``, an
+        unsupported version or damaged content; nothing is half-loaded."""
+        from .snapshot import load, load_bytes
 
         if isinstance(data, bytes | bytearray | memoryview):
-            return from_bytes(bytes(data))
-        return restore(data)
+            state = load_bytes(bytes(data), max_snapshot_bytes=max_snapshot_bytes)
+        else:
+            state = load(data)
+        return cls._from_resume_state(state)
 
     # -------------------------------------------------------------------------- hydration
 

@@ -34,8 +34,10 @@ import orjson
 
 from .. import __version__
 from ..errors import ProtocolError, UsageError
+from ..export.agui import AGUI_TARGETS
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
+from ..notifications import Notification
 from ..recording import Frame, Recording, feed_frame, read_recording
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
@@ -205,9 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument(
         "--to",
         required=True,
-        choices=list(CONVERT_TARGETS),
+        choices=[*CONVERT_TARGETS, *AGUI_TARGETS],
         help="tanstack-ui-messages: TanStack AI UIMessage[] (StreamProcessor.getMessages()),"
-        " one thread per session",
+        " one thread per session; agui-sse / agui-ndjson: the AG-UI 1.0 events (SSE frames or"
+        " NDJSON lines), written as the input is folded",
     )
     convert.add_argument(
         "--session",
@@ -219,6 +222,29 @@ def build_parser() -> argparse.ArgumentParser:
     format_options(convert)
     history_options(convert)
     strict(convert)
+
+    serve = commands.add_parser(
+        "serve", help="a live chat page and AG-UI SSE endpoint for a recording or a URL"
+    )
+    serve.add_argument(
+        "source", metavar="FILE|URL", help="a recording to play, or an upstream stream to proxy"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve_pace = serve.add_mutually_exclusive_group()
+    serve_pace.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="X", help="replay speed factor (default 1)"
+    )
+    serve_pace.add_argument("--instant", action="store_true", help="no waiting between frames")
+
+    from ..batch.cli import add_export_arguments
+
+    export = commands.add_parser(
+        "export", help="fold many files or a split log into Parquet / JSON Lines tables"
+    )
+    add_export_arguments(export)
     return parser
 
 
@@ -318,11 +344,22 @@ def _protocol_error(name: str, exc: ProtocolError) -> NoReturn:
     ) from None
 
 
-def _fold(recording: Recording, reducer: Reducer, name: str) -> None:
+def _fold(
+    recording: Recording,
+    reducer: Reducer,
+    name: str,
+    on_notes: Callable[[list[Notification]], None] | None = None,
+) -> None:
+    """Fold every frame of ``recording``; ``on_notes`` gets each frame's notifications (and
+    those of ``close()``) as they come, for outputs that stream (``convert --to agui-sse``)."""
     try:
         for frame in recording:
-            feed_frame(reducer, frame)
-        reducer.close()
+            notes = feed_frame(reducer, frame)
+            if on_notes is not None:
+                on_notes(notes)
+        notes = reducer.close()
+        if on_notes is not None:
+            on_notes(notes)
     except ProtocolError as exc:
         _protocol_error(name, exc)
 
@@ -429,7 +466,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     _fold(recording, reducer, name)
     stdout = sys.stdout
     if args.json:
-        from ..snapshot import to_dict
+        from ..export.json import to_dict
 
         stats = {
             "frames_in": reducer.frames_in,
@@ -464,6 +501,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     recording, name = _read(args)
     reducer = _reducer(args)
+    if args.to in AGUI_TARGETS:
+        return _convert_agui(args, recording, reducer, name)
     _fold(recording, reducer, name)
     try:
         text = render_converted(reducer.conversation, args.to, args.session)
@@ -474,11 +513,54 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return _report(reducer, recording, name)
 
 
+def _convert_agui(
+    args: argparse.Namespace, recording: Recording, reducer: Reducer, name: str
+) -> int:
+    """``convert --to agui-sse | agui-ndjson``: the AG-UI 1.0 events, written as each frame is
+    folded (docs/agui-out.md)."""
+    from ..export.agui import AGUIEncoder, ndjson_line, sse_frame
+
+    encoder = AGUIEncoder()
+    write = sse_frame if args.to == "agui-sse" else ndjson_line
+    stdout = sys.stdout
+
+    def emit(notes: list[Notification]) -> None:
+        for event in encoder.encode(notes):
+            stdout.write(write(event))
+
+    _fold(recording, reducer, name, emit)
+    for event in encoder.close():
+        stdout.write(write(event))
+    stdout.flush()
+    return _report(reducer, recording, name)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """``streamfold serve``: the live chat page and its AG-UI SSE endpoint (docs/agui-out.md)."""
+    try:
+        from ..web import serve
+    except ImportError as exc:
+        raise _Fail(
+            f"serve needs the web extra: pip install 'streamfold[web]' ({inline(str(exc))})"
+        ) from None
+    serve(args.source, port=args.port, speed=None if args.instant else args.speed, host=args.host)
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``streamfold export``: many files or a split log into tables (docs/batch.md)."""
+    from ..batch.cli import run_export
+
+    return run_export(args)
+
+
 _COMMANDS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "demo": lambda args: _cmd_replay(args, demo=True),
     "replay": lambda args: _cmd_replay(args, demo=False),
     "inspect": _cmd_inspect,
     "convert": _cmd_convert,
+    "serve": _cmd_serve,
+    "export": _cmd_export,
 }
 
 

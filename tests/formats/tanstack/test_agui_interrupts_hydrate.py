@@ -207,3 +207,20 @@ def test_the_continue_conversation_example_runs() -> None:
         "tool delete_file: complete -> deleted /tmp/old.log",
         "assistant: Deleted /tmp/old.log.",
     ]
+
+
+def test_a_seeded_reducer_resumes_from_a_snapshot_at_every_cut() -> None:
+    from streamfold.export.json import to_dict
+
+    request = json.loads((DIR / "pydantic-ai-approval-resume.request.json").read_text())
+    events = (DIR / "pydantic-ai-approval-resume.sse").read_bytes().split(b"\n\n")
+    whole = Reducer.from_run_input(request)
+    whole.feed_sse(b"\n\n".join(events))
+    whole.close()
+    for cut in range(len(events)):
+        first = Reducer.from_run_input(request)
+        first.feed_sse(b"".join(e + b"\n\n" for e in events[:cut]))
+        again = Reducer.from_snapshot(first.snapshot())
+        again.feed_sse(b"\n\n".join(events[cut:]))
+        again.close()
+        assert to_dict(again.conversation) == to_dict(whole.conversation), cut

@@ -28,17 +28,17 @@ class _Run:
     # they are unique in their run), and the last "#n" given per repeated step name.
     span_ids: set[str] = attrs.field(factory=set)
     step_suffix: dict[str, int] = attrs.field(factory=dict)
-    # An interrupt was raised outside the outcome (LangGraph's CUSTOM on_interrupt): the run's
-    # RUN_FINISHED without an outcome ends it interrupted (docs/agui.md, "Interrupts").
-    interrupted: bool = False
-    # A sub-agent's run (SUBAGENT_STARTED): its parent's canonical run id.
-    parent_id: str | None = None
     # legacy runs
     message_id: str | None = None
     finish_reason: str | None = None
     last_was_done: bool = False
     done_seen: bool = False
     open_calls: list[str] = attrs.field(factory=list)
+    # An interrupt was raised outside the outcome (LangGraph's CUSTOM on_interrupt): the run's
+    # RUN_FINISHED without an outcome ends it interrupted (docs/agui.md, "Interrupts").
+    interrupted: bool = False
+    # A sub-agent's run (SUBAGENT_STARTED): its parent's canonical run id.
+    parent_id: str | None = None
 
 
 @attrs.define(slots=True, eq=False)
