@@ -20,9 +20,46 @@ from .errors import UsageError
 if TYPE_CHECKING:
     from .reducer import Reducer
 
-__all__ = ["message_list", "seed", "seed_run_input"]
+__all__ = ["from_run_input", "from_ui_messages", "message_list", "seed", "seed_run_input"]
 
 _REQUEST_KEPT = ("runId", "parentRunId", "protocolVersion", "resume")
+
+
+def from_ui_messages(
+    cls: type[Reducer], messages: Any, /, *, session_id: str | None = None, **options: Any
+) -> Reducer:
+    """``Reducer.from_ui_messages``: a reducer seeded with a TanStack ``UIMessage[]`` (or
+    ``{"messages": [...]}``), as TanStack's client seeds its ``StreamProcessor``
+    (``initialMessages``), so that a stream fed next continues that conversation.
+
+    The messages become a completed run ``"history"`` (``run.metadata["history"]``) of session
+    ``session_id`` (default: the object's ``threadId``, else ``"default"``; give the stream's
+    ``threadId`` so the stream's runs join it); tool calls answered in them (results, approval
+    responses) resolve the stream's frames for those calls. ``options`` are the
+    :class:`~streamfold.reducer.Reducer`'s (``format`` must be ``None`` or ``"tanstack"``).
+    Raises :class:`~streamfold.errors.UsageError` for input that is not a message list.
+    """
+    if session_id is None and isinstance(messages, Mapping):
+        thread = messages.get("threadId")
+        session_id = thread if isinstance(thread, str) and thread else None
+    return seed(cls(**_options(options)), message_list(messages), session_id)
+
+
+def from_run_input(cls: type[Reducer], request: Any, /, **options: Any) -> Reducer:
+    """``Reducer.from_run_input``: a reducer seeded with an AG-UI ``RunAgentInput`` (the
+    request body of a run; also echoed as ``RUN_STARTED.input``): its ``messages`` (AG-UI or
+    UIMessage shaped) become the history run of session ``threadId``, its ``state`` that run's
+    state, and ``resume``, ``runId``, ``parentRunId`` and ``protocolVersion`` are kept in the
+    run's ``metadata["request"]``. A bare message list is accepted too. See
+    :func:`from_ui_messages`. Raises :class:`~streamfold.errors.UsageError` for other input.
+    """
+    return seed_run_input(cls(**_options(options)), request)
+
+
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    if options.get("format") not in (None, "tanstack"):
+        raise UsageError("a seeded reducer reads TanStack / AG-UI: format must be 'tanstack'")
+    return options
 
 
 def message_list(value: Any) -> list[Any]:

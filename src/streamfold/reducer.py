@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from . import events as ev
+from . import hydrate as _hydrate
 from .core import APPLY, FoldState, Notes
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
@@ -75,12 +76,6 @@ class Lifecycle(enum.Enum):
 _OPEN: Final = Lifecycle.OPEN
 LIFECYCLE_ALLOWS_APPLY: Final = frozenset({Lifecycle.OPEN, Lifecycle.CLOSED})
 """States in which :meth:`Reducer.apply` is allowed: apply after close is (client actions)."""
-
-
-def _seed_options(options: dict[str, Any]) -> dict[str, Any]:
-    if options.get("format") not in (None, "tanstack"):
-        raise UsageError("a seeded reducer reads TanStack / AG-UI: format must be 'tanstack'")
-    return options
 
 
 class Reducer:
@@ -244,42 +239,10 @@ class Reducer:
             state = load(data)
         return cls._from_resume_state(state)
 
-    # -------------------------------------------------------------------------- hydration
+    # ------------------------------------------------------------------ hydration
 
-    @classmethod
-    def from_ui_messages(
-        cls, messages: Any, *, session_id: str | None = None, **options: Any
-    ) -> Reducer:
-        """A reducer seeded with a TanStack ``UIMessage[]`` (or ``{"messages": [...]}``), as
-        TanStack's client seeds its ``StreamProcessor`` (``initialMessages``), so that a stream
-        fed next continues that conversation (docs/hydrate.md).
-
-        The messages become a completed run ``"history"`` (``run.metadata["history"]``) of
-        session ``session_id`` (default: the object's ``threadId``, else ``"default"``; give
-        the stream's ``threadId`` so the stream's runs join it); tool calls answered in them
-        (results, approval responses) resolve the stream's frames for those calls. ``options``
-        are :class:`Reducer`'s (``format`` must be ``None`` or ``"tanstack"``). Raises
-        :class:`~streamfold.errors.UsageError` for input that is not a message list.
-        """
-        from .hydrate import message_list, seed
-
-        if session_id is None and isinstance(messages, Mapping):
-            thread = messages.get("threadId")
-            session_id = thread if isinstance(thread, str) and thread else None
-        return seed(cls(**_seed_options(options)), message_list(messages), session_id)
-
-    @classmethod
-    def from_run_input(cls, request: Any, **options: Any) -> Reducer:
-        """A reducer seeded with an AG-UI ``RunAgentInput`` (the request body of a run; also
-        echoed as ``RUN_STARTED.input``): its ``messages`` (AG-UI or UIMessage shaped) become the
-        history run of session ``threadId``, its ``state`` that run's state, and ``resume``,
-        ``runId``, ``parentRunId`` and ``protocolVersion`` are kept in the run's metadata
-        (``request``). A bare message list is accepted too. See :meth:`from_ui_messages` and
-        docs/hydrate.md. Raises :class:`~streamfold.errors.UsageError` for other input.
-        """
-        from .hydrate import seed_run_input
-
-        return seed_run_input(cls(**_seed_options(options)), request)
+    from_ui_messages = classmethod(_hydrate.from_ui_messages)
+    from_run_input = classmethod(_hydrate.from_run_input)
 
     # ------------------------------------------------------------------------- public API
 
