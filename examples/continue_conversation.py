@@ -8,7 +8,7 @@ Uses two recordings of pydantic-ai's ``AGUIAdapter`` (``examples/recordings/agui
 run stops to ask for approval of ``delete_file``; the user approves; the next request carries
 the history and ``resume`` (its recorded body is ``pydantic-ai-approval-resume.request.json``);
 the reducer for the new stream is seeded with that request, so the stream's result for the
-history's call resolves it (docs/hydrate.md).
+history's call resolves it (docs/how-to/hydrate.md).
 """
 
 from __future__ import annotations

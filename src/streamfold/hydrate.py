@@ -1,5 +1,5 @@
 """Seeding a :class:`~streamfold.reducer.Reducer` with the conversation a new stream continues
-(``docs/hydrate.md``): TanStack ``UIMessage[]`` (what TanStack's client passes as
+(``docs/how-to/hydrate.md``): TanStack ``UIMessage[]`` (what TanStack's client passes as
 ``initialMessages``) or an AG-UI ``RunAgentInput`` (the run's request body).
 
 The history becomes a completed run ``"history"`` (``run.metadata["history"] is True``) in the

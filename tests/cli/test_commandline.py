@@ -292,7 +292,7 @@ def test_convert_keeps_sessions_and_sub_agents_apart() -> None:
 
 def test_convert_and_inspect_continue_a_history() -> None:
     """--run-input / --initial-messages seed the fold with the conversation the recording
-    continues (docs/hydrate.md)."""
+    continues (docs/how-to/hydrate.md)."""
     agui = RECORDINGS / "agui"
     stream, request = agui / "pydantic-ai-approval-resume.sse", agui / "pydantic-ai-approval-resume"
     result = streamfold(

@@ -21,6 +21,8 @@ __all__ = [
 
 
 def apply_raise_interrupt(state: FoldState, e: ev.RaiseInterrupt, notes: Notes) -> None:
+    """Add the interrupt to its run's ``interrupts`` (or update the one with its id) and
+    announce it (``InterruptRaised``)."""
     run = get_run(state, e.run_id, notes)
     found: Interrupt | None = None
     if e.interrupt_id is not None:
@@ -60,6 +62,8 @@ def find_interrupt(state: FoldState, run_id: str, interrupt_id: str) -> Interrup
 
 
 def apply_resolve_interrupt(state: FoldState, e: ev.ResolveInterrupt, notes: Notes) -> None:
+    """Record the client's answer (``status``, ``response``); an unknown id is an
+    ``unknown_interrupt`` diagnostic."""
     interrupt = find_interrupt(state, e.run_id, e.interrupt_id)
     if interrupt is None:
         state.diagnose(
@@ -107,6 +111,8 @@ def _activity(
 
 
 def apply_set_activity(state: FoldState, e: ev.SetActivity, notes: Notes) -> None:
+    """Set an activity message's content (made when unknown; ``replace=False`` keeps the
+    content of one that exists)."""
     message, part, existed = _activity(state, e.run_id, e.message_id, e.activity_type, notes)
     if existed and not e.replace:  # replace=False: the content there is kept
         return
@@ -116,6 +122,8 @@ def apply_set_activity(state: FoldState, e: ev.SetActivity, notes: Notes) -> Non
 
 
 def apply_patch_activity(state: FoldState, e: ev.PatchActivity, notes: Notes) -> None:
+    """JSON-Patch an activity message's content (``activity_patch_failed`` when it does not
+    apply: the content is unchanged)."""
     import jsonpatch
 
     message, part, _ = _activity(state, e.run_id, e.message_id, e.activity_type, notes)

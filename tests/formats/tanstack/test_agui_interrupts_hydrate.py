@@ -1,5 +1,5 @@
 """Interrupt answers and the resume payload (streamfold.actions), and seeding a reducer with the
-history a stream continues (Reducer.from_ui_messages / from_run_input; docs/hydrate.md),
+history a stream continues (Reducer.from_ui_messages / from_run_input; docs/how-to/hydrate.md),
 on the published senders' recordings (examples/recordings/agui/)."""
 
 from __future__ import annotations

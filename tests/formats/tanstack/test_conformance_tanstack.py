@@ -398,7 +398,7 @@ DIVERGENCES: Final[dict[str, Divergence]] = {
         "A TEXT_MESSAGE_START naming a message of the history (initialMessages) makes 0.58 start "
         "an empty text segment whose first delta replaces the message's last text part: the "
         "history's text is lost. streamfold continues the part (a TEXT_MESSAGE_CONTENT without "
-        "the START continues it in 0.58 too; docs/hydrate.md).",
+        "the START continues it in 0.58 too; docs/how-to/hydrate.md).",
         {".messages[1].parts[0].content": (" now.", "Sending it now.")},
     ),
     "custom-events": Divergence(

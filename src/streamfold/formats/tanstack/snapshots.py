@@ -168,7 +168,7 @@ class _Snapshots(_Subagents):
         metadata: Mapping[str, Any] | None = None,
     ) -> list[Event]:
         """Events that seed a conversation with the history a new stream continues
-        (docs/hydrate.md): ``messages`` — TanStack ``UIMessage`` s (with ``parts``) or
+        (docs/how-to/hydrate.md): ``messages`` — TanStack ``UIMessage`` s (with ``parts``) or
         AG-UI messages (``RunAgentInput.messages``), in thread order — become the messages of a
         completed *history* run (``run.metadata["history"]``) in session ``session_id``
         (default ``"default"``), whose id is ``"history"`` (``"history#n"`` when taken). Tool

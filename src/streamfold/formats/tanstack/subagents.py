@@ -20,6 +20,8 @@ from .tools import _Tools
 from .vocab import _DEFAULT_SESSION
 from .wire import is_mapping, json_text, str_or_none
 
+__all__: list[str] = []  # a mixin of TanStackDecoder: nothing public here
+
 
 class _Subagents(_Tools):
     """Sub-agent runs."""
