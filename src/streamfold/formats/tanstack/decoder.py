@@ -158,16 +158,17 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
             frame = frame["chunk"]
             kind = frame.get("type")
         # The hot paths: the delta frames (one per token, >90% of a stream) in the shape
-        # TanStack sends them, for a known message / a known call still streaming. They give
-        # exactly what the handlers (_text_content, _tool_args) would, without their lookups
-        # and calls; any other shape falls through to the handlers.
+        # TanStack sends them (type, id, delta and at most a timestamp; any other field goes to
+        # the handlers, which check for unknown fields), for a known message / a known call
+        # still streaming. They give exactly what the handlers (_text_content, _tool_args)
+        # would, without their lookups and calls; any other shape falls through to them.
         if kind == "TEXT_MESSAGE_CONTENT":
             delta = frame.get("delta")
             if (
                 type(delta) is str
                 and delta
                 and "metadata" not in frame
-                and (len(frame) <= 3 or _TEXT_CONTENT_FIELDS.issuperset(frame))
+                and (len(frame) == 3 or (len(frame) == 4 and "timestamp" in frame))
             ):
                 message_id = frame.get("messageId")
                 message = self._messages.get(message_id) if type(message_id) is str else None
@@ -179,7 +180,7 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
             if (
                 type(delta) is str
                 and delta
-                and (len(frame) <= 3 or _TOOL_ARGS_FIELDS.issuperset(frame))
+                and (len(frame) == 3 or (len(frame) == 4 and "timestamp" in frame))
             ):
                 call_id = frame.get("toolCallId")
                 call = self._calls.get(call_id) if type(call_id) is str else None
@@ -317,6 +318,4 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 TanStackDecoder._handlers = _HANDLERS
 
 
-_TEXT_CONTENT_FIELDS: Final = KNOWN_FIELDS["TEXT_MESSAGE_CONTENT"]
-_TOOL_ARGS_FIELDS: Final = KNOWN_FIELDS["TOOL_CALL_ARGS"]
 _SUBAGENT_EVENTS: Final = frozenset({"SUBAGENT_STARTED", "SUBAGENT_FINISHED", "SUBAGENT_ERROR"})
