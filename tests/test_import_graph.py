@@ -33,6 +33,7 @@ FLOORS: dict[str, int] = {
     "export": 3,
     "coalesce": 3,
     "tables": 3,  # the model as rows (an exporter)
+    "hydrate": 4,  # seeding a reducer with a conversation (never imports the reducer)
     "snapshot": 4,  # the resume codec: core, formats and framing state (never the reducer)
     "reducer": 5,
     "io": 6,

@@ -12,21 +12,48 @@ are the entry points.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from .errors import UsageError
+from .events import Event
+from .formats import Decoder
+from .notifications import Notification
 
-if TYPE_CHECKING:
-    from .reducer import Reducer
+__all__ = [
+    "Seedable",
+    "from_run_input",
+    "from_ui_messages",
+    "message_list",
+    "seed",
+    "seed_run_input",
+]
 
-__all__ = ["from_run_input", "from_ui_messages", "message_list", "seed", "seed_run_input"]
+
+class Seedable(Protocol):
+    """What seeding needs of a :class:`~streamfold.reducer.Reducer` (which is one): its
+    decoder by format name, the sticky decoder slot and :meth:`apply`. A protocol, so that
+    this module does not import the reducer that imports it."""
+
+    _last_decoder: tuple[str, Decoder] | None
+
+    def _decoder_for(self, name: str) -> Decoder: ...
+
+    def apply(self, events: Iterable[Event]) -> list[Notification]: ...
+
+
+Reducer = TypeVar("Reducer", bound=Seedable)
 
 _REQUEST_KEPT = ("runId", "parentRunId", "protocolVersion", "resume")
 
 
 def from_ui_messages(
-    cls: type[Reducer], messages: Any, /, *, session_id: str | None = None, **options: Any
+    cls: Callable[..., Reducer],
+    messages: Any,
+    /,
+    *,
+    session_id: str | None = None,
+    **options: Any,
 ) -> Reducer:
     """``Reducer.from_ui_messages``: a reducer seeded with a TanStack ``UIMessage[]`` (or
     ``{"messages": [...]}``), as TanStack's client seeds its ``StreamProcessor``
@@ -45,7 +72,7 @@ def from_ui_messages(
     return seed(cls(**_options(options)), message_list(messages), session_id)
 
 
-def from_run_input(cls: type[Reducer], request: Any, /, **options: Any) -> Reducer:
+def from_run_input(cls: Callable[..., Reducer], request: Any, /, **options: Any) -> Reducer:
     """``Reducer.from_run_input``: a reducer seeded with an AG-UI ``RunAgentInput`` (the
     request body of a run; also echoed as ``RUN_STARTED.input``): its ``messages`` (AG-UI or
     UIMessage shaped) become the history run of session ``threadId``, its ``state`` that run's

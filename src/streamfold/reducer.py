@@ -41,7 +41,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 import orjson
 
@@ -243,8 +243,15 @@ class Reducer:
 
     # ------------------------------------------------------------------ hydration
 
-    from_ui_messages = classmethod(_hydrate.from_ui_messages)
-    from_run_input = classmethod(_hydrate.from_run_input)
+    @classmethod
+    def from_ui_messages(cls, messages: Any, /, **options: Any) -> Self:
+        """Seeded with a TanStack ``UIMessage[]``: :func:`streamfold.hydrate.from_ui_messages`."""
+        return _hydrate.from_ui_messages(cls, messages, **options)
+
+    @classmethod
+    def from_run_input(cls, request: Any, /, **options: Any) -> Self:
+        """Seeded with an AG-UI ``RunAgentInput``: :func:`streamfold.hydrate.from_run_input`."""
+        return _hydrate.from_run_input(cls, request, **options)
 
     # ------------------------------------------------------------------------- public API
 
