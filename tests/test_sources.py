@@ -67,9 +67,9 @@ def test_fold_does_not_keep_a_chunks_notifications() -> None:
 
     before = text_deltas()
 
-    def counting(event: SSEEvent | OversizedLine) -> list[Notification]:
+    def counting(event: SSEEvent | OversizedLine, *, at: float | None = None) -> list[Notification]:
         live.append(text_deltas() - before)
-        return feed_sse_event(event)
+        return feed_sse_event(event, at=at)
 
     reducer.feed_sse_event = counting  # type: ignore[method-assign]
     fold([data], reducer, framing="sse")  # the whole recording as one chunk

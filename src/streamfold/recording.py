@@ -150,29 +150,32 @@ def encode_sse(frame: Frame) -> bytes:
     return "".join(out).encode()
 
 
-def _feed_oversized(reducer: Reducer, head: bytes, size: int) -> list[Notification]:
-    return reducer.feed_framed(OversizedLine(size, head))
+def _feed_oversized(
+    reducer: Reducer, head: bytes, size: int, at: float | None = None
+) -> list[Notification]:
+    return reducer.feed_framed(OversizedLine(size, head), at=at)
 
 
 def _feed_sse(reducer: Reducer, frame: Frame) -> list[Notification]:
-    return reducer.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
+    return reducer.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id), at=frame.t)
 
 
 def feed_frame(reducer: Reducer, frame: Frame) -> list[Notification]:
     """Apply one frame to ``reducer`` and return its notifications.
 
     Gives the same result as feeding the frame's original bytes through ``feed_bytes`` (lines)
-    or ``feed_sse`` (SSE events): ``[DONE]`` and the SSE ``id:`` cursor included.
+    or ``feed_sse`` (SSE events): ``[DONE]`` and the SSE ``id:`` cursor included. The frame's
+    arrival time ``t`` is its ``at`` (``docs/transcript.md``, "Time").
     """
     if frame.oversized is not None:
         data = frame.data
         head = data.encode() if isinstance(data, str) else data
-        return _feed_oversized(reducer, head, frame.oversized)
+        return _feed_oversized(reducer, head, frame.oversized, frame.t)
     if frame.kind == "sse":
         return _feed_sse(reducer, frame)
     if frame.value is not None:
-        return reducer.feed(frame.value, raw=frame.data)
-    return reducer.feed_line(frame.data)
+        return reducer.feed(frame.value, raw=frame.data, at=frame.t)
+    return reducer.feed_line(frame.data, at=frame.t)
 
 
 # --------------------------------------------------------------------------------- detection

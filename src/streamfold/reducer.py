@@ -13,7 +13,9 @@
 
 Rules:
 
-* No I/O, no clock, no threads. Time and bytes enter only as arguments.
+* No I/O, no clock, no threads. Time and bytes enter only as arguments: ``at=`` (a frame's
+  arrival time, seconds) or a ``clock`` the caller injects; the model's start/end times come
+  from them or from the wire's own timestamps (``docs/transcript.md``, "Time").
 * Per frame, work is proportional to the frame (the core's rule too).
 * Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
   raw text (``frames_applied + frames_dropped == frames_in`` at all times).
@@ -39,7 +41,7 @@ FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR sta
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -105,7 +107,13 @@ class Reducer:
             would exceed it, the oldest *finished* session leaves the model with an
             :class:`~streamfold.notifications.Evicted` notification carrying it. For
             transcript jobs over logs larger than memory.
+        clock: a function returning the current time in seconds (e.g. ``time.time``), called
+            once per frame fed without ``at=``; default none (no clock is read). Not part of a
+            snapshot: set :attr:`clock` again after :meth:`from_snapshot`.
     """
+
+    clock: Callable[[], float] | None = None
+    """The arrival-time clock (the constructor's ``clock``); ``None``: no clock is read."""
 
     def __init__(
         self,
@@ -119,6 +127,7 @@ class Reducer:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
         max_open_runs: int = DEFAULT_MAX_OPEN_RUNS,
         max_sessions: int | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if max_diagnostics < 1 or max_raw_chars < 0:
             raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
@@ -148,6 +157,9 @@ class Reducer:
         self._last_decoder: tuple[str, Decoder] | None = None
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
+            self._state.time_decoder = _time_decoder(self._last_decoder[1])
+        if clock is not None:
+            self.clock = clock
         try:
             self._splitter = LineSplitter(max_line_bytes)
             self._sse = SSESplitter(max_line_bytes)
@@ -163,8 +175,10 @@ class Reducer:
         """Everything that defines this reducer, for :mod:`streamfold.persist`. A snapshot is
         always taken between frames, so the per-frame context is cleared first."""
         state = self._state
-        state.frame, state.raw, state.dropped = None, None, False
-        return dict(vars(self))
+        state.frame, state.raw, state.dropped, state.time = None, None, False, None
+        persistent = dict(vars(self))
+        persistent.pop("clock", None)  # a function: the caller sets it again
+        return persistent
 
     @classmethod
     def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
@@ -194,11 +208,15 @@ class Reducer:
 
     # ------------------------------------------------------------------------- public API
 
-    def feed(self, frame: Mapping[str, Any], *, raw: bytes | str | None = None) -> _Notes:
+    def feed(
+        self, frame: Mapping[str, Any], *, raw: bytes | str | None = None, at: float | None = None
+    ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it.
+        re-serialized from ``frame`` only if a diagnostic needs it. ``at`` is the frame's
+        arrival time in seconds (any origin; the :attr:`clock` is read when it is omitted):
+        the model's start and end times (``docs/transcript.md``, "Time").
         """
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
@@ -207,7 +225,9 @@ class Reducer:
         state = self._state
         state.index += 1
         self.frames_in += 1
-        state.frame, state.raw, state.dropped = frame, raw, False
+        if at is None and self.clock is not None:
+            at = self.clock()
+        state.frame, state.raw, state.dropped, state.time = frame, raw, False, at
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -244,62 +264,66 @@ class Reducer:
             self.frames_dropped += 1
         return notes
 
-    def feed_line(self, line: bytes | str) -> _Notes:
+    def feed_line(self, line: bytes | str, *, at: float | None = None) -> _Notes:
         """Parse one JSON text (an NDJSON line, an SSE data payload) and apply it.
 
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
         INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
         ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic.
+        ``text_before_json`` diagnostic. ``at``: the arrival time, as in :meth:`feed`.
         """
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
-            return self._feed_non_json(line)
+            return self._feed_non_json(line, at)
         if type(frame) is dict:
-            return self.feed(frame, raw=line)
-        return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
+            return self.feed(frame, raw=line, at=at)
+        return self._feed_rejected(line, "not_an_object", "JSON value is not an object", at=at)
 
-    def feed_bytes(self, data: bytes) -> _Notes:
-        """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied."""
+    def feed_bytes(self, data: bytes, *, at: float | None = None) -> _Notes:
+        """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied
+        (``at``: the chunk's arrival time, the time of every line it completes)."""
         self._check_usable()
         notes: _Notes = []
         for line in self._splitter.feed(data):
-            notes += self.feed_framed(line)
+            notes += self.feed_framed(line, at=at)
         return notes
 
-    def feed_sse(self, data: bytes) -> _Notes:
+    def feed_sse(self, data: bytes, *, at: float | None = None) -> _Notes:
         """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
 
         Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` is recorded
         as an INFO ``sse_done`` diagnostic and handed to the current decoder's
         :meth:`~streamfold.formats.Decoder.end_of_stream` (TanStack ends the stream's open runs
-        the way the reference client does, ``docs/tanstack.md``).
+        the way the reference client does, ``docs/tanstack.md``). ``at``: the chunk's arrival
+        time, the time of every event it completes.
         """
         self._check_usable()
         notes: _Notes = []
         for event in self._sse.feed(data):
-            notes += self.feed_sse_event(event)
+            notes += self.feed_sse_event(event, at=at)
         return notes
 
-    def feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
+    def feed_sse_event(self, event: SSEEvent | OversizedLine, *, at: float | None = None) -> _Notes:
         """Apply one already-split SSE event (from :class:`~streamfold.framing.SSESplitter` or a
         recording): its data as a JSON frame, ``[DONE]`` as the stream's end marker."""
         if isinstance(event, OversizedLine):
-            return self.feed_framed(event)
+            return self.feed_framed(event, at=at)
         self.sse_last_event_id = event.last_event_id
         data = event.data
         if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
-            return self._feed_done(data)
-        return self.feed_line(data)
+            return self._feed_done(data, at)
+        return self.feed_line(data, at=at)
 
-    def _feed_done(self, raw: str) -> _Notes:
+    def _feed_done(self, raw: str, at: float | None) -> _Notes:
         self._check_usable()
         state = self._state
         state.index += 1
         self.frames_in += 1
-        state.frame, state.raw, state.dropped = None, raw, False
+        if at is None and self.clock is not None:
+            at = self.clock()
+        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
         notes: _Notes = []
         state.diagnose(ev.Diagnose("sse_done", "SSE [DONE] terminator", Severity.INFO), notes)
         last = self._last_decoder
@@ -345,6 +369,8 @@ class Reducer:
         state = self._state
         state.index += 1
         state.frame, state.raw, state.dropped = None, None, False
+        if self.clock is not None:
+            state.time = self.clock()
         for name, decoder in self._decoders.items():
             try:
                 events = decoder.finish()
@@ -467,9 +493,12 @@ class Reducer:
         if self.format is not None:
             return last[1] if last is not None else None
         chosen = self._last_decoder = select_decoder(frame, last, self._decoder_for)
-        return chosen[1] if chosen is not None else None
+        if chosen is None:
+            return None
+        self._state.time_decoder = _time_decoder(chosen[1])
+        return chosen[1]
 
-    def feed_framed(self, line: bytes | OversizedLine) -> _Notes:
+    def feed_framed(self, line: bytes | OversizedLine, *, at: float | None = None) -> _Notes:
         """Apply one already-split NDJSON line; an :class:`~streamfold.framing.OversizedLine`
         becomes a dropped ``line_too_long`` diagnostic."""
         if isinstance(line, OversizedLine):
@@ -478,10 +507,11 @@ class Reducer:
                 "line_too_long",
                 f"line of {line.size} bytes exceeds max_line_bytes; skipped",
                 framing=True,
+                at=at,
             )
-        return self.feed_line(line)
+        return self.feed_line(line, at=at)
 
-    def _feed_non_json(self, line: bytes | str) -> _Notes:
+    def _feed_non_json(self, line: bytes | str, at: float | None = None) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
         brace = text.find("{")
         if brace > 0:
@@ -492,7 +522,7 @@ class Reducer:
             else:
                 if type(frame) is dict:
                     self._check_usable()
-                    notes = self.feed(frame, raw=line)
+                    notes = self.feed(frame, raw=line, at=at)
                     note = ev.Diagnose(
                         "text_before_json",
                         f"skipped {text[:brace]!r} before the JSON object",
@@ -503,9 +533,9 @@ class Reducer:
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
             return self._feed_rejected(
-                line, "not_json", "line is not JSON", severity=Severity.WARNING
+                line, "not_json", "line is not JSON", severity=Severity.WARNING, at=at
             )
-        return self._feed_rejected(line, rule.code, rule.message, severity=rule.severity)
+        return self._feed_rejected(line, rule.code, rule.message, severity=rule.severity, at=at)
 
     def _feed_rejected(
         self,
@@ -515,12 +545,15 @@ class Reducer:
         *,
         severity: Severity = Severity.ERROR,
         framing: bool = False,
+        at: float | None = None,
     ) -> _Notes:
         self._check_usable()
         state = self._state
         state.index += 1
         self.frames_in += 1
-        state.frame, state.raw, state.dropped = None, raw, False
+        if at is None and self.clock is not None:
+            at = self.clock()
+        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
         notes: _Notes = []
         self._reject(code, message, notes, severity=severity, framing=framing)
         self.frames_dropped += 1
@@ -545,3 +578,9 @@ class Reducer:
         error = FramingError(diagnostic) if framing else ProtocolError(diagnostic)
         self._lifecycle, self._failure = Lifecycle.FAILED, diagnostic
         raise error
+
+
+def _time_decoder(decoder: Decoder) -> Decoder | None:
+    """``decoder`` when it reads the sender's own timestamps (an optional ``frame_time(frame)``
+    hook returning seconds since the Unix epoch or ``None``; ``docs/write-a-format.md``)."""
+    return decoder if callable(getattr(decoder, "frame_time", None)) else None

@@ -146,15 +146,17 @@ def fold_file(
     with open(path, "rb") as fh:
         head = fh.read(CHUNK_SIZE)
         detected = framing or detect_stream_framing(head, os.fspath(path), final=True)
-        if detected == "recording":
-            # A streamfold recording (docs/recording.md): frames with arrival times.
+        if detected in ("recording", "chunk-recording"):
+            # A streamfold recording (docs/recording.md) or a ChunkRecording: frames with
+            # arrival times, which become the model's times (docs/transcript.md, "Time").
             reducer = reducer if reducer is not None else Reducer(**options)
             fh.seek(0)
-            for frame in read_recording(fh, framing="recording"):
+            for frame in read_recording(fh, framing=detected):
                 feed_frame(reducer, frame)
             reducer.close()
             return reducer.conversation
         framing = detected or detect_framing(head, os.fspath(path))
+        assert framing != "recording"  # read above
         rest = iter(lambda: fh.read(CHUNK_SIZE), b"")
 
         def chunks() -> Iterable[bytes]:

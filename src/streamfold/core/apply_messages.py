@@ -61,6 +61,7 @@ def apply_append_text(state: FoldState, e: ev.AppendText, notes: Notes) -> None:
     if type(part) is not TextPart:
         part = TextPart(TextBuffer())
         parts.append(part)
+        state.stamp_first_token(message)
     buffer = part.buffer
     delta = e.delta
     size = buffer.chars + len(delta)
@@ -90,6 +91,7 @@ def apply_replace_text(state: FoldState, e: ev.ReplaceText, notes: Notes) -> Non
     else:
         part = TextPart(TextBuffer(e.text))
         parts.append(part)
+        state.stamp_first_token(message)
     notes.append(TextReplaced(e.run_id, e.message_id, e.text, part))
 
 
@@ -107,6 +109,7 @@ def _reasoning_part(state: FoldState, message: Message, step_id: str | None) -> 
             return found
     part = ReasoningPart(step_id=step_id)
     parts.append(part)
+    state.stamp_first_token(message)
     if key is not None:
         state.keyed_parts[key] = part
     return part
@@ -142,6 +145,7 @@ def apply_end_message(state: FoldState, e: ev.EndMessage, notes: Notes) -> None:
         return
     if not message.completed:
         message.completed = True
+        state.stamp_end(message)
         notes.append(MessageCompleted(e.run_id, e.message_id, message))
 
 

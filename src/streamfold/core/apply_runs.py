@@ -75,6 +75,8 @@ def apply_start_run(state: FoldState, e: ev.StartRun, notes: Notes) -> None:
         parent_run_id=e.parent_run_id,
         metadata=dict(e.metadata) if e.metadata else {},
         start_frame=state.index,
+        start_time=state.now(),
+        time_source=state.time_source(),
     )
     if e.thread_id and session.thread_id is None:
         session.thread_id = e.thread_id
@@ -109,11 +111,11 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
             code, text = "illegal_run_transition", f"run {e.run_id!r} cannot end as {e.status}"
         state.diagnose(ev.Diagnose(code, text, run_id=e.run_id), notes)
         return
-    index = state.index
+    index, now = state.index, state.now()
     for span in run.walk_spans():
         if span.status is SpanStatus.OPEN:
             span.status = SpanStatus.UNCLOSED
-            span.end_frame = index
+            span.end_frame, span.end_time = index, now
             notes.append(SpanExited(run.run_id, span.span_id, span.name, False, None, span))
     for call in run.tool_calls.values():
         if call.state in INPUT_OPEN:
@@ -123,6 +125,7 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
     for message in run.messages:
         if not message.completed:
             message.completed = True
+            message.end_frame, message.end_time = index, now
             notes.append(MessageCompleted(run.run_id, message.message_id, message))
     run.status = e.status
     state.open_runs.pop(run.run_id, None)
@@ -130,7 +133,9 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
     run.stop_reason = e.stop_reason if e.stop_reason is not None else run.stop_reason
     run.error = e.error if e.error is not None else run.error
     run.error_code = e.error_code if e.error_code is not None else run.error_code
-    run.end_frame = index
+    run.end_frame, run.end_time = index, now
+    if run.time_source is None:
+        run.time_source = state.time_source()
     notes.append(
         RunFinished(run.run_id, run.status, run.finish_reason, run.stop_reason, run.error, run)
     )
@@ -160,6 +165,7 @@ def apply_open_span(state: FoldState, e: ev.OpenSpan, notes: Notes) -> None:
         parent=parent,
         parent_tool_call_id=e.parent_tool_call_id,
         start_frame=state.index,
+        start_time=state.now(),
     )
     if parent is not None:
         parent._children = _appended(parent._children, span)
@@ -186,7 +192,7 @@ def apply_close_span(state: FoldState, e: ev.CloseSpan, notes: Notes) -> None:
     else:
         span.status = SpanStatus.ERROR if e.error is not None else SpanStatus.OK
     span.error = e.error
-    span.end_frame = state.index
+    span.end_frame, span.end_time = state.index, state.now()
     ok = span.status is SpanStatus.OK
     notes.append(SpanExited(e.run_id, e.span_id, span.name, ok, e.error, span))
 

@@ -28,8 +28,16 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
 frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
-                   was not applied); set by the reducer before each frame
+                   was not applied), ``time`` (the arrival time the caller gave, seconds, or
+                   ``None``); set by the reducer before each frame
+clock              ``time_decoder``: the decoder of the current format when it reads the
+                   sender's own timestamps (a ``frame_time`` hook), else ``None``;
+                   ``wire_time``: the last wire time stamped (held for frames without one)
 =================  ==========================================================================
+
+Times (``docs/transcript.md``, "Time") are read only where a start or an end is stamped
+(:meth:`FoldState.now`), never per text delta: the wire's own timestamp when the format has one,
+else the arrival time, else ``None`` (the frame indexes remain).
 """
 
 from __future__ import annotations
@@ -68,6 +76,7 @@ Notes = list[Notification]
 _S = ToolCallState
 INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
 """Tool-call states whose arguments may still grow; any later step completes them first."""
+TERMINAL_TOOL_STATES: Final = frozenset({_S.COMPLETE, _S.ERROR, _S.DENIED, _S.CANCELLED})
 
 RESULT_PART: Final = "tool-result"
 REASONING_PART: Final = "reasoning"
@@ -103,7 +112,10 @@ class FoldState:
         "runs",
         "seq",
         "spans",
+        "time",
+        "time_decoder",
         "usage_set",
+        "wire_time",
     )
 
     def __init__(
@@ -134,6 +146,9 @@ class FoldState:
         self.frame: Any = None
         self.raw: bytes | str | None = None
         self.dropped = False
+        self.time: float | None = None
+        self.time_decoder: Any = None
+        self.wire_time: float | None = None
 
     # ------------------------------------------------------------------------- indexes
 
@@ -171,6 +186,17 @@ class FoldState:
         )
         self.seq = max(self.seq, seq)
 
+    def stamp_end(self, message: Message) -> None:
+        """Record the current frame as the end of ``message``."""
+        message.end_frame = self.index
+        message.end_time = self.now()
+
+    def stamp_first_token(self, message: Message) -> None:
+        """Record the current frame as ``message``'s first text or reasoning, once."""
+        if message.first_token_frame is None:
+            message.first_token_frame = self.index
+            message.first_token_time = self.now()
+
     def index_parts(self, message: Message) -> None:
         """Index the keyed parts of ``message`` (the first part per key wins)."""
         keyed = self.keyed_parts
@@ -201,6 +227,30 @@ class FoldState:
             del self.messages[message.message_id]
         self.unindex_parts(message)
 
+    # ------------------------------------------------------------------------------ time
+
+    def now(self) -> float | None:
+        """The current frame's time in seconds: its wire timestamp when the format reads one
+        (the last wire time stamped when this frame has none, so one run never mixes clocks),
+        else the arrival time the caller gave, else ``None`` (``docs/transcript.md``, "Time").
+        Called where a start or end is stamped, not per frame."""
+        decoder = self.time_decoder
+        if decoder is not None:
+            frame = self.frame
+            wire = decoder.frame_time(frame) if frame is not None else None
+            if wire is not None:
+                self.wire_time = wire
+                return wire  # type: ignore[no-any-return]
+            if self.wire_time is not None:
+                return self.wire_time
+        return self.time
+
+    def time_source(self) -> str | None:
+        """``"wire"``, ``"arrival"`` or ``None``: what :meth:`now` reads (call it after)."""
+        if self.time_decoder is not None and self.wire_time is not None:
+            return "wire"
+        return "arrival" if self.time is not None else None
+
     # ------------------------------------------------------------------------ primitives
 
     def new_message(
@@ -230,9 +280,15 @@ class FoldState:
             metadata=metadata if metadata is not None else {},
             seq=self.seq,
             completed=completed,
+            start_frame=self.index,
+            start_time=self.now(),
         )
+        if completed:
+            message.end_frame, message.end_time = message.start_frame, message.start_time
         if text is not None:
             message.parts.append(TextPart(TextBuffer(text)))
+            message.first_token_frame = message.start_frame
+            message.first_token_time = message.start_time
         run.messages.append(message)
         self.messages[message_id] = message
         holders = self.message_runs.get(run.session_id)
@@ -270,6 +326,10 @@ class FoldState:
             )
         call.state = new
         call._record_state(new, self.index)
+        if new is ToolCallState.INPUT_COMPLETE:
+            call.input_time = self.now()
+        elif new in TERMINAL_TOOL_STATES:
+            call.end_time = self.now()
         notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
 
     def complete_input(self, call: ToolCall, notes: Notes) -> None:
@@ -326,6 +386,7 @@ class FoldState:
             session_id=event.session_id,
             run_id=event.run_id,
             event_id=event.event_id,
+            time=self.now(),
         )
 
     def raw_text(self) -> str | None:
