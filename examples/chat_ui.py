@@ -139,6 +139,7 @@ def _shown(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
 
 
+# --8<-- [start:wiring]
 async def chat(
     recording: Recording,
     *,
@@ -180,6 +181,9 @@ async def chat(
                         live.update(view.render(), refresh=True)
         live.update(view.render(), refresh=True)
     return view
+
+
+# --8<-- [end:wiring]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import atheris
 
 with atheris.instrument_imports():
     from streamfold import Reducer
-    from streamfold.persist import from_bytes, to_bytes
+    from streamfold.snapshot import to_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def one_input(data: bytes) -> None:
     elif mode == 2:
         half = len(body) // 2
         reducer.feed_bytes(body[:half])
-        reducer = from_bytes(to_bytes(reducer))  # resume mid-stream
+        reducer = Reducer.from_snapshot(to_bytes(reducer))  # resume mid-stream
         reducer.feed_bytes(body[half:])
     else:
         for line in body.split(b"\n"):

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold import framing, persist
-from streamfold.framing import OversizedLine, SSEEvent, SSESplitter
+from streamfold import framing
+from streamfold.framing import OversizedLine, SSEEvent, SSESplitter, SSESplitterState
+from streamfold.snapshot.schema import converter
 
 from . import framing_reference as reference
 
@@ -275,17 +276,17 @@ def test_recordings_same_as_the_previous_implementation(path: Path, size: int) -
 
 @given(STREAM, LIMIT, st.data())
 def test_snapshot_mid_stream_and_continue(stream: bytes, limit: int, data: st.DataObject) -> None:
-    # The splitter's state goes through the reducer snapshot encoding (persist.py) unchanged:
-    # a restored splitter continues exactly where the original was (partial line, pending
-    # event, \r at the end of the previous chunk).
+    # The splitter's state goes through the snapshot's schema unchanged: a restored splitter
+    # continues exactly where the original was (partial line, pending event, \r at the end of
+    # the previous chunk).
     chunks = cut(stream, data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
     at = data.draw(st.integers(0, len(chunks)))
     first = SSESplitter(limit)
     out: list[SSEEvent | OversizedLine] = []
     for chunk in chunks[:at]:
         out += first.feed(chunk)
-    encoded = orjson.dumps(persist._Encoder().encode(first))
-    resumed = persist._Decoder().decode(orjson.loads(encoded))
-    assert isinstance(resumed, SSESplitter)
+    encoded = orjson.dumps(converter.unstructure(first.state()))
+    state = converter.structure(orjson.loads(encoded), SSESplitterState)
+    resumed = SSESplitter.from_state(state, limit)
     events, last_id, retry = run(resumed, chunks[at:])
     assert (out + events, last_id, retry) == run(SSESplitter(limit), chunks)

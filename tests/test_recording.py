@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from streamfold import Reducer
 from streamfold.errors import UsageError
+from streamfold.export.json import to_dict
 from streamfold.recording import (
     HEADER_KEY,
     Frame,
@@ -28,7 +29,6 @@ from streamfold.recording import (
     feed_frame,
     read_recording,
 )
-from streamfold.snapshot import to_dict
 from streamfold.sources import fold
 
 from .formats.loom.loomscript import Envelope

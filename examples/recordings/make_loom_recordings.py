@@ -2024,7 +2024,7 @@ def scenario_got() -> Recording:
 
 
 # --------------------------------------------------------------------------------------------
-# Scenarios: spec examples (docs/protocol_spec.md §4.3 / §5, b84eedb) and the no-envelope form
+# Scenarios: spec examples (Loom's docs/protocol_spec.md §4.3/§5, b84eedb), the no-envelope form
 
 SPEC_LINES = [
     '{"session_id":"sess-001","event_id":0,"type":"run_start","run_id":"run-1","message":"Hello","agent":"react"}',

@@ -2,10 +2,11 @@
 """Regenerate the NNRP recordings in this directory (deterministic, standard library only).
 
 No NNRP component emits JSON: the wire is binary, and the token profile's JSON "mock dump" is a
-documentation rendering (``../shared/notes/nnrp.md`` §0). These files are what a debug/bridge
+documentation rendering (docs/nnrp.md). These files are what a debug/bridge
 tool that follows the docs page would log, so this script *is* the sender. It models:
 
-* the token profile's mock dump (``specs/nnrp-token-profile.txt``): the full ``common_header``
+* the token profile's mock dump (the NNRP token profile pages, summarised in ``docs/nnrp.md``): the
+  full ``common_header``
   (zero-padded hex ids, ``header_len`` 40, ``meta_len``/``body_len`` computed from the binary
   layout: 32-byte body prelude + 24-byte descriptor + the chunk), ``fixed_metadata`` with
   ``result_status`` and flow fields, the ``typed_payload_descriptor`` (``offset`` =
@@ -14,7 +15,8 @@ tool that follows the docs page would log, so this script *is* the sender. It mo
 * "tokens" as a byte-level BPE tokenizer would cut them (words with their leading space; runs of
   non-ASCII text cut into 2-byte pieces, so multi-byte characters are split across tokens),
   sequence positions counted in tokens, half-open ``[start, end)`` unless a file says otherwise;
-* the OpenAI-compatible profile as the vLLM adapter sends it (notes §3): one compact,
+* the OpenAI-compatible profile as the vLLM adapter sends it
+  (docs/nnrp.md#openai-compatible-profile-frames): one compact,
   key-sorted JSON event per ``PARTIAL_RESULT`` body with ``result_sequence = delta_sequence =
   1..N``, then one ``RESULT_PUSH`` with ``status_code`` and ``response.completed``.
 

@@ -15,7 +15,7 @@ See ``docs/`` for the model, the formats and the diagnostics catalog.
 """
 
 from . import events, notifications
-from .errors import FramingError, ProtocolError, StreamfoldError, UsageError
+from .errors import FramingError, ProtocolError, SnapshotError, StreamfoldError, UsageError
 from .model import (
     UNSET,
     Approval,
@@ -55,6 +55,7 @@ __all__ = [
     "RunStatus",
     "Session",
     "Severity",
+    "SnapshotError",
     "Span",
     "SpanStatus",
     "StreamfoldError",

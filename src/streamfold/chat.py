@@ -100,6 +100,7 @@ class ChatState:
 
     @property
     def stopped(self) -> bool:
+        """Whether :meth:`stop` ended the stream (reducer closed, AG-UI stream ended)."""
         return self._stopped
 
     # ------------------------------------------------------------------------ subscribers
@@ -129,6 +130,7 @@ class ChatState:
 
     @property
     def conversation(self) -> Conversation:
+        """The live model of every thread this state has seen (``reducer.conversation``)."""
         return self.reducer.conversation
 
     def _runs(self) -> list[Any]:
@@ -185,6 +187,8 @@ class ChatState:
 
     @property
     def pending_approvals(self) -> list[ToolCall]:
+        """The calls of :attr:`pending_tool_calls` waiting for the user's approval (state
+        ``approval-requested``); answer them with :meth:`respond_to_approval`."""
         return [c for c in self.pending_tool_calls if c.state is ToolCallState.APPROVAL_REQUESTED]
 
     # ------------------------------------------------------------------------ answering

@@ -133,6 +133,8 @@ class Coalescer:
         return out
 
     def feed_many(self, notes: Iterable[Notification], now: float = 0.0) -> list[Notification]:
+        """:meth:`feed` each notification of one frame at time ``now`` (seconds, the caller's
+        clock); returns what is ready to go out, in order."""
         out: list[Notification] = []
         for note in notes:
             out += self.feed(note, now)

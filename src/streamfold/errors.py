@@ -9,7 +9,13 @@ streamfold splits errors the way h11 does:
   an unknown format name, an invalid limit). Raised in every mode.
 
 Both derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
-library raises on purpose.
+library raises on purpose::
+
+    StreamfoldError
+     ├─ UsageError            the caller is wrong
+     │   └─ SnapshotError     a snapshot could not be read or written (docs/snapshot.md)
+     └─ ProtocolError         the sender is wrong (strict mode)
+         └─ FramingError      the bytes could not be split into frames
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FramingError",
     "ProtocolError",
+    "SnapshotError",
     "StreamfoldError",
     "UsageError",
 ]
@@ -33,6 +40,21 @@ class StreamfoldError(Exception):
 
 class UsageError(StreamfoldError):
     """The caller misused the API (h11's ``LocalProtocolError``)."""
+
+
+class SnapshotError(UsageError):
+    """A snapshot could not be restored (not a snapshot, an unsupported version, damaged or
+    oversized content) or a reducer could not be snapshotted (a decoder of a foreign package, a
+    value that is not JSON). Nothing is half-loaded: no reducer is returned (docs/snapshot.md).
+
+    A :class:`UsageError`: handing the library a snapshot it cannot use is a caller's problem,
+    never the stream's. ``path`` says where in the snapshot the problem is (``"model.sessions
+    ['s'].runs[0].usage.prompt_tokens"``), or is ``""``.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(f"{message} (at {path})" if path else message)
+        self.path = path
 
 
 class ProtocolError(StreamfoldError):
@@ -50,6 +72,7 @@ class ProtocolError(StreamfoldError):
 
     @property
     def code(self) -> str:
+        """The diagnostic's stable code (``docs/diagnostics.md``), e.g. ``"event_id_gap"``."""
         return self.diagnostic.code
 
 

@@ -1,7 +1,7 @@
 """Canonical events: the one vocabulary between format decoders and the reducer.
 
 A decoder's only job is to say what a frame *means* as a list of these events; the reducer
-applies them to the model and never looks at a wire format (``docs/model.md``). They are
+applies them to the model and never looks at a wire format (``docs/concepts/events.md``). They are
 commands in the imperative (``AppendText``), whereas notifications, which the reducer hands to
 callers, are facts in the past tense (``TextDelta``, ``ToolCallStateChanged``).
 
@@ -120,6 +120,12 @@ class SetReply:
 
 @attrs.define
 class OpenSpan:
+    """Open span ``span_id`` named ``name`` (Loom ``node_enter``, AG-UI ``STEP_STARTED``) inside
+    ``parent_span_id`` (``None``: at run level). ``parent_tool_call_id`` marks a sub-agent's span
+    (``docs/loom.md#a14``); ``node_id`` and ``event_id`` are the sender's, kept for display
+    (``docs/loom.md#a4``). The reducer answers with
+    :class:`~streamfold.notifications.SpanEntered`."""
+
     run_id: str
     span_id: str
     name: str
@@ -131,6 +137,9 @@ class OpenSpan:
 
 @attrs.define
 class CloseSpan:
+    """Close span ``span_id`` (Loom ``node_exit``, AG-UI ``STEP_FINISHED``). Closing an unknown or
+    already closed span is an ``unknown_span`` diagnostic, nothing else."""
+
     run_id: str
     span_id: str
     error: str | None = None
@@ -144,6 +153,10 @@ class CloseSpan:
 
 @attrs.define
 class StartMessage:
+    """Start message ``message_id`` in run ``run_id`` with ``role``, optionally inside span
+    ``span_id`` and with initial ``text``. A second start for a known id continues that
+    message (AG-UI ``TEXT_MESSAGE_START`` for a known id, as the reference client does)."""
+
     run_id: str
     message_id: str
     role: str = "assistant"
@@ -183,6 +196,10 @@ class AppendReasoning:
 
 @attrs.define
 class SetReasoningSignature:
+    """Attach a provider signature (``signature``) or encrypted reasoning (``encrypted``) to the
+    message's reasoning part for ``step_id`` (AG-UI ``REASONING_ENCRYPTED_VALUE``,
+    ``STEP_FINISHED.signature``). ``None`` leaves a value as it is."""
+
     run_id: str
     message_id: str
     signature: str | None = None
@@ -192,17 +209,25 @@ class SetReasoningSignature:
 
 @attrs.define
 class EndMessage:
+    """Message ``message_id`` is complete (AG-UI ``TEXT_MESSAGE_END``; the end of a Loom span).
+    An unknown id is an ``unknown_message`` diagnostic."""
+
     run_id: str
     message_id: str
 
 
 @attrs.define
 class SnapshotText:
+    """A text part of a :class:`SnapshotMessage`: the part's whole ``text``."""
+
     text: str
 
 
 @attrs.define
 class SnapshotReasoning:
+    """A reasoning part of a :class:`SnapshotMessage`: its whole ``text``, the provider
+    ``signature`` and the reasoning ``step_id`` when the snapshot gives them."""
+
     text: str
     signature: str | None = None
     step_id: str | None = None
@@ -237,6 +262,10 @@ SnapshotPart = SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToo
 
 @attrs.define
 class SnapshotMessage:
+    """One message of a messages snapshot (:class:`ReplaceMessages`): ``message_id``, ``role`` and
+    its ``parts`` in order, decoded from AG-UI ``MESSAGES_SNAPSHOT`` wire messages
+    (``docs/tanstack.md``)."""
+
     message_id: str
     role: str
     parts: tuple[SnapshotPart, ...] = ()
@@ -288,6 +317,10 @@ class StartToolCall:
 
 @attrs.define
 class AppendToolArguments:
+    """Append ``delta`` to tool call ``call_id``'s argument text (Loom ``tool_call_chunk``, AG-UI
+    ``TOOL_CALL_ARGS``). The first non-empty delta moves the call from ``awaiting-input`` to
+    ``input-streaming``; an unknown call is created with an ``unknown_tool_call`` diagnostic."""
+
     run_id: str
     call_id: str
     delta: str
@@ -322,6 +355,10 @@ class AdoptToolCallId:
 
 @attrs.define
 class RequestApproval:
+    """Tool call ``call_id`` needs the user's approval (Loom ``tool_approval``, an AG-UI approval
+    interrupt): its state becomes ``approval-requested``. ``approval_id`` is the id to answer
+    with, ``input`` the arguments the sender asks about (``UNSET`` when not given)."""
+
     run_id: str
     call_id: str
     approval_id: str | None = None
@@ -343,6 +380,10 @@ class RequestClientTool:
 
 @attrs.define
 class RespondApproval:
+    """The user answered the approval of ``call_id``: ``approved`` moves the call to
+    ``approval-responded``, a denial to ``denied``. Made by
+    :func:`streamfold.actions.respond_to_approval`, never by a decoder."""
+
     run_id: str
     call_id: str
     approved: bool
@@ -350,12 +391,18 @@ class RespondApproval:
 
 @attrs.define
 class StartToolExecution:
+    """Tool call ``call_id`` started executing (Loom ``tool_start``): state ``executing``. A call
+    still executing when its run ends becomes ``cancelled``."""
+
     run_id: str
     call_id: str
 
 
 @attrs.define
 class AppendToolOutput:
+    """Append ``delta`` to the output a running tool streams (Loom ``tool_output``,
+    ``docs/loom.md#a7``)."""
+
     run_id: str
     call_id: str
     delta: str
@@ -393,6 +440,10 @@ class ReportUsage:
 
 @attrs.define
 class SetState:
+    """Replace the run's state with ``state`` (any JSON value). ``source`` is ``"values"`` or
+    ``"updates"`` (Loom, full state each time, ``docs/loom.md#a13``) or ``"snapshot"`` (AG-UI
+    ``STATE_SNAPSHOT``)."""
+
     run_id: str
     state: Any
     source: str = "values"
@@ -408,6 +459,9 @@ class PatchState:
 
 @attrs.define
 class SaveCheckpoint:
+    """Record a checkpoint on the run (Loom ``checkpoint``): ``checkpoint_id`` as sent, ``data``
+    the rest of its payload."""
+
     run_id: str
     checkpoint_id: str | None
     data: dict[str, Any]
@@ -415,6 +469,10 @@ class SaveCheckpoint:
 
 @attrs.define
 class RecordCustom:
+    """Record a custom event on the run: ``name`` (``None`` for Loom ``custom``, the AG-UI
+    ``CUSTOM`` name, ``"RAW"``, ``"result"``, ``"interrupt"``, ``"nnrp.operation"``, …) and its
+    decoded ``value``."""
+
     run_id: str
     name: str | None
     value: Any

@@ -23,7 +23,15 @@ from typing import Final
 
 import attrs
 
-__all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter", "OversizedLine", "SSEEvent", "SSESplitter"]
+__all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
+    "LineSplitter",
+    "LineSplitterState",
+    "OversizedLine",
+    "SSEEvent",
+    "SSESplitter",
+    "SSESplitterState",
+]
 
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 """16 MiB: far above any real frame (a Loom ``values`` frame carries the whole graph state)."""
@@ -38,6 +46,26 @@ class OversizedLine:
 
     size: int
     head: bytes
+
+
+@attrs.frozen(slots=True)
+class LineSplitterState:
+    """What a :class:`LineSplitter` holds between two chunks (the framing section of a resume
+    snapshot, docs/snapshot.md): the partial line, and the skipping of an oversized one."""
+
+    pending: bytes = b""
+    """The start of the next line (at most ``max_line_bytes``; before the stream's first 3
+    bytes, a prefix of a UTF-8 byte order mark)."""
+    started: bool = False
+    """Whether the stream's first bytes were seen (the byte order mark decided)."""
+    discarding: bool = False
+    """Whether an oversized line is being skipped up to its newline."""
+    skipped: int = 0
+    """Bytes of that line skipped so far."""
+    head: bytes = b""
+    """Its first bytes, kept for the diagnostic."""
+    blank: bool = False
+    """Whether blank lines are returned (SSE framing)."""
 
 
 class LineSplitter:
@@ -144,6 +172,41 @@ class LineSplitter:
         self._scan = len(buf)
         return out
 
+    def state(self) -> LineSplitterState:
+        """The state between two chunks, to resume with :meth:`from_state`."""
+        return LineSplitterState(
+            bytes(self._buf),
+            self._started,
+            self._discarding,
+            self._skipped,
+            self._head,
+            self._blank,
+        )
+
+    @classmethod
+    def from_state(cls, state: LineSplitterState, max_line_bytes: int) -> LineSplitter:
+        """A splitter that continues where the one that gave ``state`` stopped. Raises
+        :class:`ValueError` when ``state`` is not one a splitter of ``max_line_bytes`` can be in.
+        """
+        splitter = cls(max_line_bytes)
+        pending = state.pending
+        if len(pending) > max_line_bytes or len(state.head) > splitter._keep:
+            raise ValueError("partial line longer than max_line_bytes")
+        if not state.started and (len(pending) >= 3 or not _BOM.startswith(pending)):
+            raise ValueError("bytes held before the stream started that are not a BOM prefix")
+        if state.discarding and pending:
+            raise ValueError("a partial line held while skipping an oversized line")
+        if not 0 <= state.skipped < 1 << 63:
+            raise ValueError("skipped byte count out of range")
+        splitter._buf = bytearray(pending)
+        splitter._scan = len(pending)
+        splitter._started = state.started
+        splitter._discarding = state.discarding
+        splitter._skipped = state.skipped
+        splitter._head = state.head
+        splitter._blank = state.blank
+        return splitter
+
     def _careful(self, lines: list[bytes]) -> list[bytes | OversizedLine]:
         """Complete lines as :meth:`feed` returns them, checked one by one: trailing \\r removed,
         oversized lines replaced, blank lines dropped (kept for SSE)."""
@@ -225,6 +288,24 @@ def _new_events(data: list[str], last_event_id: str | None) -> list[SSEEvent | O
     return events
 
 
+@attrs.frozen(slots=True)
+class SSESplitterState:
+    """What an :class:`SSESplitter` holds between two chunks (docs/snapshot.md)."""
+
+    lines: LineSplitterState = LineSplitterState(blank=True)
+    """The partial line."""
+    data: tuple[str, ...] = ()
+    """The ``data:`` lines of the event being read."""
+    event: str | None = None
+    """Its ``event:`` type."""
+    last_event_id: str | None = None
+    """The last ``id:`` seen."""
+    cr: bool = False
+    """The previous chunk ended with ``\\r`` (a ``\\n`` starting the next one pairs with it)."""
+    retry: int | None = None
+    """The last ``retry:`` value."""
+
+
 class SSESplitter:
     """Incremental Server-Sent Events parser (WHATWG HTML §9.2 "event stream interpretation").
 
@@ -293,6 +374,37 @@ class SSESplitter:
         if last < len(data):
             out += self._process(self._lines.feed_raw(data[last:]))
         return out
+
+    def state(self) -> SSESplitterState:
+        """The state between two chunks, to resume with :meth:`from_state`."""
+        return SSESplitterState(
+            self._lines.state(),
+            tuple(self._data),
+            self._event,
+            self._last_id,
+            self._cr,
+            self.retry,
+        )
+
+    @classmethod
+    def from_state(cls, state: SSESplitterState, max_line_bytes: int) -> SSESplitter:
+        """A splitter that continues where the one that gave ``state`` stopped. Raises
+        :class:`ValueError` when ``state`` is not one a splitter of ``max_line_bytes`` can be in.
+        """
+        splitter = cls(max_line_bytes)
+        data_len = sum(len(line) + 1 for line in state.data)
+        if data_len > max_line_bytes:
+            raise ValueError("event data longer than max_line_bytes")
+        if state.retry is not None and state.retry < 0:
+            raise ValueError("negative retry")
+        splitter._lines = LineSplitter.from_state(state.lines, max_line_bytes)
+        splitter._data = list(state.data)
+        splitter._data_len = data_len
+        splitter._event = state.event
+        splitter._last_id = state.last_event_id
+        splitter._cr = state.cr
+        splitter.retry = state.retry
+        return splitter
 
     def _pending(self) -> bool:
         """Whether the next byte is not the start of a new event: a partial line or an event is

@@ -74,12 +74,22 @@ __all__ = [
 
 @attrs.frozen
 class SessionStarted:
+    """A session appeared: the first frame naming ``session_id`` (Loom's envelope ``session_id``,
+    an AG-UI ``threadId``, an NNRP session; ``docs/model.md``). ``session`` is the live
+    :class:`~streamfold.model.Session`. Sent once per session, before its first
+    :class:`RunStarted`."""
+
     session_id: str
     session: Session = attrs.field(repr=False)
 
 
 @attrs.frozen
 class RunStarted:
+    """A run began in session ``session_id``: Loom ``run_start`` or the first event of a session
+    with no open run (``docs/loom.md#a1``), AG-UI ``RUN_STARTED``, an NNRP operation. ``run_id``
+    is unique within the reducer (Loom's are ``"<session_id>#<n>"``); ``run`` is the live
+    :class:`~streamfold.model.Run`."""
+
     session_id: str
     run_id: str
     run: Run = attrs.field(repr=False)
@@ -108,6 +118,11 @@ class ReplyReceived:
 
 @attrs.frozen
 class SpanEntered:
+    """A span opened: a Loom ``node_enter`` or an AG-UI ``STEP_STARTED``. ``parent_span_id`` is the
+    enclosing open span (``None`` at run level); a sub-agent's first span has its run-level
+    parent and ``span.parent_tool_call_id`` names the tool call it runs in
+    (``docs/loom.md#a14``). ``span`` is the live :class:`~streamfold.model.Span`."""
+
     run_id: str
     span_id: str
     name: str
@@ -117,6 +132,11 @@ class SpanEntered:
 
 @attrs.frozen
 class SpanExited:
+    """A span closed. ``ok`` is true for a normal end; ``error`` is the sender's error text (Loom
+    ``node_exit{"result":{"Err":…}}``, ``docs/loom.md#a9``) or ``None``. A span the sender never
+    closed exits with ``ok=False, error=None`` when its run ends (``span.status`` is
+    ``unclosed``)."""
+
     run_id: str
     span_id: str
     name: str
@@ -127,6 +147,11 @@ class SpanExited:
 
 @attrs.frozen
 class MessageStarted:
+    """A message appeared in run ``run_id``; ``role`` is ``"assistant"``, ``"user"``, ``"tool"``,
+    ``"system"`` or ``"reasoning"`` as the wire says. Loom opens one assistant message per
+    span that streams text (``docs/loom.md#a5``); AG-UI per ``TEXT_MESSAGE_START`` (or the
+    first content for an unknown ``messageId``)."""
+
     run_id: str
     message_id: str
     role: str
@@ -145,6 +170,10 @@ class TextDelta:
 
 @attrs.frozen
 class TextReplaced:
+    """The text of the message's current text part was replaced by ``text`` (whole, not a delta):
+    an NNRP result that re-sends the full text (``docs/nnrp.md``). ``part`` is the live
+    :class:`~streamfold.model.TextPart`; redraw it from ``text``."""
+
     run_id: str
     message_id: str
     text: str
@@ -153,6 +182,12 @@ class TextReplaced:
 
 @attrs.define(unsafe_hash=True)  # read-only by contract; not frozen (module docstring)
 class ReasoningDelta:
+    """Reasoning (thinking) text appended to ``part`` of message ``message_id``: Loom
+    ``thought_chunk`` (``docs/loom.md#a5``), AG-UI ``REASONING_MESSAGE_CONTENT`` /
+    ``THINKING_TEXT_MESSAGE_CONTENT``. ``delta`` is the appended text (possibly cut at
+    ``max_text_chars``, then a :class:`Truncated` follows); ``part`` is the live
+    :class:`~streamfold.model.ReasoningPart` (one per reasoning step). Read-only by contract."""
+
     run_id: str
     message_id: str
     delta: str
@@ -161,6 +196,10 @@ class ReasoningDelta:
 
 @attrs.frozen
 class MessageCompleted:
+    """Message ``message_id`` is complete: AG-UI ``TEXT_MESSAGE_END``, the end of the Loom span
+    that owned it, or its run's end (every message still open then completes). Sent once per
+    message."""
+
     run_id: str
     message_id: str
     message: Message = attrs.field(repr=False)
@@ -168,6 +207,11 @@ class MessageCompleted:
 
 @attrs.frozen
 class ToolCallStarted:
+    """A tool call appeared under ``call_id`` (unique within its run): Loom's first
+    ``tool_call_chunk`` / ``tool_call`` / ``tool_start``, AG-UI ``TOOL_CALL_START``. ``name`` may
+    be ``None`` until the stream says it. When the wire gives no id, the id is synthesized
+    (``name#n``, ``docs/loom.md#a7``) and a :class:`ToolCallIdChanged` may follow."""
+
     run_id: str
     call_id: str
     name: str | None
@@ -176,6 +220,11 @@ class ToolCallStarted:
 
 @attrs.define(unsafe_hash=True)  # read-only by contract; not frozen (module docstring)
 class ToolCallArgumentsDelta:
+    """Argument text appended to tool call ``call_id`` (JSON text, not yet parseable:
+    ``call.input`` is set only when the input is complete; ``call.partial_input()`` parses the
+    prefix leniently). Loom ``tool_call_chunk`` (``docs/loom.md#a6``), AG-UI ``TOOL_CALL_ARGS``.
+    Read-only by contract."""
+
     run_id: str
     call_id: str
     delta: str
@@ -195,6 +244,12 @@ class ToolCallIdChanged:
 
 @attrs.frozen
 class ToolCallStateChanged:
+    """Tool call ``call_id`` moved from state ``old`` to ``new``
+    (:class:`~streamfold.model.ToolCallState`: ``awaiting-input`` → ``input-streaming`` →
+    ``input-complete`` → [``approval-requested`` → ``approval-responded`` | ``denied``] →
+    ``executing`` → ``complete`` | ``error`` | ``cancelled``; ``docs/model.md``). A call still
+    executing when its run ends becomes ``cancelled``."""
+
     run_id: str
     call_id: str
     old: ToolCallState
@@ -227,6 +282,10 @@ class MessagesReplaced:
 
 @attrs.frozen
 class ToolOutputDelta:
+    """Output text a running tool streamed (Loom ``tool_output``, rare: no built-in Loom tool
+    emits it, ``docs/loom.md#a7``). ``delta`` is appended to ``call.output``; the final result
+    comes with the ``complete`` / ``error`` state change."""
+
     run_id: str
     call_id: str
     delta: str
@@ -245,6 +304,11 @@ class UsageUpdated:
 
 @attrs.frozen
 class StateUpdated:
+    """The run's state changed. ``source`` says how: ``"values"`` / ``"updates"`` (Loom, the full
+    state every time, ``docs/loom.md#a13``), ``"snapshot"`` (AG-UI ``STATE_SNAPSHOT``) or
+    ``"patch"`` (AG-UI ``STATE_DELTA``, RFC 6902 applied; ``state`` is then the whole new
+    state). ``run.state`` holds the latest; ``run.state_updates`` counts them."""
+
     run_id: str
     source: str
     state: Any = attrs.field(repr=False)
@@ -252,12 +316,20 @@ class StateUpdated:
 
 @attrs.frozen
 class CheckpointSaved:
+    """A Loom ``checkpoint`` was recorded on the run (``run.checkpoints``); ``checkpoint_id`` as
+    sent, ``None`` when absent (``docs/loom.md``)."""
+
     run_id: str
     checkpoint_id: str | None
 
 
 @attrs.frozen
 class CustomEventReceived:
+    """A custom event was recorded on the run (``run.custom_events``): Loom ``custom`` (``name``
+    ``None``), AG-UI ``CUSTOM`` (its ``name``) or ``RAW`` (``"RAW"``), a run outcome
+    (``"result"``, ``"interrupt"``), NNRP operation summaries (``"nnrp.operation"``,
+    ``"nnrp.diagnostics"``). ``value`` is the payload as decoded JSON."""
+
     run_id: str
     name: str | None
     value: Any = attrs.field(repr=False)

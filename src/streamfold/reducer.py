@@ -13,9 +13,8 @@
 
 Rules:
 
-* No I/O, no clock, no threads. Time and bytes enter only as arguments: ``at=`` (a frame's
-  arrival time, seconds) or a ``clock`` the caller injects; the model's start/end times come
-  from them or from the wire's own timestamps (``docs/transcript.md``, "Time").
+* No I/O, no clock, no threads. Time and bytes enter only as arguments (``at=``, an injected
+  ``clock``: ``docs/transcript.md``, "Time").
 * Per frame, work is proportional to the frame (the core's rule too).
 * Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
   raw text (``frames_applied + frames_dropped == frames_in`` at all times).
@@ -43,17 +42,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from . import events as ev
 from .core import APPLY, FoldState, Notes
-from .errors import FramingError, ProtocolError, UsageError
+from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
+
+if TYPE_CHECKING:
+    from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
 
@@ -107,13 +109,8 @@ class Reducer:
             would exceed it, the oldest *finished* session leaves the model with an
             :class:`~streamfold.notifications.Evicted` notification carrying it. For
             transcript jobs over logs larger than memory.
-        clock: a function returning the current time in seconds (e.g. ``time.time``), called
-            once per frame fed without ``at=``; default none (no clock is read). Not part of a
-            snapshot: set :attr:`clock` again after :meth:`from_snapshot`.
+        clock: called (seconds) per frame fed without ``at=``; not in a snapshot.
     """
-
-    clock: Callable[[], float] | None = None
-    """The arrival-time clock (the constructor's ``clock``); ``None``: no clock is read."""
 
     def __init__(
         self,
@@ -157,9 +154,8 @@ class Reducer:
         self._last_decoder: tuple[str, Decoder] | None = None
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
-            self._state.time_decoder = _time_decoder(self._last_decoder[1])
-        if clock is not None:
-            self.clock = clock
+            self._state.use_decoder(self._last_decoder[1])
+        self.clock: Callable[[], float] | None = clock
         try:
             self._splitter = LineSplitter(max_line_bytes)
             self._sse = SSESplitter(max_line_bytes)
@@ -169,42 +165,85 @@ class Reducer:
         """The SSE resume cursor: the last ``id:`` seen by :meth:`feed_sse` (send it back as
         ``Last-Event-ID`` when reconnecting)."""
 
-    # -------------------------------------------------------------------------- persistence
+    # ------------------------------------------------------------------------ snapshots
 
-    def _persistent_state(self) -> dict[str, Any]:
-        """Everything that defines this reducer, for :mod:`streamfold.persist`. A snapshot is
-        always taken between frames, so the per-frame context is cleared first."""
-        state = self._state
-        state.frame, state.raw, state.dropped, state.time = None, None, False, None
-        persistent = dict(vars(self))
-        persistent.pop("clock", None)  # a function: the caller sets it again
-        return persistent
+    # The one place that reads and writes this reducer's state for a snapshot (the two methods
+    # below); streamfold.snapshot is the codec and never imports this module.
+
+    def _resume_state(self) -> ResumeState:
+        """Everything that defines this reducer between two frames (docs/snapshot.md)."""
+        from .snapshot.schema import ReducerOptions
+        from .snapshot.state import ResumeState
+
+        state, last = self._state, self._last_decoder
+        maxlen = state.conversation.diagnostics.maxlen or 1
+        options = ReducerOptions(
+            self.format, self.strict, self.max_line_bytes, maxlen, state.max_raw_chars,
+            state.max_text_chars, state.max_open_runs, state.max_sessions
+        )  # fmt: skip
+        failed = self._lifecycle is Lifecycle.FAILED
+        return ResumeState(
+            options, state, self.frames_in, self.frames_dropped,
+            self._lifecycle is Lifecycle.CLOSED, self._failure if failed else None,
+            self.sse_last_event_id, self._decoders, None if last is None else last[0],
+            self._splitter, self._sse
+        )  # fmt: skip
 
     @classmethod
-    def _from_persistent_state(cls, state: Mapping[str, Any]) -> Reducer:
-        reducer = cls.__new__(cls)
-        for name, value in state.items():  # setattr in __init__'s order keeps the dict's keys
-            setattr(reducer, name, value)  # shared, as in a reducer built by __init__
+    def _from_resume_state(cls, resume: ResumeState) -> Reducer:
+        """A reducer in ``resume``: made by the constructor (which checks the options), then
+        given the restored core state, framing and decoders."""
+        o = resume.options
+        try:
+            reducer = cls(
+                o.format,
+                strict=o.strict,
+                max_line_bytes=o.max_line_bytes,
+                max_diagnostics=o.max_diagnostics,
+                max_raw_chars=o.max_raw_chars,
+                max_text_chars=o.max_text_chars,
+                max_open_runs=o.max_open_runs,
+                max_sessions=o.max_sessions,
+            )
+        except (UsageError, ValueError) as exc:
+            raise SnapshotError(str(exc), "reducer.options") from None
+        reducer._state = resume.fold
+        reducer.frames_in, reducer.frames_dropped = resume.frames_in, resume.frames_dropped
+        if resume.failure is not None:
+            reducer._lifecycle, reducer._failure = Lifecycle.FAILED, resume.failure
+        elif resume.closed:
+            reducer._lifecycle = Lifecycle.CLOSED
+        reducer._decoders, name = resume.decoders, resume.last_decoder
+        if name is not None:
+            reducer._last_decoder = (name, resume.decoders[name])
+        elif o.format is not None:
+            reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
+        if reducer._last_decoder is not None:
+            reducer._state.use_decoder(reducer._last_decoder[1])
+        reducer._splitter, reducer._sse = resume.ndjson, resume.sse
+        reducer.sse_last_event_id = resume.sse_last_event_id
         return reducer
 
     def snapshot(self) -> dict[str, Any]:
-        """This reducer's complete state as JSON-safe data; see :mod:`streamfold.persist`."""
-        from .persist import snapshot
+        """This reducer's complete state as a JSON-safe ``dict`` (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for a decoder without a snapshot cursor."""
+        from .snapshot import snapshot
 
         return snapshot(self)
 
     @classmethod
-    def from_snapshot(cls, data: Any) -> Reducer:
-        """A reducer that continues exactly where the snapshotted one stopped.
-
-        ``data`` is :meth:`snapshot` output or its JSON bytes. Raises
-        :class:`~streamfold.persist.SnapshotError` for an unsupported version or damaged data.
-        """
-        from .persist import from_bytes, restore
+    def from_snapshot(cls, data: Any, *, max_snapshot_bytes: int = 1 << 30) -> Reducer:
+        """A reducer that continues where the snapshotted one stopped, from :meth:`snapshot`
+        output or its JSON bytes; safe on untrusted data (docs/snapshot.md). Raises
+        :class:`~streamfold.errors.SnapshotError` for bytes over ``max_snapshot_bytes``, an
+        unsupported version or damaged content; nothing is half-loaded."""
+        from .snapshot import load, load_bytes
 
         if isinstance(data, bytes | bytearray | memoryview):
-            return from_bytes(bytes(data))
-        return restore(data)
+            state = load_bytes(bytes(data), max_snapshot_bytes=max_snapshot_bytes)
+        else:
+            state = load(data)
+        return cls._from_resume_state(state)
 
     # ------------------------------------------------------------------------- public API
 
@@ -214,9 +253,8 @@ class Reducer:
         """Apply one parsed frame (a JSON object) and return what changed.
 
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it. ``at`` is the frame's
-        arrival time in seconds (any origin; the :attr:`clock` is read when it is omitted):
-        the model's start and end times (``docs/transcript.md``, "Time").
+        re-serialized from ``frame`` only if a diagnostic needs it. ``at``: its arrival time
+        in seconds, else :attr:`clock`'s (``docs/transcript.md``, "Time").
         """
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
@@ -225,8 +263,7 @@ class Reducer:
         state = self._state
         state.index += 1
         self.frames_in += 1
-        if at is None and self.clock is not None:
-            at = self.clock()
+        at = self.clock() if at is None and self.clock is not None else at
         state.frame, state.raw, state.dropped, state.time = frame, raw, False, at
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
@@ -271,7 +308,7 @@ class Reducer:
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
         INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
         ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic. ``at``: the arrival time, as in :meth:`feed`.
+        ``text_before_json`` diagnostic. ``at`` as in :meth:`feed`.
         """
         try:
             frame = orjson.loads(line)
@@ -282,8 +319,7 @@ class Reducer:
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object", at=at)
 
     def feed_bytes(self, data: bytes, *, at: float | None = None) -> _Notes:
-        """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied
-        (``at``: the chunk's arrival time, the time of every line it completes)."""
+        """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied."""
         self._check_usable()
         notes: _Notes = []
         for line in self._splitter.feed(data):
@@ -296,8 +332,7 @@ class Reducer:
         Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` is recorded
         as an INFO ``sse_done`` diagnostic and handed to the current decoder's
         :meth:`~streamfold.formats.Decoder.end_of_stream` (TanStack ends the stream's open runs
-        the way the reference client does, ``docs/tanstack.md``). ``at``: the chunk's arrival
-        time, the time of every event it completes.
+        the way the reference client does, ``docs/tanstack.md``).
         """
         self._check_usable()
         notes: _Notes = []
@@ -317,13 +352,7 @@ class Reducer:
         return self.feed_line(data, at=at)
 
     def _feed_done(self, raw: str, at: float | None) -> _Notes:
-        self._check_usable()
-        state = self._state
-        state.index += 1
-        self.frames_in += 1
-        if at is None and self.clock is not None:
-            at = self.clock()
-        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
+        state = self._begin_unparsed(raw, at)
         notes: _Notes = []
         state.diagnose(ev.Diagnose("sse_done", "SSE [DONE] terminator", Severity.INFO), notes)
         last = self._last_decoder
@@ -331,21 +360,13 @@ class Reducer:
             try:
                 events = last[1].end_of_stream(state.index)
             except Exception as exc:  # a decoder bug must not take the caller down
-                state.diagnose(
-                    ev.Diagnose(
-                        "decoder_error",
-                        f"{last[0]} decoder failed at the end-of-stream marker: "
-                        f"{type(exc).__name__}: {exc}",
-                        Severity.ERROR,
-                    ),
-                    notes,
-                )
+                _decoder_failed(state, f"{last[0]} decoder failed at [DONE]", exc, notes)
                 return notes
             self._apply_all(events, notes)
         return notes
 
     def feed_lines(self, lines: Iterable[bytes | str]) -> _Notes:
-        """Apply many lines (blank ones skipped); returns all notifications."""
+        """Apply many lines (blank ones skipped)."""
         notes: _Notes = []
         for line in lines:
             if line.strip():
@@ -369,20 +390,12 @@ class Reducer:
         state = self._state
         state.index += 1
         state.frame, state.raw, state.dropped = None, None, False
-        if self.clock is not None:
-            state.time = self.clock()
+        state.time = self.clock() if self.clock is not None else None
         for name, decoder in self._decoders.items():
             try:
                 events = decoder.finish()
             except Exception as exc:  # a decoder bug must not take the caller down
-                state.diagnose(
-                    ev.Diagnose(
-                        "decoder_error",
-                        f"{name} decoder failed at end of input: {type(exc).__name__}: {exc}",
-                        Severity.ERROR,
-                    ),
-                    notes,
-                )
+                _decoder_failed(state, f"{name} decoder failed at end of input", exc, notes)
                 continue
             self._apply_all(events, notes)
         return notes
@@ -472,6 +485,16 @@ class Reducer:
 
     # ------------------------------------------------------------------------ frame intake
 
+    def _begin_unparsed(self, raw: bytes | str, at: float | None) -> FoldState:
+        """Count a frame that is not a parsed object and set it as the current frame."""
+        self._check_usable()
+        state = self._state
+        state.index += 1
+        self.frames_in += 1
+        at = self.clock() if at is None and self.clock is not None else at
+        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
+        return state
+
     def _check_usable(self) -> None:
         if self._lifecycle is Lifecycle.FAILED:
             failure = self._failure
@@ -493,10 +516,8 @@ class Reducer:
         if self.format is not None:
             return last[1] if last is not None else None
         chosen = self._last_decoder = select_decoder(frame, last, self._decoder_for)
-        if chosen is None:
-            return None
-        self._state.time_decoder = _time_decoder(chosen[1])
-        return chosen[1]
+        self._state.use_decoder(chosen[1] if chosen is not None else None)
+        return chosen[1] if chosen is not None else None
 
     def feed_framed(self, line: bytes | OversizedLine, *, at: float | None = None) -> _Notes:
         """Apply one already-split NDJSON line; an :class:`~streamfold.framing.OversizedLine`
@@ -547,13 +568,7 @@ class Reducer:
         framing: bool = False,
         at: float | None = None,
     ) -> _Notes:
-        self._check_usable()
-        state = self._state
-        state.index += 1
-        self.frames_in += 1
-        if at is None and self.clock is not None:
-            at = self.clock()
-        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
+        self._begin_unparsed(raw, at)
         notes: _Notes = []
         self._reject(code, message, notes, severity=severity, framing=framing)
         self.frames_dropped += 1
@@ -580,7 +595,6 @@ class Reducer:
         raise error
 
 
-def _time_decoder(decoder: Decoder) -> Decoder | None:
-    """``decoder`` when it reads the sender's own timestamps (an optional ``frame_time(frame)``
-    hook returning seconds since the Unix epoch or ``None``; ``docs/write-a-format.md``)."""
-    return decoder if callable(getattr(decoder, "frame_time", None)) else None
+def _decoder_failed(state: FoldState, what: str, exc: Exception, notes: _Notes) -> None:
+    text = f"{what}: {type(exc).__name__}: {exc}"
+    state.diagnose(ev.Diagnose("decoder_error", text, Severity.ERROR), notes)

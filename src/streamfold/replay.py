@@ -18,7 +18,7 @@ slow consumer does not stretch the replay: it catches up. ``speed=None`` is inst
 Seeking re-folds frames ``[0, n)`` into a fresh reducer when going backwards (forwards it folds
 on from the current position). A :class:`SnapshotStore` may hand back a reducer already at frame
 ``k <= n`` instead: ``Replayer(…, snapshots=PeriodicSnapshots(every=1000))`` keeps reducer
-snapshots (:mod:`streamfold.persist`) so a seek re-folds at most ``every`` frames.
+snapshots (``Reducer.snapshot()``, docs/snapshot.md) so a seek re-folds at most ``every`` frames.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import anyio.lowlevel
 import attrs
 
 from .aio import Clock, SystemClock
-from .errors import UsageError
+from .errors import SnapshotError, UsageError
 from .model import Conversation
 from .notifications import Notification
 from .recording import Frame, Recording, feed_frame, read_recording
@@ -62,7 +62,7 @@ class Step:
 
 class SnapshotStore(Protocol):
     """Hook for seeking without re-folding from frame 0 (:class:`PeriodicSnapshots` implements
-    it with :mod:`streamfold.persist`).
+    it with reducer snapshots, docs/snapshot.md).
 
     ``restore(n)`` returns ``(k, reducer)`` — a reducer that has folded exactly frames
     ``[0, k)`` with ``k <= n`` — or ``None``; the replayer takes ownership of that reducer.
@@ -76,8 +76,8 @@ class SnapshotStore(Protocol):
 
 
 class PeriodicSnapshots:
-    """A :class:`SnapshotStore` on :mod:`streamfold.persist`: a snapshot of the reducer every
-    ``every`` frames, so a backward seek re-folds at most ``every`` frames.
+    """A :class:`SnapshotStore` on reducer snapshots (docs/snapshot.md): a snapshot of the
+    reducer every ``every`` frames, so a backward seek re-folds at most ``every`` frames.
 
     Memory is bounded: past ``max_snapshots`` every other snapshot is dropped and the spacing
     doubles. A reducer that cannot be snapshotted (a foreign decoder) just turns the store off:
@@ -100,10 +100,8 @@ class PeriodicSnapshots:
     def offer(self, index: int, reducer: Reducer) -> None:
         if not self.enabled or index % self.every or index in self._snaps:
             return
-        from .persist import SnapshotError, snapshot
-
         try:
-            self._snaps[index] = snapshot(reducer)
+            self._snaps[index] = reducer.snapshot()
         except SnapshotError:
             self.enabled = False
             self._snaps.clear()
@@ -113,13 +111,11 @@ class PeriodicSnapshots:
             self._snaps = {k: v for k, v in self._snaps.items() if k % self.every == 0}
 
     def restore(self, index: int) -> tuple[int, Reducer] | None:
-        from .persist import SnapshotError, restore
-
         best = max((k for k in self._snaps if k <= index), default=None)
         if best is None:
             return None
         try:
-            return best, restore(self._snaps[best])
+            return best, Reducer.from_snapshot(self._snaps[best])
         except SnapshotError:
             del self._snaps[best]
             return None

@@ -18,12 +18,17 @@ import os
 import select
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from .replay import Player
+from typing import Final, Protocol
 
 __all__ = ["KEYS_HELP", "MAX_SPEED", "MIN_SPEED", "Controls", "ReadKey", "terminal_keys"]
+
+
+class Player(Protocol):
+    """What the keys change on a replay (:class:`streamfold.cli.replay.Player` is one): its
+    ``speed`` factor, ``None`` for as fast as possible."""
+
+    speed: float | None
+
 
 ReadKey = Callable[[float | None], str | None]
 """``read_key(timeout)``: the next key (a one-character string, ``"right"`` for the right

@@ -392,7 +392,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     _fold(recording, reducer, name)
     stdout = sys.stdout
     if args.json:
-        from ..snapshot import to_dict
+        from ..export.json import to_dict
 
         stats = {
             "frames_in": reducer.frames_in,

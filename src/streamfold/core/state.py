@@ -32,7 +32,8 @@ frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed 
                    ``None``); set by the reducer before each frame
 clock              ``time_decoder``: the decoder of the current format when it reads the
                    sender's own timestamps (a ``frame_time`` hook), else ``None``;
-                   ``wire_time``: the last wire time stamped (held for frames without one)
+                   ``wire_time``: the latest wire time stamped (held for frames without one;
+                   :meth:`FoldState.reindex` derives it from the model)
 =================  ==========================================================================
 
 Times (``docs/transcript.md``, "Time") are read only where a start or an end is stamped
@@ -88,6 +89,23 @@ def parse_json(text: str) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return UNSET
+
+
+def _latest_wire_time(conversation: Conversation) -> float | None:
+    """The latest time stamped on a wire-clocked run (what :meth:`FoldState.now` holds)."""
+    times: list[float] = []
+    for session in conversation.sessions.values():
+        for run in session.runs:
+            if run.time_source != "wire":
+                continue
+            timed: list[Run | Span] = [run, *run.walk_spans()]
+            for obj in timed:
+                times += [t for t in (obj.start_time, obj.end_time) if t is not None]
+            for m in run.messages:
+                times += [t for t in (m.start_time, m.first_token_time, m.end_time) if t]
+            for call in run.tool_calls.values():
+                times += [t for t in (call.start_time, call.input_time, call.end_time) if t]
+    return max(times, default=None)
 
 
 class FoldState:
@@ -181,6 +199,7 @@ class FoldState:
                     if call_id not in latest or first >= latest[call_id][0]:
                         latest[call_id] = (first, call)
         self.latest_call = {call_id: call for call_id, (_, call) in latest.items()}
+        self.wire_time = _latest_wire_time(self.conversation)
         self.open_runs = dict(
             sorted(self.open_runs.items(), key=lambda item: item[1].start_frame or -1)
         )
@@ -229,17 +248,24 @@ class FoldState:
 
     # ------------------------------------------------------------------------------ time
 
-    def now(self) -> float | None:
+    def use_decoder(self, decoder: Any) -> None:
+        """The current format is ``decoder``'s: its optional ``frame_time(frame)`` hook (seconds
+        since the Unix epoch or ``None``; ``docs/write-a-format.md``) reads the wire's times."""
+        self.time_decoder = decoder if callable(getattr(decoder, "frame_time", None)) else None
+
+    def now(self, *, hold: bool = True) -> float | None:
         """The current frame's time in seconds: its wire timestamp when the format reads one
-        (the last wire time stamped when this frame has none, so one run never mixes clocks),
+        (the latest wire time stamped when this frame has none, so a run never mixes clocks),
         else the arrival time the caller gave, else ``None`` (``docs/transcript.md``, "Time").
-        Called where a start or end is stamped, not per frame."""
+        Called where a start or end is stamped, not per frame; ``hold=False`` (a diagnostic's
+        time) leaves the held wire time as it is (it is derived from the model on restore)."""
         decoder = self.time_decoder
         if decoder is not None:
             frame = self.frame
             wire = decoder.frame_time(frame) if frame is not None else None
             if wire is not None:
-                self.wire_time = wire
+                if hold and (self.wire_time is None or wire > self.wire_time):
+                    self.wire_time = wire
                 return wire  # type: ignore[no-any-return]
             if self.wire_time is not None:
                 return self.wire_time
@@ -386,7 +412,7 @@ class FoldState:
             session_id=event.session_id,
             run_id=event.run_id,
             event_id=event.event_id,
-            time=self.now(),
+            time=self.now(hold=False),
         )
 
     def raw_text(self) -> str | None:

@@ -27,9 +27,11 @@ from ..events import Diagnose, Event
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FORMATS",
+    "CursorCodec",
     "Decoder",
     "DecoderBase",
     "FormatRegistry",
+    "cursor_codec",
     "detect_format",
     "make_decoder",
 ]
@@ -87,6 +89,31 @@ class Decoder(Protocol):
         """Events at end of input (e.g. end runs that never received their terminal frame)."""
         ...
 
+    cursor_module: ClassVar[str | None]
+    """Resume hook (docs/snapshot.md): the module that owns this decoder's snapshot cursor, a
+    :class:`CursorCodec` (``None``: the decoder cannot be snapshotted)."""
+
+
+class CursorCodec(Protocol):
+    """What a decoder's cursor module provides (``formats/<name>/cursor.py``): the decoder's
+    state as an attrs class of plain values, with its own version (docs/snapshot.md)."""
+
+    VERSION: int
+    """Bumped when a cursor of the previous version would resume differently."""
+    DECODER: type[Any]
+    """The decoder class the cursor belongs to (only that exact class is snapshotted)."""
+    CURSOR: type[Any]
+    """The attrs class of the cursor (structured by the snapshot's converter)."""
+
+    def save(self, decoder: Any) -> Any:
+        """The decoder's state between two frames, as a ``CURSOR``."""
+        ...
+
+    def load(self, cursor: Any) -> Decoder:
+        """A decoder in the state ``cursor`` describes. Raises
+        :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
+        ...
+
 
 class DecoderBase:
     """A base for decoders: every hook of :class:`Decoder` with a documented no-op default,
@@ -107,7 +134,8 @@ class DecoderBase:
 
     Hooks and their defaults: ``detect`` → ``0.0``; ``non_json`` → ``None`` (the default
     ``not_json`` diagnostic); ``decode`` raises :class:`NotImplementedError` (a decoder must
-    implement it); ``end_of_stream`` → no events; ``finish`` → no events.
+    implement it); ``end_of_stream`` → no events; ``finish`` → no events; ``cursor_module`` →
+    ``None`` (the decoder cannot be snapshotted, docs/snapshot.md).
     """
 
     name: ClassVar[str] = ""
@@ -128,6 +156,8 @@ class DecoderBase:
 
     def finish(self) -> list[Event]:
         return []
+
+    cursor_module: ClassVar[str | None] = None
 
 
 # The built-in formats, also declared as entry points in pyproject.toml. Used when the installed
@@ -209,6 +239,16 @@ class FormatRegistry(Mapping[str, type[Decoder]]):
 
 FORMATS = FormatRegistry()
 """Every known format: name → decoder class (see :class:`FormatRegistry`)."""
+
+
+def cursor_codec(name: str) -> CursorCodec | None:
+    """The cursor module of format ``name``'s decoder (``None`` if it has none). The name is
+    looked up in :data:`FORMATS`; an unknown one raises :class:`UsageError`."""
+    module_name = getattr(FORMATS[name], "cursor_module", None)
+    if module_name is None:
+        return None
+    codec: CursorCodec = importlib.import_module(module_name)
+    return codec
 
 
 def make_decoder(name: str) -> Decoder:

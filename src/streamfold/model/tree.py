@@ -219,10 +219,14 @@ class Span:
         return depth
 
     def walk(self) -> Iterator[Span]:
-        """This span and its descendants, depth first, in start order."""
-        yield self
-        for child in self._children or ():
-            yield from child.walk()
+        """This span and its descendants, depth first, in start order (an explicit stack: a
+        stream may nest spans deeper than Python's recursion limit)."""
+        stack = [self]
+        while stack:
+            span = stack.pop()
+            yield span
+            if span._children:
+                stack.extend(reversed(span._children))
 
     def total_usage(self) -> Usage:
         total = Usage()

@@ -22,7 +22,7 @@ from streamfold.formats.nnrp import NnrpDecoder
 from streamfold.formats.nnrp.reassembly import RangeMode
 from streamfold.model import Run, Severity, TextPart, ToolCallPart
 from streamfold.notifications import RunFinished, TextDelta, TextReplaced
-from streamfold.persist import from_bytes, to_bytes
+from streamfold.snapshot import to_bytes
 from streamfold.sources import fold_file
 
 from ...summary import summarize
@@ -1373,7 +1373,7 @@ def test_in_order_fast_path_and_a_late_chunk_give_the_same_model() -> None:
             first = Reducer()
             for frame in order[:cut]:
                 first.feed_line(orjson.dumps(frame))
-            resumed = from_bytes(to_bytes(first))
+            resumed = Reducer.from_snapshot(to_bytes(first))
             for frame in order[cut:]:
                 resumed.feed_line(orjson.dumps(frame))
             resumed.close()

@@ -14,9 +14,9 @@ import pytest
 
 from streamfold import Reducer, fold, fold_file
 from streamfold.cli import main
+from streamfold.export.json import to_dict
 from streamfold.export.tanstack import to_ui_messages, to_ui_threads
 from streamfold.model import Conversation, Severity
-from streamfold.snapshot import to_dict
 from streamfold.sources import detect_framing
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -189,7 +189,7 @@ def _inspect_and_replay(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
 def test_decoder_state_survives_a_reducer_snapshot_mid_stream(path: Path) -> None:
-    from streamfold import persist
+    from streamfold.snapshot import to_bytes
 
     data = path.read_bytes()
     framing = detect_framing(data, path.name)
@@ -198,7 +198,7 @@ def test_decoder_state_survives_a_reducer_snapshot_mid_stream(path: Path) -> Non
         first = Reducer()
         feed = first.feed_sse if framing == "sse" else first.feed_bytes
         feed(data[:cut])
-        second = persist.from_bytes(persist.to_bytes(first))
+        second = Reducer.from_snapshot(to_bytes(first))
         (second.feed_sse if framing == "sse" else second.feed_bytes)(data[cut:])
         second.close()
         assert to_ui_messages(second.conversation) == whole

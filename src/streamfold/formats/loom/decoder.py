@@ -128,6 +128,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
     """
 
     name: ClassVar[str] = "loom"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.loom.cursor"
     default_session_id: ClassVar[str] = "default"
 
     @staticmethod

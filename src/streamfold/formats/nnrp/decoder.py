@@ -112,6 +112,7 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
     """
 
     name: ClassVar[str] = "nnrp"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.nnrp.cursor"
 
     def __init__(
         self,

@@ -68,11 +68,13 @@ from ...errors import UsageError
 
 __all__ = [
     "Chunk",
+    "HeldChunk",
     "Notice",
     "NoticeKind",
     "Outcome",
     "Piece",
     "RangeMode",
+    "ReassemblerState",
     "ReassemblyOptions",
     "SequenceReassembler",
 ]
@@ -193,6 +195,48 @@ class _Held:
     tag: Any
 
 
+@attrs.frozen(slots=True)
+class HeldChunk:
+    """A held chunk in a :class:`ReassemblerState`: ``text`` or (not yet decoded) ``data``."""
+
+    start: int
+    raw_end: int
+    text: str | None = None
+    data: bytes | None = None
+    retransmit: bool = False
+    tag: Any = None
+
+
+@attrs.frozen(slots=True)
+class ReassemblerState:
+    """Everything a :class:`SequenceReassembler` holds, as plain values (the NNRP cursor of a
+    resume snapshot, docs/snapshot.md): its options, the range-mode decision, the frontier,
+    held chunks, the UTF-8 decoder's pending bytes and the counters."""
+
+    inclusive: bool = False
+    locked: bool = False
+    """Whether the range mode is decided (``inclusive`` says which)."""
+    first_sequence: int | None = None
+    max_held_chunks: int = 64
+    max_held_bytes: int = 1 << 20
+    gap_marker: str | None = None
+    base: int | None = None
+    frontier: int | None = None
+    adjacent: bool = False
+    held: tuple[HeldChunk, ...] = ()
+    utf8_pending: bytes | None = None
+    """``None``: no UTF-8 decoder yet; else the bytes of a character begun but not complete."""
+    unsequenced_noted: bool = False
+    finished: bool = False
+    fence: int | None = None
+    missing: tuple[tuple[int, int], ...] = ()
+    applied_chunks: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    overflows: int = 0
+    held_peak: int = 0
+
+
 _UTF8_REPLACEMENT = "\ufffd"
 _UTF8_REPLACEMENT_BYTES = _UTF8_REPLACEMENT.encode()
 
@@ -264,6 +308,94 @@ class SequenceReassembler:
         self.conflicts = 0
         self.overflows = 0
         self.held_peak = 0
+
+    # ------------------------------------------------------------------------------ state
+
+    def get_state(self) -> ReassemblerState:
+        """This lane as plain values, to resume with :meth:`from_state`."""
+        decoder = self._decoder
+        return ReassemblerState(
+            inclusive=self._inclusive,
+            locked=self._locked,
+            first_sequence=self.first_sequence,
+            max_held_chunks=self.max_held_chunks,
+            max_held_bytes=self.max_held_bytes,
+            gap_marker=self._gap_marker,
+            base=self.base,
+            frontier=self.frontier,
+            adjacent=self._adjacent,
+            held=tuple(
+                HeldChunk(
+                    h.start,
+                    h.raw_end,
+                    h.data if isinstance(h.data, str) else None,
+                    bytes(h.data) if isinstance(h.data, bytes) else None,
+                    h.retransmit,
+                    h.tag,
+                )
+                for h in self._held.values()
+            ),
+            utf8_pending=None if decoder is None else decoder.getstate()[0],
+            unsequenced_noted=self._unsequenced_noted,
+            finished=self._finished,
+            fence=self._fence,
+            missing=tuple(self.missing),
+            applied_chunks=self.applied_chunks,
+            duplicates=self.duplicates,
+            conflicts=self.conflicts,
+            overflows=self.overflows,
+            held_peak=self.held_peak,
+        )
+
+    @classmethod
+    def from_state(cls, state: ReassemblerState) -> SequenceReassembler:
+        """A lane equal to the one that gave ``state``. Raises :class:`ValueError` for a state
+        no lane can be in (bounds, held chunks over the window, a bad UTF-8 remainder)."""
+        lane = cls(
+            range_mode="auto",
+            first_sequence=state.first_sequence,
+            max_held_chunks=state.max_held_chunks,
+            max_held_bytes=state.max_held_bytes,
+            gap_marker=state.gap_marker,
+        )
+        held: dict[int, _Held] = {}
+        size = 0
+        for chunk in state.held:
+            if (chunk.text is None) == (chunk.data is None):
+                raise ValueError("a held chunk has either text or data")
+            data: str | bytes = chunk.text if chunk.text is not None else chunk.data  # type: ignore[assignment]
+            if chunk.start in held:
+                raise ValueError(f"two held chunks start at {chunk.start}")
+            held[chunk.start] = _Held(chunk.start, chunk.raw_end, data, chunk.retransmit, chunk.tag)
+            size += len(data)
+        if len(held) > state.max_held_chunks or size > state.max_held_bytes:
+            raise ValueError("held chunks exceed the reorder window")
+        pending = state.utf8_pending
+        if pending is not None:
+            if len(pending) > 3:
+                raise ValueError("more than 3 pending UTF-8 bytes")
+            lane._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            lane._decoder.setstate((pending, 0))
+        missing = [(start, end) for start, end in state.missing]
+        if any(start > end for start, end in missing) or missing != sorted(missing):
+            raise ValueError("missing ranges out of order")
+        lane._inclusive = state.inclusive
+        lane._locked = state.locked
+        lane.base = state.base
+        lane.frontier = state.frontier
+        lane._adjacent = state.adjacent
+        lane._held = held
+        lane._held_size = size
+        lane._unsequenced_noted = state.unsequenced_noted
+        lane._finished = state.finished
+        lane._fence = state.fence
+        lane.missing = missing
+        lane.applied_chunks = state.applied_chunks
+        lane.duplicates = state.duplicates
+        lane.conflicts = state.conflicts
+        lane.overflows = state.overflows
+        lane.held_peak = state.held_peak
+        return lane
 
     # ------------------------------------------------------------------------------ queries
 

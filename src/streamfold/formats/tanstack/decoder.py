@@ -135,6 +135,7 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
     """
 
     name: ClassVar[str] = "tanstack"
+    cursor_module: ClassVar[str | None] = "streamfold.formats.tanstack.cursor"
 
     if TYPE_CHECKING:  # mypy does not see a staticmethod() assignment as a static method
 

@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 
 from streamfold import Reducer
-from streamfold.snapshot import SNAPSHOT_VERSION, converter, to_dict, to_json
+from streamfold.export.json import EXPORT_VERSION, converter, to_dict, to_json
 
 _FRAMES = [
     {"session_id": "s", "event_id": 1, "type": "node_enter", "id": "think"},
@@ -46,7 +46,7 @@ def _run(doc: dict[str, Any]) -> dict[str, Any]:
 
 def test_document_shape_and_version() -> None:
     doc = to_dict(_folded().conversation, stats={"frames_in": 16})
-    assert doc["version"] == SNAPSHOT_VERSION == 1
+    assert doc["version"] == EXPORT_VERSION == 1
     assert doc["stats"] == {"frames_in": 16}
     assert set(doc) >= {"sessions", "usage", "diagnostics", "diagnostics_evicted"}
     # JSON-safe as it is: orjson needs no default hook and the round trip is exact.
