@@ -8,6 +8,8 @@
     streamfold inspect FILE [--json] [--format NAME] [--framing F] [--strict]
     streamfold convert FILE --to tanstack-ui-messages [--session ID] [--format NAME]
                        [--framing F] [--strict]
+    streamfold transcript FILE... [--format md|html|json] [-o OUT] [--session ID] (transcript.py)
+    streamfold timeline FILE... --format chrome-trace|otlp-json [-o OUT] [--session ID]
 
 Every command says how much of its input it understood: the count of dropped frames and
 diagnostics goes to stderr whenever it is not zero, and an input in which no frame was applied
@@ -42,6 +44,8 @@ from ..safe_text import escape_json_output, inline
 from ..sources import Framing
 from .keys import terminal_keys
 from .replay import Player, Position, fixed_pacer, frame_times, replay_live, replay_plain
+from .transcript import add_commands as add_transcript_commands
+from .transcript import cmd_timeline, cmd_transcript
 
 __all__ = [
     "DEMO_RECORDING",
@@ -200,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     format_options(convert)
     strict(convert)
+    add_transcript_commands(commands, strict)
     return parser
 
 
@@ -442,6 +447,8 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "replay": lambda args: _cmd_replay(args, demo=False),
     "inspect": _cmd_inspect,
     "convert": _cmd_convert,
+    "transcript": cmd_transcript,
+    "timeline": cmd_timeline,
 }
 
 

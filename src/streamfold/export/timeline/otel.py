@@ -313,8 +313,12 @@ def export_spans(
 
 
 def _hex_ids(node: Any) -> Any:
-    """The protobuf JSON mapping writes bytes as base64; OTLP JSON wants ids as hex."""
+    """The protobuf JSON mapping writes bytes as base64; OTLP JSON wants ids as hex. A span's
+    times are written even when 0 (the mapping leaves out zero values)."""
     if isinstance(node, dict):
+        if "spanId" in node:
+            node.setdefault("startTimeUnixNano", "0")
+            node.setdefault("endTimeUnixNano", "0")
         for key, value in node.items():
             if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
                 node[key] = base64.b64decode(value).hex()
@@ -354,7 +358,6 @@ def otlp_requests(
                     MessageToDict(
                         request,
                         use_integers_for_enums=True,
-                        always_print_fields_with_no_presence=True,
                     )
                 )
 
