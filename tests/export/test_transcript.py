@@ -181,7 +181,7 @@ def test_an_unclosed_fence_in_a_reply_does_not_swallow_the_rest() -> None:
     quoted = md_quote("look:\n```python\nx = 1\n")
     html = render_md(quoted + "\n\n## After\n")
     assert "<h2>After</h2>" in html
-    assert "<code class=\"language-python\">x = 1" in html
+    assert '<code class="language-python">x = 1' in html
     # backticks inside cannot close the canonical fence
     code = md_code("a\n````\n```\nb")
     assert render_md(code + "\n\n## After\n").count("<pre>") == 1
