@@ -109,7 +109,8 @@ class Reducer:
             would exceed it, the oldest *finished* session leaves the model with an
             :class:`~streamfold.notifications.Evicted` notification carrying it. For
             transcript jobs over logs larger than memory.
-        clock: called (seconds) per frame fed without ``at=``; not in a snapshot.
+        clock: read (seconds) where a frame without ``at=`` stamps a time; not in a
+            snapshot (set ``reducer.state.clock`` again after :meth:`from_snapshot`).
     """
 
     def __init__(
@@ -155,7 +156,7 @@ class Reducer:
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
             self._state.use_decoder(self._last_decoder[1])
-        self.clock: Callable[[], float] | None = clock
+        self._state.clock = clock  # read by FoldState.now, never per frame
         try:
             self._splitter = LineSplitter(max_line_bytes)
             self._sse = SSESplitter(max_line_bytes)
@@ -254,7 +255,7 @@ class Reducer:
 
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
         re-serialized from ``frame`` only if a diagnostic needs it. ``at``: its arrival time
-        in seconds, else :attr:`clock`'s (``docs/transcript.md``, "Time").
+        in seconds, else the ``clock``'s (``docs/transcript.md``, "Time").
         """
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
@@ -263,7 +264,6 @@ class Reducer:
         state = self._state
         state.index += 1
         self.frames_in += 1
-        at = self.clock() if at is None and self.clock is not None else at
         state.frame, state.raw, state.dropped, state.time = frame, raw, False, at
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
@@ -390,7 +390,7 @@ class Reducer:
         state = self._state
         state.index += 1
         state.frame, state.raw, state.dropped = None, None, False
-        state.time = self.clock() if self.clock is not None else None
+        state.time = None
         for name, decoder in self._decoders.items():
             try:
                 events = decoder.finish()
@@ -491,7 +491,6 @@ class Reducer:
         state = self._state
         state.index += 1
         self.frames_in += 1
-        at = self.clock() if at is None and self.clock is not None else at
         state.frame, state.raw, state.dropped, state.time = None, raw, False, at
         return state
 

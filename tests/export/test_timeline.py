@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from google.protobuf.json_format import ParseDict
+from google.protobuf.json_format import ParseDict  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -29,7 +29,7 @@ def complete(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def contains(outer: dict[str, Any], inner: dict[str, Any]) -> bool:
-    return (
+    return bool(
         outer["ts"] <= inner["ts"]
         and inner["ts"] + inner["dur"] <= outer["ts"] + outer["dur"] + 1e-6
     )
@@ -100,7 +100,9 @@ def parse_otlp(line: str) -> ExportTraceServiceRequest:
                 to_b64(item)
 
     to_b64(data)
-    return ParseDict(data, ExportTraceServiceRequest())
+    request = ExportTraceServiceRequest()
+    ParseDict(data, request)
+    return request
 
 
 def spans_of(request: ExportTraceServiceRequest) -> list[Any]:

@@ -105,9 +105,10 @@ def test_arrival_times_from_at_and_from_a_clock() -> None:
     reducer.close()
     run = reducer.conversation.runs[0]
     assert run.time_source == "arrival"
+    assert run.end_frame is not None and run.spans[0].end_frame is not None
     assert run.start_time == 10.0 and run.end_time == 10.0 + run.end_frame * 0.5
     span = run.spans[0]
-    assert span.end_time == 10.0 + span.end_frame * 0.5
+    assert span.end_frame is not None and span.end_time == 10.0 + span.end_frame * 0.5
     ticks = iter(range(1000, 10_000))
     clocked = Reducer(clock=lambda: float(next(ticks)))
     clocked.feed_bytes(b"".join(line + b"\n" for line in lines[:5]))
@@ -164,7 +165,8 @@ def test_diagnostics_are_placed_where_they_happened() -> None:
 
 
 def render_md(text: str) -> str:
-    return MarkdownIt("commonmark", {"html": True}).render(text)
+    rendered: str = MarkdownIt("commonmark", {"html": True}).render(text)
+    return rendered
 
 
 def test_markdown_of_every_format_renders_with_its_structure() -> None:

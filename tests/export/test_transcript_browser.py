@@ -73,7 +73,12 @@ def _open(browser: Any, html: str, tmp_path: Path) -> tuple[Any, list[str], list
     errors: list[str] = []
     requests: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (errors.append("dialog: " + dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        errors.append("dialog: " + dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("request", lambda request: requests.append(request.url))
     page.goto(path.as_uri())
     page.wait_for_load_state("load")

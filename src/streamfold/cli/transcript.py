@@ -105,6 +105,8 @@ def _output(out: str | None) -> Iterator[IO[str]]:
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
+    """``streamfold transcript``: fold ``args.files`` and write the transcript (md, html or
+    json, docs/transcript.md) to ``args.out`` or stdout; the exit code as in docs/cli.md."""
     from ..export.transcript import write_html, write_json, write_markdown
     from .main import _report
 
@@ -127,6 +129,8 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
+    """``streamfold timeline``: fold ``args.files`` and write a Chrome trace or OTLP JSON lines
+    (docs/transcript.md, "Timelines"); the exit code as in docs/cli.md."""
     from ..export.timeline import write_chrome_trace
     from ..export.timeline.otel import write_otlp_json
     from .main import _Fail, _report

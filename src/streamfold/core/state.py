@@ -30,7 +30,9 @@ frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed 
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
                    was not applied), ``time`` (the arrival time the caller gave, seconds, or
                    ``None``); set by the reducer before each frame
-clock              ``time_decoder``: the decoder of the current format when it reads the
+clock              ``clock``: the caller's clock (``Reducer(clock=...)``, seconds), read only
+                   by :meth:`FoldState.now`, never per frame; not in a snapshot;
+                   ``time_decoder``: the decoder of the current format when it reads the
                    sender's own timestamps (a ``frame_time`` hook), else ``None``;
                    ``wire_time``: the latest wire time stamped (held for frames without one;
                    :meth:`FoldState.reindex` derives it from the model)
@@ -44,6 +46,7 @@ else the arrival time, else ``None`` (the frame indexes remain).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -113,6 +116,7 @@ class FoldState:
 
     __slots__ = (
         "calls",
+        "clock",
         "conversation",
         "dropped",
         "frame",
@@ -165,6 +169,7 @@ class FoldState:
         self.raw: bytes | str | None = None
         self.dropped = False
         self.time: float | None = None
+        self.clock: Callable[[], float] | None = None
         self.time_decoder: Any = None
         self.wire_time: float | None = None
 
@@ -256,7 +261,8 @@ class FoldState:
     def now(self, *, hold: bool = True) -> float | None:
         """The current frame's time in seconds: its wire timestamp when the format reads one
         (the latest wire time stamped when this frame has none, so a run never mixes clocks),
-        else the arrival time the caller gave, else ``None`` (``docs/transcript.md``, "Time").
+        else the arrival time the caller gave (``at=``, else the ``clock``'s now), else
+        ``None`` (``docs/transcript.md``, "Time").
         Called where a start or end is stamped, not per frame; ``hold=False`` (a diagnostic's
         time) leaves the held wire time as it is (it is derived from the model on restore)."""
         decoder = self.time_decoder
@@ -269,13 +275,15 @@ class FoldState:
                 return wire  # type: ignore[no-any-return]
             if self.wire_time is not None:
                 return self.wire_time
+        if self.time is None and self.clock is not None:
+            return self.clock()
         return self.time
 
     def time_source(self) -> str | None:
         """``"wire"``, ``"arrival"`` or ``None``: what :meth:`now` reads (call it after)."""
         if self.time_decoder is not None and self.wire_time is not None:
             return "wire"
-        return "arrival" if self.time is not None else None
+        return "arrival" if self.time is not None or self.clock is not None else None
 
     # ------------------------------------------------------------------------ primitives
 
