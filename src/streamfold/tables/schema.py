@@ -17,8 +17,8 @@ written as Arrow type names (``string``, ``int64``, ``float64``, ``bool``, ``lis
 ``timestamp[us, UTC]``); :mod:`streamfold.tables.arrow` maps them to pyarrow types.
 
 Times: ``start_time`` / ``end_time`` are ``timestamp[us, UTC]``, null when the input has no
-wall-clock times (:func:`streamfold.tables.rows.model_times`); ``start_frame`` / ``end_frame`` are 0-based
-frame indexes in the input (the log's, with ``--log``).
+wall-clock times (:func:`streamfold.tables.rows.model_times`); ``start_frame`` / ``end_frame``
+are 0-based frame indexes in the input (the log's, with ``--log``).
 
 Versioning (docs/batch.md "Versioning"): :data:`SCHEMA_VERSION` is written into every Parquet
 file's metadata (``streamfold.schema_version``) and into ``_schema.json``. Adding a nullable
