@@ -28,7 +28,7 @@ import anyio
 import orjson
 
 from streamfold import Reducer, aio
-from streamfold.recording import RecordingWriter
+from streamfold.io.recording import RecordingWriter
 
 
 def loom_stream(n: int) -> bytes:

@@ -85,7 +85,7 @@ AREAS = (
     ("events.py", "event objects (attrs __init__)"),
     ("streamfold.notifications", "notification objects (attrs __init__)"),
     ("notifications.py", "notification objects (attrs __init__)"),
-    ("framing.py", "framing"),
+    ("framing/", "framing"),
 )
 
 

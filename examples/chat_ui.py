@@ -32,8 +32,10 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from streamfold.aio import Broadcaster, Clock, Lagged, Subscription
+from streamfold.aio import Broadcaster, Lagged, Subscription
+from streamfold.clock import Clock
 from streamfold.coalesce import coalesced
+from streamfold.io.recording import Recording, read_recording
 from streamfold.model import (
     Conversation,
     ReasoningPart,
@@ -44,7 +46,6 @@ from streamfold.model import (
     ToolResultPart,
 )
 from streamfold.notifications import Notification
-from streamfold.recording import Recording, read_recording
 from streamfold.replay import Replayer
 from streamfold.safe_text import inline, preview, printable, tail
 

@@ -26,7 +26,9 @@ import anyio
 import httpx
 
 from streamfold import Reducer
-from streamfold.aio import AsyncReduction, Clock, SystemClock
+from streamfold.aio import AsyncReduction
+from streamfold.clock import Clock, SystemClock
+from streamfold.io.recording import RecordingWriter
 from streamfold.notifications import (
     Notification,
     ReasoningDelta,
@@ -36,7 +38,6 @@ from streamfold.notifications import (
     ToolCallStarted,
     ToolCallStateChanged,
 )
-from streamfold.recording import RecordingWriter
 from streamfold.safe_text import inline, printable
 
 __all__ = ["Printer", "follow", "main"]

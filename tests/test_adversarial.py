@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold import Reducer, SpanStatus
+from streamfold.framing import detect_framing
+from streamfold.io.sync import fold_file
 from streamfold.model import Conversation, ToolCallPart
-from streamfold.sources import detect_framing, fold_file
 
 from .formats.loom.test_loom import react_run, sub_agent_run
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold import Reducer, aio
-from streamfold.aio import FakeClock
+from streamfold.clock import FakeClock
 from streamfold.coalesce import Coalescer, coalesce_all, coalesced
 from streamfold.errors import UsageError
 from streamfold.model import ReasoningPart, TextPart, ToolCall
@@ -23,7 +23,7 @@ from streamfold.notifications import (
     ToolCallArgumentsDelta,
 )
 
-from .test_recording import loom_bytes, loom_lines
+from .support.streams import loom_bytes, loom_lines
 
 PART_A, PART_B = TextPart(), TextPart()  # two text parts of one message
 THINK = ReasoningPart()

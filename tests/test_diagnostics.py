@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from streamfold import Reducer
-from streamfold.sources import fold_file
+from streamfold.io.sync import fold_file
 
 ROOT = Path(__file__).parent.parent
 CATALOG = (ROOT / "docs" / "diagnostics.md").read_text()

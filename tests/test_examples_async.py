@@ -22,11 +22,12 @@ import pytest
 from rich.console import Console
 
 from streamfold import Reducer
-from streamfold.aio import FakeClock
+from streamfold.clock import FakeClock
+from streamfold.framing import Frame
+from streamfold.io.recording import RecordingWriter, read_recording
 from streamfold.notifications import Notification, TextDelta
-from streamfold.recording import Frame, RecordingWriter, feed_frame, read_recording
 
-from .test_recording import fold_bytes, loom_lines, model, recording_bytes
+from .support.streams import fold_bytes, loom_lines, model, recording_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -220,7 +221,7 @@ async def test_follow_resumes_with_last_event_id(
     assert times == sorted(times)  # one timeline across the reconnect
     replayed = Reducer()
     for frame in recorded.frames:
-        feed_frame(replayed, frame)
+        replayed.feed_frame(frame)
     replayed.close()
     assert model(replayed) == model(want)
 

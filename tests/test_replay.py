@@ -8,12 +8,13 @@ import anyio
 import pytest
 
 from streamfold import Reducer
-from streamfold.aio import FakeClock
+from streamfold.clock import FakeClock
 from streamfold.errors import UsageError
-from streamfold.recording import Frame, Recording, feed_frame, read_recording
+from streamfold.framing import Frame
+from streamfold.io.recording import Recording, read_recording
 from streamfold.replay import PeriodicSnapshots, Replayer, Step
 
-from .test_recording import loom_lines, loom_sse, model, recording_bytes
+from .support.streams import loom_lines, loom_sse, model, recording_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +51,7 @@ def replayed() -> dict[str, Any]:
 def fold_prefix(rec: Recording, n: int) -> dict[str, Any]:
     reducer = Reducer()
     for frame in rec.frames[:n]:
-        feed_frame(reducer, frame)
+        reducer.feed_frame(frame)
     return model(reducer)
 
 
@@ -276,7 +277,7 @@ def test_seek_uses_a_snapshot_store() -> None:
             k = index - index % 4
             reducer = Reducer()
             for frame in rec.frames[:k]:
-                feed_frame(reducer, frame)
+                reducer.feed_frame(frame)
             return k, reducer
 
         def offer(self, index: int, reducer: Reducer) -> None:

@@ -16,6 +16,7 @@ See ``docs/`` for the model, the formats and the diagnostics catalog.
 
 from . import events, notifications
 from .errors import FramingError, ProtocolError, SnapshotError, StreamfoldError, UsageError
+from .io.sync import fold, fold_file
 from .model import (
     UNSET,
     Approval,
@@ -37,7 +38,6 @@ from .model import (
     Usage,
 )
 from .reducer import Reducer
-from .sources import fold, fold_file
 
 __version__ = "0.1.0"
 

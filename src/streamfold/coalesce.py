@@ -30,7 +30,7 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from .aio import Clock, SystemClock
+from .clock import Clock, SystemClock
 from .errors import UsageError
 from .notifications import Notification, ReasoningDelta, TextDelta, ToolCallArgumentsDelta
 

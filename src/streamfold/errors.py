@@ -1,4 +1,13 @@
-"""Exception families.
+"""Every exception streamfold raises on purpose, in one module.
+
+The hierarchy::
+
+    StreamfoldError                 everything below; ``except StreamfoldError`` catches all
+    ├── UsageError                  the caller is wrong (every mode)
+    │   └── SnapshotError           a snapshot could not be read or written (docs/snapshot.md)
+    ├── RecordingError              a recording cannot be read at all (a newer format version)
+    └── ProtocolError               the sender is wrong (strict mode only); carries a Diagnostic
+        └── FramingError            the bytes could not be cut into frames
 
 streamfold splits errors the way h11 does:
 
@@ -6,16 +15,14 @@ streamfold splits errors the way h11 does:
   only in strict mode (``Reducer(strict=True)``); in the default lenient mode the same problem
   becomes a :class:`~streamfold.model.Diagnostic` and reduction goes on.
 * :class:`UsageError` — *the caller is wrong*: the API was misused (feeding after ``close()``,
-  an unknown format name, an invalid limit). Raised in every mode.
+  an unknown format name, an invalid limit). Raised in every mode. A snapshot it cannot use
+  is a :class:`SnapshotError`, a kind of usage error.
+* :class:`RecordingError` — *the file is from the future*: a streamfold recording whose header
+  has a newer format version than this streamfold reads (docs/recording.md). Anything else
+  wrong with a recording is reported, not raised.
 
-Both derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
-library raises on purpose::
-
-    StreamfoldError
-     ├─ UsageError            the caller is wrong
-     │   └─ SnapshotError     a snapshot could not be read or written (docs/snapshot.md)
-     └─ ProtocolError         the sender is wrong (strict mode)
-         └─ FramingError      the bytes could not be split into frames
+All derive from :class:`StreamfoldError`, so ``except StreamfoldError`` catches everything the
+library raises on purpose.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FramingError",
     "ProtocolError",
+    "RecordingError",
     "SnapshotError",
     "StreamfoldError",
     "UsageError",
@@ -40,6 +48,10 @@ class StreamfoldError(Exception):
 
 class UsageError(StreamfoldError):
     """The caller misused the API (h11's ``LocalProtocolError``)."""
+
+
+class RecordingError(StreamfoldError):
+    """A recording cannot be read at all (a header from a newer format version)."""
 
 
 class SnapshotError(UsageError):

@@ -13,8 +13,8 @@
 
 Rules:
 
-* No I/O, no clock, no threads. Time and bytes enter only as arguments (``at=``, an injected
-  ``clock``: ``docs/transcript.md``, "Time").
+* No I/O, no clock, no threads. Time and bytes enter only as arguments (``at=``, a frame's
+  ``t``, an injected ``clock``: ``docs/transcript.md``, "Time").
 * Per frame, work is proportional to the frame (the core's rule too).
 * Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
   raw text (``frames_applied + frames_dropped == frames_in`` at all times).
@@ -42,7 +42,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
@@ -55,6 +55,7 @@ from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEve
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
 
 if TYPE_CHECKING:
+    from .framing import Frame
     from .snapshot.state import ResumeState
 
 __all__ = ["Lifecycle", "Reducer"]
@@ -109,8 +110,7 @@ class Reducer:
             would exceed it, the oldest *finished* session leaves the model with an
             :class:`~streamfold.notifications.Evicted` notification carrying it. For
             transcript jobs over logs larger than memory.
-        clock: read (seconds) where a frame without ``at=`` stamps a time; not in a
-            snapshot (set ``reducer.state.clock`` again after :meth:`from_snapshot`).
+        clock: read (seconds) where a time is stamped without an arrival time; not snapshotted.
     """
 
     def __init__(
@@ -156,7 +156,7 @@ class Reducer:
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
             self._state.use_decoder(self._last_decoder[1])
-        self._state.clock = clock  # read by FoldState.now, never per frame
+        self._state.clock = clock  # read by FoldState.now where a time is stamped
         try:
             self._splitter = LineSplitter(max_line_bytes)
             self._sse = SSESplitter(max_line_bytes)
@@ -219,8 +219,7 @@ class Reducer:
             reducer._last_decoder = (name, resume.decoders[name])
         elif o.format is not None:
             reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
-        if reducer._last_decoder is not None:
-            reducer._state.use_decoder(reducer._last_decoder[1])
+        reducer._state.use_decoder(reducer._last_decoder and reducer._last_decoder[1])
         reducer._splitter, reducer._sse = resume.ndjson, resume.sse
         reducer.sse_last_event_id = resume.sse_last_event_id
         return reducer
@@ -254,8 +253,8 @@ class Reducer:
         """Apply one parsed frame (a JSON object) and return what changed.
 
         ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it. ``at``: its arrival time
-        in seconds, else the ``clock``'s (``docs/transcript.md``, "Time").
+        re-serialized from ``frame`` only if a diagnostic needs it. ``at``: its arrival time in
+        seconds, held for the frames after it that have none (``docs/transcript.md``, "Time").
         """
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
@@ -264,7 +263,9 @@ class Reducer:
         state = self._state
         state.index += 1
         self.frames_in += 1
-        state.frame, state.raw, state.dropped, state.time = frame, raw, False, at
+        state.frame, state.raw, state.dropped = frame, raw, False
+        if at is not None:
+            state.time = at
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -301,32 +302,32 @@ class Reducer:
             self.frames_dropped += 1
         return notes
 
-    def feed_line(self, line: bytes | str, *, at: float | None = None) -> _Notes:
+    def feed_line(self, line: bytes | str) -> _Notes:
         """Parse one JSON text (an NDJSON line, an SSE data payload) and apply it.
 
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
         INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
         ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic. ``at`` as in :meth:`feed`.
+        ``text_before_json`` diagnostic.
         """
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
-            return self._feed_non_json(line, at)
+            return self._feed_non_json(line)
         if type(frame) is dict:
-            return self.feed(frame, raw=line, at=at)
-        return self._feed_rejected(line, "not_an_object", "JSON value is not an object", at=at)
+            return self.feed(frame, raw=line)
+        return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
-    def feed_bytes(self, data: bytes, *, at: float | None = None) -> _Notes:
+    def feed_bytes(self, data: bytes) -> _Notes:
         """Feed a chunk of an NDJSON byte stream (split anywhere). Complete lines are applied."""
         self._check_usable()
         notes: _Notes = []
         for line in self._splitter.feed(data):
-            notes += self.feed_framed(line, at=at)
+            notes += self.feed_framed(line)
         return notes
 
-    def feed_sse(self, data: bytes, *, at: float | None = None) -> _Notes:
+    def feed_sse(self, data: bytes) -> _Notes:
         """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
 
         Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` is recorded
@@ -337,22 +338,60 @@ class Reducer:
         self._check_usable()
         notes: _Notes = []
         for event in self._sse.feed(data):
-            notes += self.feed_sse_event(event, at=at)
+            notes += self.feed_sse_event(event)
         return notes
 
-    def feed_sse_event(self, event: SSEEvent | OversizedLine, *, at: float | None = None) -> _Notes:
+    def feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
         """Apply one already-split SSE event (from :class:`~streamfold.framing.SSESplitter` or a
         recording): its data as a JSON frame, ``[DONE]`` as the stream's end marker."""
         if isinstance(event, OversizedLine):
-            return self.feed_framed(event, at=at)
+            return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
         data = event.data
         if len(data) < 64 and data.strip() == "[DONE]":  # no copy of every event's data
-            return self._feed_done(data, at)
-        return self.feed_line(data, at=at)
+            return self._feed_done(data)
+        return self.feed_line(data)
 
-    def _feed_done(self, raw: str, at: float | None) -> _Notes:
-        state = self._begin_unparsed(raw, at)
+    def feed_frame(self, frame: Frame) -> _Notes:
+        """Apply one :class:`~streamfold.framing.Frame` (split elsewhere: a ``FrameSplitter``, a
+        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes; ``t`` is ``at``."""
+        if frame.t is not None:
+            self._state.time = frame.t
+        if frame.oversized is not None:
+            data = frame.data
+            head = data.encode() if isinstance(data, str) else data
+            return self.feed_framed(OversizedLine(frame.oversized, head))
+        if frame.kind == "sse":
+            return self.feed_sse_event(SSEEvent(frame.text, frame.sse_event, frame.sse_id))
+        if frame.value is not None:
+            return self.feed(frame.value, raw=frame.data)
+        return self.feed_line(frame.data)
+
+    def feed_stream(self, chunks: Iterable[bytes], framing: Literal["ndjson", "sse"]) -> None:
+        """Apply a byte stream's frames as the reducer's own splitter yields them (continuing
+        :meth:`feed_bytes` / :meth:`feed_sse`), keeping no notifications: a chunk's, kept
+        alive, doubled full garbage collections on large files (docs/performance.md). Raises
+        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does."""
+        if framing not in ("ndjson", "sse"):
+            raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
+        self._check_usable()
+        if framing == "ndjson":
+            split_lines, apply_line = self._splitter.feed, self.feed_framed
+            for chunk in chunks:
+                for line in split_lines(chunk):
+                    apply_line(line)
+        else:
+            split_events, apply_event = self._sse.feed, self.feed_sse_event
+            for chunk in chunks:
+                for event in split_events(chunk):
+                    apply_event(event)
+
+    def _feed_done(self, raw: str) -> _Notes:
+        self._check_usable()
+        state = self._state
+        state.index += 1
+        self.frames_in += 1
+        state.frame, state.raw, state.dropped = None, raw, False
         notes: _Notes = []
         state.diagnose(ev.Diagnose("sse_done", "SSE [DONE] terminator", Severity.INFO), notes)
         last = self._last_decoder
@@ -366,7 +405,7 @@ class Reducer:
         return notes
 
     def feed_lines(self, lines: Iterable[bytes | str]) -> _Notes:
-        """Apply many lines (blank ones skipped)."""
+        """Apply many lines (blank ones skipped); returns all notifications."""
         notes: _Notes = []
         for line in lines:
             if line.strip():
@@ -390,7 +429,6 @@ class Reducer:
         state = self._state
         state.index += 1
         state.frame, state.raw, state.dropped = None, None, False
-        state.time = None
         for name, decoder in self._decoders.items():
             try:
                 events = decoder.finish()
@@ -485,15 +523,6 @@ class Reducer:
 
     # ------------------------------------------------------------------------ frame intake
 
-    def _begin_unparsed(self, raw: bytes | str, at: float | None) -> FoldState:
-        """Count a frame that is not a parsed object and set it as the current frame."""
-        self._check_usable()
-        state = self._state
-        state.index += 1
-        self.frames_in += 1
-        state.frame, state.raw, state.dropped, state.time = None, raw, False, at
-        return state
-
     def _check_usable(self) -> None:
         if self._lifecycle is Lifecycle.FAILED:
             failure = self._failure
@@ -515,10 +544,10 @@ class Reducer:
         if self.format is not None:
             return last[1] if last is not None else None
         chosen = self._last_decoder = select_decoder(frame, last, self._decoder_for)
-        self._state.use_decoder(chosen[1] if chosen is not None else None)
+        self._state.use_decoder(chosen and chosen[1])
         return chosen[1] if chosen is not None else None
 
-    def feed_framed(self, line: bytes | OversizedLine, *, at: float | None = None) -> _Notes:
+    def feed_framed(self, line: bytes | OversizedLine) -> _Notes:
         """Apply one already-split NDJSON line; an :class:`~streamfold.framing.OversizedLine`
         becomes a dropped ``line_too_long`` diagnostic."""
         if isinstance(line, OversizedLine):
@@ -527,11 +556,10 @@ class Reducer:
                 "line_too_long",
                 f"line of {line.size} bytes exceeds max_line_bytes; skipped",
                 framing=True,
-                at=at,
             )
-        return self.feed_line(line, at=at)
+        return self.feed_line(line)
 
-    def _feed_non_json(self, line: bytes | str, at: float | None = None) -> _Notes:
+    def _feed_non_json(self, line: bytes | str) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
         brace = text.find("{")
         if brace > 0:
@@ -542,7 +570,7 @@ class Reducer:
             else:
                 if type(frame) is dict:
                     self._check_usable()
-                    notes = self.feed(frame, raw=line, at=at)
+                    notes = self.feed(frame, raw=line)
                     note = ev.Diagnose(
                         "text_before_json",
                         f"skipped {text[:brace]!r} before the JSON object",
@@ -553,9 +581,9 @@ class Reducer:
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
             return self._feed_rejected(
-                line, "not_json", "line is not JSON", severity=Severity.WARNING, at=at
+                line, "not_json", "line is not JSON", severity=Severity.WARNING
             )
-        return self._feed_rejected(line, rule.code, rule.message, severity=rule.severity, at=at)
+        return self._feed_rejected(line, rule.code, rule.message, severity=rule.severity)
 
     def _feed_rejected(
         self,
@@ -565,9 +593,12 @@ class Reducer:
         *,
         severity: Severity = Severity.ERROR,
         framing: bool = False,
-        at: float | None = None,
     ) -> _Notes:
-        self._begin_unparsed(raw, at)
+        self._check_usable()
+        state = self._state
+        state.index += 1
+        self.frames_in += 1
+        state.frame, state.raw, state.dropped = None, raw, False
         notes: _Notes = []
         self._reject(code, message, notes, severity=severity, framing=framing)
         self.frames_dropped += 1

@@ -4,7 +4,7 @@ A :class:`Replayer` owns a reducer and a cursor over a recording's frames. Its c
 clock-free — :meth:`Replayer.step` applies the next frame and says how long to wait before it
 (``Step.delay``), :meth:`Replayer.steps` iterates, :meth:`Replayer.seek` rebuilds the model at
 any frame by re-folding the prefix — and :meth:`Replayer.play` is the async loop that waits on an
-injectable :class:`~streamfold.aio.Clock`, so that tests run in zero wall time::
+injectable :class:`~streamfold.clock.Clock`, so that tests run in zero wall time::
 
     replayer = Replayer.open("run.recording.ndjson", speed=4)
     async for step in replayer.play():
@@ -33,11 +33,12 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from .aio import Clock, SystemClock
+from .clock import Clock, SystemClock
 from .errors import SnapshotError, UsageError
+from .framing.frame import Frame
+from .io.recording import Recording, read_recording
 from .model import Conversation
 from .notifications import Notification
-from .recording import Frame, Recording, feed_frame, read_recording
 from .reducer import Reducer
 
 __all__ = ["PeriodicSnapshots", "Replayer", "SnapshotStore", "Step"]
@@ -130,7 +131,7 @@ def _check_speed(speed: float | None) -> float | None:
 
 
 class Replayer:
-    """Replay ``recording`` (a :class:`~streamfold.recording.Recording` or frames).
+    """Replay ``recording`` (a :class:`~streamfold.io.recording.Recording` or frames).
 
     ``speed``: 1 is the original timing, 4 four times faster, ``None`` instant.
     ``reducer_factory`` makes the reducer (default ``Reducer(**reducer_options)``); a new one
@@ -180,7 +181,8 @@ class Replayer:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **options: Any) -> Replayer:
-        """Read any recording file (:func:`~streamfold.recording.read_recording`) and replay it."""
+        """Read any recording file (:func:`~streamfold.io.recording.read_recording`) and replay
+        it."""
         return cls(read_recording(path), **options)
 
     @staticmethod
@@ -267,7 +269,7 @@ class Replayer:
         index = self.position
         if index < len(self.frames):
             frame = self.frames[index]
-            notes = feed_frame(self._reducer, frame)
+            notes = self._reducer.feed_frame(frame)
             self.position = index + 1
             if self.snapshots is not None:
                 self.snapshots.offer(self.position, self._reducer)
@@ -329,7 +331,7 @@ class Replayer:
         frames = self.frames
         offer = self.snapshots.offer if self.snapshots is not None else None
         for i in range(self.position, index):
-            feed_frame(reducer, frames[i])
+            reducer.feed_frame(frames[i])
             if offer is not None:
                 offer(i + 1, reducer)
         self.position = index

@@ -4,7 +4,7 @@ Everything a stream sends (assistant text, node names, ids, tool arguments and r
 text kept in diagnostics) is attacker-controlled as far as a terminal is concerned: an ``ESC``
 starts a control sequence (clear the screen, set the window title, write to the clipboard…),
 ``CR`` and backspace overwrite what was printed, bidi overrides reorder what the eye reads. None
-of it may reach the terminal raw (DESIGN.md "Untrusted text never reaches a terminal … unescaped").
+of it may reach the terminal raw (``docs/concepts/data-flow.md#untrusted-text``).
 
 :func:`printable` keeps the text readable and makes every such character *visible*:
 

@@ -26,9 +26,9 @@ from streamfold.cli import (
     replay_live,
 )
 from streamfold.cli.views.live import LiveView
+from streamfold.io.recording import read_recording
 from streamfold.model import Conversation
 from streamfold.notifications import Notification
-from streamfold.recording import read_recording
 from streamfold.safe_text import inline
 
 ROOT = Path(__file__).resolve().parent.parent.parent

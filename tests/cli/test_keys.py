@@ -17,7 +17,7 @@ from streamfold import Reducer
 from streamfold.cli import Player, Position, frame_times
 from streamfold.cli.keys import Controls
 from streamfold.cli.replay import status_text
-from streamfold.recording import read_recording
+from streamfold.io.recording import read_recording
 
 from .run import RECORDINGS, env
 

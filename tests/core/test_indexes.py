@@ -9,8 +9,8 @@ import pytest
 from streamfold import Reducer
 from streamfold import events as ev
 from streamfold.core import FoldState
+from streamfold.io.sync import fold_file
 from streamfold.model import ReasoningPart, TextPart, ToolCallPart, ToolResultPart
-from streamfold.sources import fold_file
 
 RECORDINGS = sorted((Path(__file__).parents[2] / "examples" / "recordings").glob("*.*"))
 RECORDINGS = [p for p in RECORDINGS if p.suffix in (".ndjson", ".sse", ".json", ".jsonl")]

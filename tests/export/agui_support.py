@@ -14,9 +14,9 @@ from typing import Any, Final
 import pytest
 
 from streamfold import Reducer
+from streamfold.io.recording import read_recording
 from streamfold.model import Conversation
 from streamfold.notifications import Notification, ToolCallIdChanged
-from streamfold.recording import feed_frame, read_recording
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 RECORDINGS: Final = ROOT / "examples" / "recordings"
@@ -39,7 +39,7 @@ def fold_frames(path: Path) -> tuple[list[list[Notification]], Conversation, dic
     batches: list[list[Notification]] = []
     renames: dict[str, str] = {}
     for frame in read_recording(path).frames:
-        notes = feed_frame(reducer, frame)
+        notes = reducer.feed_frame(frame)
         batches.append(notes)
         for note in notes:
             if type(note) is ToolCallIdChanged:

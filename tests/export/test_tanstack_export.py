@@ -20,13 +20,8 @@ from streamfold.actions import (
     respond_to_approval,
 )
 from streamfold.errors import UsageError
-from streamfold.export.tanstack import (
-    CONVERT_TARGETS,
-    convert,
-    convert_file,
-    to_ui_messages,
-    to_ui_threads,
-)
+from streamfold.export.tanstack import CONVERT_TARGETS, to_ui_messages, to_ui_threads
+from streamfold.io.sync import convert, convert_file
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import ToolCallStateChanged
 
@@ -181,13 +176,13 @@ def test_convert_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         convert_file(path, "vercel")
     with pytest.raises(UsageError):
-        convert_file(path, framing="xml")
+        convert_file(path, framing="xml")  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError):
         convert_file(tmp_path / "missing.sse")
     data = path.read_bytes()
     assert convert([data[:100], data[100:]], framing="ndjson") == text  # e.g. stdin
     with pytest.raises(UsageError):
-        convert([data], framing="xml")
+        convert([data], framing="xml")  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         convert([data], "vercel")
     sse = SCENARIOS / "sse-done-sentinel.sse"
@@ -308,7 +303,7 @@ def test_normalize_tool_result(value: Any, text: str) -> None:
 def test_convert_command(capsys: pytest.CaptureFixture[str]) -> None:
     from streamfold.cli import main
     from streamfold.export.tanstack import render_converted
-    from streamfold.sources import fold_file
+    from streamfold.io.sync import fold_file
 
     path = ROOT / "examples" / "recordings" / "tanstack-agui-approval.sse"
     assert main(["convert", str(path), "--to", "tanstack-ui-messages"]) == 0

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from streamfold import Reducer
 from streamfold.cli.main import main
 from streamfold.export.transcript import iter_runs, write_html, write_json, write_markdown
+from streamfold.framing import Frame
 from streamfold.model import Conversation
 from streamfold.safe_markup import md_code, md_quote
 
@@ -100,8 +101,11 @@ def test_wire_times_give_durations_ttft_and_tool_latency() -> None:
 def test_arrival_times_from_at_and_from_a_clock() -> None:
     lines = (RECORDINGS / "loom-multi-agent.ndjson").read_bytes().splitlines()
     reducer = Reducer()
-    for i, line in enumerate(lines):
-        reducer.feed_line(line, at=10.0 + i * 0.5)
+    for i, line in enumerate(lines):  # feed(at=), and a recording's frames with their t
+        if i % 2:
+            reducer.feed(orjson.loads(line), raw=line, at=10.0 + i * 0.5)
+        else:
+            reducer.feed_frame(Frame(line.decode(), t=10.0 + i * 0.5))
     reducer.close()
     run = reducer.conversation.runs[0]
     assert run.time_source == "arrival"
@@ -118,15 +122,21 @@ def test_arrival_times_from_at_and_from_a_clock() -> None:
     plain.feed_line(lines[0])
     assert plain.conversation.runs[0].start_time is None
     assert plain.conversation.runs[0].time_source is None
+    # an arrival time holds for the frames after it that have none
+    held = Reducer()
+    held.feed(orjson.loads(lines[0]), at=7.0)
+    for line in lines[1:120]:
+        held.feed_line(line)
+    assert held.conversation.runs[0].spans[0].end_time == 7.0
 
 
 def test_wire_time_wins_over_arrival_and_implausible_timestamps_are_ignored() -> None:
     reducer = Reducer()
-    reducer.feed_line(
-        b'{"type":"RUN_STARTED","runId":"r","threadId":"t","timestamp":1767225600000}', at=5.0
+    reducer.feed(
+        {"type": "RUN_STARTED", "runId": "r", "threadId": "t", "timestamp": 1767225600000}, at=5.0
     )
-    reducer.feed_line(b'{"type":"TEXT_MESSAGE_START","messageId":"m","role":"assistant",'
-                      b'"timestamp":"soon"}', at=6.0)  # fmt: skip
+    reducer.feed({"type": "TEXT_MESSAGE_START", "messageId": "m", "role": "assistant",
+                  "timestamp": "soon"}, at=6.0)  # fmt: skip
     run = reducer.conversation.runs[0]
     assert run.time_source == "wire" and run.start_time == 1767225600.0
     # a frame without a usable timestamp holds the latest wire time (one clock per run)

@@ -11,7 +11,6 @@ import orjson
 
 from streamfold import Reducer
 from streamfold.cli.main import _read
-from streamfold.recording import feed_frame
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "examples" / "recordings"
 
@@ -32,7 +31,7 @@ def fold_path(path: Path) -> Reducer:
     recording, _ = _read(namespace)
     reducer = Reducer()
     for frame in recording:
-        feed_frame(reducer, frame)
+        reducer.feed_frame(frame)
     reducer.close()
     return reducer
 

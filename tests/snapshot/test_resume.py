@@ -22,9 +22,9 @@ from streamfold.events import (
 )
 from streamfold.export.json import to_dict
 from streamfold.formats.nnrp import NnrpDecoder
+from streamfold.framing import detect_framing
 from streamfold.model import RunStatus, Usage
 from streamfold.snapshot import SNAPSHOT_VERSION, snapshot, to_bytes
-from streamfold.sources import detect_framing
 
 from ..formats.loom.test_loom import react_run, sub_agent_run
 from ..summary import summarize
@@ -256,7 +256,8 @@ def test_indexes_that_differ_from_the_model_are_kept() -> None:
 
 
 def test_replay_seeks_through_periodic_snapshots() -> None:
-    from streamfold.recording import Frame, Recording
+    from streamfold.framing import Frame
+    from streamfold.io.recording import Recording
     from streamfold.replay import PeriodicSnapshots, Replayer
 
     path = RECORDINGS / "loom-multi-agent.ndjson"

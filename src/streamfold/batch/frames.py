@@ -1,14 +1,18 @@
 """The intake names the batch job uses, in one place.
 
-Cutting bytes into frames (:class:`Frame`, :class:`FrameSplitter`, with framing detection) and
-applying a frame to a reducer (:func:`feed_frame`) live in :mod:`streamfold.recording` today;
-when they move, only this module changes. docs/recording.md describes frames and framings.
+Cutting bytes into frames (:class:`Frame`, :class:`FrameSplitter`, with framing detection) lives
+in :mod:`streamfold.framing`, applying a frame to a reducer in ``Reducer.feed_frame``
+(:func:`feed_frame` here); docs/recording.md describes frames and framings.
 """
 
 from __future__ import annotations
 
-from ..recording import Frame, FrameSplitter, RecordingError, RecordingProblem, feed_frame
+from ..errors import RecordingError
+from ..framing import Frame, FrameSplitter, RecordingProblem
 from ..reducer import Reducer
+
+feed_frame = Reducer.feed_frame
+"""``feed_frame(reducer, frame)`` is ``reducer.feed_frame(frame)``."""
 
 __all__ = [
     "Frame",

@@ -30,7 +30,6 @@ from .frames import (
     RecordingProblem,
     close_at,
     feed_at,
-    feed_frame,
 )
 from .routing import PENDING, SessionRouter
 
@@ -104,9 +103,9 @@ def fold_path(path: str, source: str | None = None) -> FileResult:
         for chunk in read_chunks(path):
             size += len(chunk)
             for frame in splitter.feed(chunk):
-                feed_frame(reducer, frame)
+                reducer.feed_frame(frame)
         for frame in splitter.close():
-            feed_frame(reducer, frame)
+            reducer.feed_frame(frame)
         reducer.close()
     except (OSError, RecordingError) as exc:
         rows = empty_rows()

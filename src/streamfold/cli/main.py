@@ -30,18 +30,20 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import IO, Final, NoReturn, get_args
+from typing import IO, Final, NoReturn
 
 import orjson
 
 from .. import __version__
 from ..errors import ProtocolError, UsageError
+from ..export.agui import AGUI_TARGETS
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
-from ..recording import Frame, Recording, feed_frame, read_recording
+from ..framing import FRAMINGS, Frame
+from ..io.recording import Recording, read_recording
+from ..notifications import Notification
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
-from ..sources import Framing
 from .keys import terminal_keys
 from .replay import Player, Position, fixed_pacer, frame_times, replay_live, replay_plain
 from .transcript import add_commands as add_transcript_commands
@@ -147,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--framing",
-            choices=[*get_args(Framing), "recording"],
+            choices=FRAMINGS,
             default=None,
             help="how frames are delimited; default: detect from the first bytes and the name",
         )
@@ -191,9 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument(
         "--to",
         required=True,
-        choices=list(CONVERT_TARGETS),
+        choices=[*CONVERT_TARGETS, *AGUI_TARGETS],
         help="tanstack-ui-messages: TanStack AI UIMessage[] (StreamProcessor.getMessages()),"
-        " one thread per session",
+        " one thread per session; agui-sse / agui-ndjson: the AG-UI 1.0 events (SSE frames or"
+        " NDJSON lines), written as the input is folded",
     )
     convert.add_argument(
         "--session",
@@ -204,6 +207,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     format_options(convert)
     strict(convert)
+
+    serve = commands.add_parser(
+        "serve", help="a live chat page and AG-UI SSE endpoint for a recording or a URL"
+    )
+    serve.add_argument(
+        "source", metavar="FILE|URL", help="a recording to play, or an upstream stream to proxy"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve_pace = serve.add_mutually_exclusive_group()
+    serve_pace.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="X", help="replay speed factor (default 1)"
+    )
+    serve_pace.add_argument("--instant", action="store_true", help="no waiting between frames")
+
+    from ..batch.cli import add_export_arguments
+
+    export = commands.add_parser(
+        "export", help="fold many files or a split log into Parquet / JSON Lines tables"
+    )
+    add_export_arguments(export)
     add_transcript_commands(commands, strict)
     return parser
 
@@ -235,7 +261,7 @@ def _open_demo() -> IO[bytes]:
 
 
 def _read(args: argparse.Namespace, *, demo: bool = False) -> tuple[Recording, str]:
-    """The whole input as frames (:func:`streamfold.recording.read_recording`), and its name."""
+    """The whole input as frames (:func:`streamfold.io.recording.read_recording`), and its name."""
     source = _open_demo() if demo else _open(args.file)
     name = DEMO_RECORDING if demo else ("<stdin>" if args.file == "-" else args.file)
     try:
@@ -286,11 +312,22 @@ def _protocol_error(name: str, exc: ProtocolError) -> NoReturn:
     ) from None
 
 
-def _fold(recording: Recording, reducer: Reducer, name: str) -> None:
+def _fold(
+    recording: Recording,
+    reducer: Reducer,
+    name: str,
+    on_notes: Callable[[list[Notification]], None] | None = None,
+) -> None:
+    """Fold every frame of ``recording``; ``on_notes`` gets each frame's notifications (and
+    those of ``close()``) as they come, for outputs that stream (``convert --to agui-sse``)."""
     try:
         for frame in recording:
-            feed_frame(reducer, frame)
-        reducer.close()
+            notes = reducer.feed_frame(frame)
+            if on_notes is not None:
+                on_notes(notes)
+        notes = reducer.close()
+        if on_notes is not None:
+            on_notes(notes)
     except ProtocolError as exc:
         _protocol_error(name, exc)
 
@@ -432,6 +469,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     recording, name = _read(args)
     reducer = _reducer(args)
+    if args.to in AGUI_TARGETS:
+        return _convert_agui(args, recording, reducer, name)
     _fold(recording, reducer, name)
     try:
         text = render_converted(reducer.conversation, args.to, args.session)
@@ -442,11 +481,54 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return _report(reducer, recording, name)
 
 
+def _convert_agui(
+    args: argparse.Namespace, recording: Recording, reducer: Reducer, name: str
+) -> int:
+    """``convert --to agui-sse | agui-ndjson``: the AG-UI 1.0 events, written as each frame is
+    folded (docs/agui-out.md)."""
+    from ..export.agui import AGUIEncoder, ndjson_line, sse_frame
+
+    encoder = AGUIEncoder()
+    write = sse_frame if args.to == "agui-sse" else ndjson_line
+    stdout = sys.stdout
+
+    def emit(notes: list[Notification]) -> None:
+        for event in encoder.encode(notes):
+            stdout.write(write(event))
+
+    _fold(recording, reducer, name, emit)
+    for event in encoder.close():
+        stdout.write(write(event))
+    stdout.flush()
+    return _report(reducer, recording, name)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """``streamfold serve``: the live chat page and its AG-UI SSE endpoint (docs/agui-out.md)."""
+    try:
+        from ..web import serve
+    except ImportError as exc:
+        raise _Fail(
+            f"serve needs the web extra: pip install 'streamfold[web]' ({inline(str(exc))})"
+        ) from None
+    serve(args.source, port=args.port, speed=None if args.instant else args.speed, host=args.host)
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``streamfold export``: many files or a split log into tables (docs/batch.md)."""
+    from ..batch.cli import run_export
+
+    return run_export(args)
+
+
 _COMMANDS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "demo": lambda args: _cmd_replay(args, demo=True),
     "replay": lambda args: _cmd_replay(args, demo=False),
     "inspect": _cmd_inspect,
     "convert": _cmd_convert,
+    "serve": _cmd_serve,
+    "export": _cmd_export,
     "transcript": cmd_transcript,
     "timeline": cmd_timeline,
 }

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from ..io.recording import Recording
 from ..notifications import (
     MessageStarted,
     Notification,
@@ -33,7 +34,6 @@ from ..notifications import (
     ToolCallStarted,
     ToolCallStateChanged,
 )
-from ..recording import Recording, feed_frame
 from ..reducer import Reducer
 from .keys import KEYS_HELP, Controls, ReadKey
 from .views.pieces import usage_text
@@ -167,7 +167,7 @@ def frame_times(
     now = 0.0
     for frame in recording.frames:
         times.append(now)
-        now += pace(feed_frame(scratch, frame))
+        now += pace(scratch.feed_frame(frame))
     return times
 
 
@@ -242,7 +242,7 @@ class Player:
         """Apply the frames before ``start`` (a no-op once past it)."""
         notes: list[Notification] = []
         while self.position < self.start_index:
-            notes += feed_frame(self.reducer, self.frames[self.position])
+            notes += self.reducer.feed_frame(self.frames[self.position])
             self.position += 1
         return notes
 
@@ -250,7 +250,7 @@ class Player:
         """Apply the next frame; ``None`` at the stop."""
         if self.position >= self.stop_index:
             return None
-        notes = feed_frame(self.reducer, self.frames[self.position])
+        notes = self.reducer.feed_frame(self.frames[self.position])
         self.position += 1
         return notes
 

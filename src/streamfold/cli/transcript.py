@@ -15,12 +15,12 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, Any, Final, get_args
+from typing import IO, Any, Final
 
 from ..errors import ProtocolError
 from ..formats import FORMATS
-from ..recording import Recording, RecordingProblem, feed_frame
-from ..sources import Framing
+from ..framing import FRAMINGS, RecordingProblem
+from ..io.recording import Recording
 
 __all__ = [
     "TIMELINE_FORMATS",
@@ -44,7 +44,7 @@ def add_commands(commands: Any, strict: Callable[[argparse.ArgumentParser], None
         sub.add_argument("--session", default=None, metavar="ID", help="only this session")
         sub.add_argument("--input-format", dest="format", choices=sorted(FORMATS), default=None,
                          metavar="NAME", help="wire format; default: detect per frame")  # fmt: skip
-        sub.add_argument("--framing", choices=[*get_args(Framing), "recording"], default=None,
+        sub.add_argument("--framing", choices=FRAMINGS, default=None,
                          help="how frames are delimited; default: detect")  # fmt: skip
         strict(sub)
 
@@ -76,7 +76,7 @@ def _fold_all(args: argparse.Namespace) -> tuple[Any, Recording, str]:
         names.append(name)
         try:
             for frame in recording:
-                feed_frame(reducer, frame)
+                reducer.feed_frame(frame)
         except ProtocolError as exc:
             _protocol_error(name, exc)
     try:

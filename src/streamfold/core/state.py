@@ -28,8 +28,9 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
 frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
-                   was not applied), ``time`` (the arrival time the caller gave, seconds, or
-                   ``None``); set by the reducer before each frame
+                   was not applied); set by the reducer before each frame; ``time``: the
+                   arrival time last given (``feed(at=...)``, a frame's ``t``; seconds),
+                   held for frames without one, ``None`` before any
 clock              ``clock``: the caller's clock (``Reducer(clock=...)``, seconds), read only
                    by :meth:`FoldState.now`, never per frame; not in a snapshot;
                    ``time_decoder``: the decoder of the current format when it reads the

@@ -1049,13 +1049,13 @@ def encode_conversation_frames(
 
 
 def _notes_of_file(path: str | os.PathLike[str]) -> Iterator[list[Notification]]:
-    from ..recording import feed_frame, read_recording
+    from ..io.recording import read_recording
     from ..reducer import Reducer
 
     recording = read_recording(path)
     reducer = Reducer()
     for frame in recording.frames:
-        yield feed_frame(reducer, frame)
+        yield reducer.feed_frame(frame)
     yield reducer.close()
 
 

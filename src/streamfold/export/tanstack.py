@@ -35,7 +35,6 @@ Mapping rules (the model is richer than ``UIMessage``; each rule says what is fo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -58,8 +57,6 @@ from ..model import (
 
 __all__ = [
     "CONVERT_TARGETS",
-    "convert",
-    "convert_file",
     "render_converted",
     "to_ui_messages",
     "to_ui_threads",
@@ -67,7 +64,7 @@ __all__ = [
 ]
 
 CONVERT_TARGETS: Final = ("tanstack-ui-messages",)
-"""What :func:`convert_file` can produce (``streamfold convert FILE --to TARGET``)."""
+"""What :func:`render_converted` can produce (``streamfold convert FILE --to TARGET``)."""
 
 _S = ToolCallState
 _STATE_NAMES: Final[dict[ToolCallState, str]] = {
@@ -303,49 +300,3 @@ def _render(conversation: Conversation, session_id: str | None) -> str:
     text = orjson.dumps(shaped, option=orjson.OPT_INDENT_2).decode()
     # orjson leaves DEL, C1 and bidi controls raw; escaped, the JSON value is the same.
     return escape_json_output(text) + "\n"
-
-
-def convert(
-    chunks: Iterable[bytes],
-    to: str = "tanstack-ui-messages",
-    *,
-    framing: str = "ndjson",
-    format: str | None = None,
-    session_id: str | None = None,
-) -> str:
-    """Fold a byte stream (chunks of any size) and return it converted, as JSON text (shaped
-    as :func:`render_converted` says: an object keyed by session, or one session's array).
-
-    ``to`` is one of :data:`CONVERT_TARGETS`; ``framing`` and ``format`` are as for
-    :func:`streamfold.fold`. Raises :class:`UsageError` for an unknown target, framing, format
-    or session.
-    """
-    from ..sources import fold
-
-    _check_target(to)
-    if framing not in ("ndjson", "sse", "chunk-recording"):
-        raise UsageError(f"unknown framing {framing!r}")
-    conversation = fold(chunks, framing=framing, format=format)  # type: ignore[arg-type]
-    return _render(conversation, session_id)
-
-
-def convert_file(
-    path: str | os.PathLike[str],
-    to: str = "tanstack-ui-messages",
-    *,
-    format: str | None = None,
-    framing: str | None = None,
-    session_id: str | None = None,
-) -> str:
-    """Fold a recording file and return it converted, as JSON text (``streamfold convert``).
-
-    Like :func:`convert`, with the framing detected from the file when ``None``. Raises
-    :class:`OSError` when the file cannot be read.
-    """
-    from ..sources import fold_file
-
-    _check_target(to)
-    if framing is not None and framing not in ("ndjson", "sse", "chunk-recording"):
-        raise UsageError(f"unknown framing {framing!r}")
-    conversation = fold_file(path, framing=framing, format=format)  # type: ignore[arg-type]
-    return _render(conversation, session_id)

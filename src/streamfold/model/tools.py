@@ -15,7 +15,7 @@ __all__ = ["TOOL_CALL_TRANSITIONS", "Approval", "ToolCall", "ToolCallState"]
 
 
 class ToolCallState(enum.StrEnum):
-    """Tool-call lifecycle, in the TanStack AI / Vercel AI SDK vocabulary (DESIGN.md)."""
+    """Tool-call lifecycle, in the TanStack AI / Vercel AI SDK vocabulary (``docs/model.md``)."""
 
     AWAITING_INPUT = "awaiting-input"
     INPUT_STREAMING = "input-streaming"
@@ -197,7 +197,8 @@ class ToolCall:
         """Best-effort parse of the arguments so far (``None`` if nothing parses yet).
 
         Uses jiter's ``'trailing-strings'`` partial mode: no invented values, a growing trailing
-        string is kept (notes/peers.md §2). O(len(arguments)) per call: call it when rendering.
+        string is kept (docs/concepts/notifications.md#partial-tool-arguments). O(len(arguments))
+        per call: call it when rendering.
         """
         if self.input is not UNSET:
             return self.input

@@ -175,7 +175,7 @@ class Span:
     """A node run: node_enter … node_exit (Loom), a step (AG-UI STEP_*).
 
     ``span_id`` is unique in the reducer; ``event_id`` is the opening frame's event_id (Loom keys
-    spans by the enter event, notes/loom.md A4). ``node_id`` is the sender's envelope node_id,
+    spans by the enter event, docs/loom.md#a4). ``node_id`` is the sender's envelope node_id,
     which is sticky and may repeat: kept for display, never used as identity.
     """
 
@@ -186,7 +186,7 @@ class Span:
     event_id: int | None = None
     parent: Span | None = attrs.field(default=None, repr=False)
     parent_tool_call_id: str | None = None
-    """Set when the span ran inside a tool call (a sub-agent, notes/loom.md A14)."""
+    """Set when the span ran inside a tool call (a sub-agent, docs/loom.md#a14)."""
     _children: list[Span] | None = attrs.field(default=None, alias="children", repr=False)
     status: SpanStatus = SpanStatus.OPEN
     error: str | None = None
@@ -394,7 +394,7 @@ class Conversation:
         """Runs grouped by conversation thread, in first-seen order.
 
         Loom's CLI starts a new ``session_id`` every turn and names the thread only on the reply
-        line (notes/loom.md A2), so the runs of one conversation are spread over sessions; this
+        line (docs/loom.md#a2), so the runs of one conversation are spread over sessions; this
         groups them back by ``run.thread_id`` (falling back to the session's thread id, then the
         session id).
         """

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .layout import part_path
 from .schema import SCHEMA_VERSION, TABLES, Column
-from .sink import part_path
 
 if TYPE_CHECKING:
     import pyarrow as pa

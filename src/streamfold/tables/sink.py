@@ -15,6 +15,7 @@ from typing import IO, Any, Literal, Protocol
 
 import orjson
 
+from .layout import part_path
 from .schema import TABLES, schema_document
 
 __all__ = ["JsonlSink", "OutputFormat", "TableSink", "open_sink", "part_path", "write_manifest"]
@@ -32,13 +33,6 @@ class TableSink(Protocol):
     def close(self) -> None:
         """Flush what is buffered and close the files (the sink is unusable after)."""
         ...
-
-
-def part_path(out_dir: str | os.PathLike[str], table: str, part: str, ext: str) -> Path:
-    """``OUT_DIR/<table>/<part>.<ext>``, its directory created."""
-    folder = Path(out_dir) / table
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{part}.{ext}"
 
 
 def write_manifest(out_dir: str | os.PathLike[str]) -> Path:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..chat import ChatState
 from ..export.agui import sse_frame
-from ..recording import FrameSplitter, feed_frame
+from ..framing import FrameSplitter
 
 __all__ = ["agui_events", "agui_sse"]
 
@@ -61,10 +61,10 @@ async def _upstream(
         response.raise_for_status()
         async for chunk in response.aiter_raw():
             for frame in splitter.feed(chunk):
-                for event in chat.apply(feed_frame(chat.reducer, frame)):
+                for event in chat.apply(chat.reducer.feed_frame(frame)):
                     yield event
     for frame in splitter.close():
-        for event in chat.apply(feed_frame(chat.reducer, frame)):
+        for event in chat.apply(chat.reducer.feed_frame(frame)):
             yield event
     for event in chat.stop():
         yield event

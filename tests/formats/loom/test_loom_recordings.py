@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from streamfold import Reducer
-from streamfold.sources import fold_file
+from streamfold.io.sync import fold_file
 
 from ...summary import summarize
 

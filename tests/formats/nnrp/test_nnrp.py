@@ -20,10 +20,10 @@ from streamfold.events import AppendText, Diagnose, EndRun, Event, MarkMissing, 
 from streamfold.formats import detect_format
 from streamfold.formats.nnrp import NnrpDecoder
 from streamfold.formats.nnrp.reassembly import RangeMode
+from streamfold.io.sync import fold_file
 from streamfold.model import Run, Severity, TextPart, ToolCallPart
 from streamfold.notifications import RunFinished, TextDelta, TextReplaced
 from streamfold.snapshot import to_bytes
-from streamfold.sources import fold_file
 
 from ...summary import summarize
 

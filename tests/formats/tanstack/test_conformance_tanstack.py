@@ -46,6 +46,7 @@ import pytest
 from streamfold import Reducer
 from streamfold.actions import add_tool_result, all_tools_complete, respond_to_approval
 from streamfold.export.tanstack import to_ui_messages
+from streamfold.framing import detect_framing
 from streamfold.model import RunStatus, ToolCallState
 from streamfold.notifications import (
     ClientToolRequested,
@@ -53,7 +54,6 @@ from streamfold.notifications import (
     RunFinished,
     ToolCallStateChanged,
 )
-from streamfold.sources import detect_framing
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 CONFORMANCE: Final = ROOT / "conformance"
@@ -855,7 +855,7 @@ def test_legacy_corpus_copies_are_the_shared_fixtures() -> None:
 
 def test_legacy_corpus_result_matches_the_fixture() -> None:
     """The fixtures carry TanStack's own expected ProcessorResult; streamfold's model agrees."""
-    from streamfold.sources import fold_file
+    from streamfold.io.sync import fold_file
 
     fixture = json.loads((SCENARIOS / "legacy-corpus-tool-call-parallel.json").read_text())
     conversation = fold_file(SCENARIOS / "legacy-corpus-tool-call-parallel.json")

@@ -16,8 +16,8 @@ from streamfold import Reducer, fold, fold_file
 from streamfold.cli import main
 from streamfold.export.json import to_dict
 from streamfold.export.tanstack import to_ui_messages, to_ui_threads
+from streamfold.framing import detect_framing
 from streamfold.model import Conversation, Severity
-from streamfold.sources import detect_framing
 
 ROOT = Path(__file__).resolve().parents[3]
 RECORDINGS = sorted(

@@ -16,7 +16,7 @@ from .labels import span_label, subagent_label
 from .pieces import RUN_STYLES, TOOL_STATE_STYLES, group_children, tool_outcome, usage_text
 
 if TYPE_CHECKING:
-    from ...recording import RecordingProblem
+    from ...framing import RecordingProblem
 
 __all__ = ["inspect_report"]
 

@@ -40,7 +40,7 @@ from ...safe_text import inline, preview, printable
 from .pieces import OPEN_AT_CUT, SUBAGENT_MARK, call_name, tool_outcome, usage_text
 
 if TYPE_CHECKING:
-    from ...recording import RecordingProblem
+    from ...framing import RecordingProblem
 
 __all__ = ["PlainPrinter", "problem_line"]
 

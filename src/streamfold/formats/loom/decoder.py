@@ -1,7 +1,9 @@
 """Loom agent stream decoder.
 
-Accepts both the spec (``../shared/specs/loom-streaming-protocol.md``) and what the real emitter
-sends (``../shared/notes/loom.md`` §1-2, decisions A1-A14). References below are to those notes.
+Accepts both the spec (Loom's ``docs/protocol_spec.md`` at b84eedb, summarised in ``docs/loom.md``)
+and what the real emitter
+sends (docs/loom.md#what-the-real-emitter-sends, decisions A1-A14). A1-A14 below are the rules in
+``docs/loom.md#rules``.
 
 Theory of operation
 -------------------
@@ -17,7 +19,8 @@ session seen last, or to ``"default"``). Each session has at most one open run:
   "run cancelled", else ``failed`` (A9).
 * The reply line's ``session_id`` is the CLI *thread* id, not the events' (A2). It is routed to
   the open run of that session if there is one; else to the open run whose last event_id is
-  ``reply.event_id - 1`` (the reply does not advance the counter, §2.2); else to the most
+  ``reply.event_id - 1`` (the reply does not advance the counter, docs/loom.md#envelope); else to
+  the most
   recently active open run. Its ``session_id`` becomes the run's ``thread_id``.
 * Spans: ``node_enter`` pushes a span on the run's stack; ``node_exit`` closes the innermost span
   whose *name* (payload ``id``) matches, never matching on the sticky envelope node_id (A4).
@@ -69,7 +72,8 @@ from .tools import _Tools
 __all__ = ["LOOM_EVENT_TYPES", "LoomDecoder"]
 
 
-# Payload keys per type (besides "type" and the envelope), spec §4.2 plus notes §1.1 additions.
+# Payload keys per type (besides "type" and the envelope), spec §4.2 plus
+# docs/loom.md#spec-differences additions.
 LOOM_EVENT_TYPES: Final[dict[str, frozenset[str]]] = {
     "run_start": frozenset({"run_id", "message", "agent"}),
     "node_enter": frozenset({"id"}),
@@ -110,7 +114,8 @@ _ALLOWED: Final[dict[str, frozenset[str]]] = {
 }
 
 
-# The serve WebSocket wrapper (notes §2.1 sink 2), accepted when traffic is logged wrapped.
+# The serve WebSocket wrapper (docs/loom.md#transports sink 2), accepted when traffic is logged
+# wrapped.
 _WRAPPER_TYPES: Final = frozenset({"run_stream_event", "run_end"})
 
 # Loom type names that are common words other formats may use too: lower confidence alone.

@@ -144,7 +144,7 @@ class _Handlers(_LoomState):
 
 
 def _node_error(result: Any, out: list[Event], run_id: str) -> str | None:
-    """``"Ok"`` → None; ``{"Err": text}`` → text (spec §4.2; notes A9)."""
+    """``"Ok"`` → None; ``{"Err": text}`` → text (spec §4.2; docs/loom.md#a9)."""
     if result == "Ok" or (isinstance(result, Mapping) and "Ok" in result):
         return None
     if isinstance(result, Mapping) and "Err" in result:

@@ -130,7 +130,8 @@ class _Tools(_LoomState):
 
     def _adopt(self, run: _Run, call_id: str, name: str | None, out: list[Event]) -> _Call | None:
         """An id-less call of this name waiting to start takes the sender's id (Loom fills
-        ``call_<uuid>`` into tool_start when the provider gave none, notes §2.4)."""
+        ``call_<uuid>`` into tool_start when the provider gave none,
+        docs/loom.md#tool-call-chunks)."""
         queue = run.awaiting_start.get(name) if name is not None else None
         if not queue:
             return None
@@ -204,7 +205,8 @@ class _Tools(_LoomState):
 
 def _arguments(arguments: Any) -> tuple[str, Any]:
     """Complete tool arguments: an object (normal) or a JSON *string* when the model's text did
-    not parse (notes §2.3 step 3). Returns the text and the parsed value (or UNSET)."""
+    not parse (docs/loom.md#event-order step 3). Returns the text and the parsed value (or
+    UNSET)."""
     if type(arguments) is str:
         try:
             return arguments, orjson.loads(arguments)

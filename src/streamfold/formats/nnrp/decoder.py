@@ -2,12 +2,14 @@
 
 Inputs (``docs/nnrp.md`` has the accepted shapes with examples):
 
-* **Token profile**, the docs' JSON "mock dump" (``../shared/specs/nnrp-token-profile.txt``):
+* **Token profile**, the docs' JSON "mock dump" (the NNRP token profile pages, summarised in
+  ``docs/nnrp.md``):
   ``message_type``, ``common_header``, ``fixed_metadata``, ``typed_payload_descriptor``,
   ``profile_body.token`` and ``payload_frame.token_chunk``. The wire is binary; this JSON is a
-  documentation rendering that only debug/bridge tools produce (``../shared/notes/nnrp.md`` §0),
+  documentation rendering that only debug/bridge tools produce (docs/nnrp.md),
   so the decoder is lenient about every vocabulary the notes list.
-* **OpenAI-compatible profile** (notes §3): one JSON event per ``PARTIAL_RESULT`` and a
+* **OpenAI-compatible profile** (docs/nnrp.md#openai-compatible-profile-frames): one JSON event per
+  ``PARTIAL_RESULT`` and a
   terminal ``RESULT_PUSH``, wrapped as ``{"message_type", "common_header", "fixed_metadata":
   {"result_sequence", ...}, "event": {...}}`` (``"body"`` — an object or its JSON text — is
   accepted for ``"event"``).
@@ -17,7 +19,8 @@ Inputs (``docs/nnrp.md`` has the accepted shapes with examples):
 
 Theory of operation
 -------------------
-* An **operation** is keyed by ``(session_id, frame_id)`` of the common header (notes §5.2);
+* An **operation** is keyed by ``(session_id, frame_id)`` of the common header
+  (docs/nnrp.md#decision-2);
   ids may be integers, ``"0x…"`` hex strings or decimal strings and are normalised to
   zero-padded hex (``0x00000034``). ``view_id`` is a sub-lane: each view of an operation has its
   own reassembly buffer and its own assistant message (view 0 is the only one LLMs use).
@@ -26,13 +29,15 @@ Theory of operation
   terminal), in session ``<session>``.
 * **Token chunks** go through one :class:`~streamfold.formats.nnrp.reassembly.SequenceReassembler`
   per lane, ordered by ``profile_body.token.sequence_start/end`` (``offset``/``length`` are
-  opaque and only cross-checked, §5.3). Raw bytes (``token_chunk_base64`` / ``token_chunk_hex``)
+  opaque and only cross-checked, docs/nnrp.md#decision-3). Raw bytes (``token_chunk_base64`` /
+  ``token_chunk_hex``)
   are decoded by the lane's incremental UTF-8 decoder in sequence order. ``stream_semantics``
   snapshot/replace make a chunk replace the text. The header's ``RETRANSMIT`` flag only marks
   the chunk: a retransmit that fills a hole is applied, one of applied text is dropped.
 * **OpenAI events** are deduplicated by ``fixed_metadata.result_sequence`` (the highest applied
-  value wins; anything ``<=`` it is dropped, §5.6).
-* **Terminal** (§5.7): ``token.terminal``, the ``terminal`` descriptor flag, the header ``EOS``
+  value wins; anything ``<=`` it is dropped, docs/nnrp.md#decision-6).
+* **Terminal** (docs/nnrp.md#decision-7): ``token.terminal``, the ``terminal`` descriptor flag, the
+  header ``EOS``
   flag, a final ``result_status`` (``complete``, ``stale_reuse``, ``degraded``), a ``RESULT_PUSH``
   of an operation that already sent ``PARTIAL_RESULT`` (preview4 style) or that carries an
   OpenAI terminal event / no token body, and the terminal message types. At the terminal the
@@ -98,7 +103,7 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
 
     Parameters (invalid values raise :class:`~streamfold.errors.UsageError`):
         range_mode: how to read ``sequence_end``: ``"half_open"``, ``"inclusive"`` or
-            ``"auto"`` (half-open until the sender proves inclusive; notes §5.4).
+            ``"auto"`` (half-open until the sender proves inclusive; docs/nnrp.md#decision-4).
         first_sequence: the first sequence number of every lane; ``None`` takes the first
             chunk's start (a chunk before it is then a ``sequence_before_start`` conflict).
         max_held_chunks, max_held_bytes: the reorder window per lane.

@@ -50,7 +50,7 @@ class _TokenProfile(_Operations):
         frame: Mapping[str, Any],
         out: list[Event],
     ) -> Terminal | None:
-        """Whether this result frame ends the operation (notes §5.7-5.9)."""
+        """Whether this result frame ends the operation (docs/nnrp.md#decision-7 to #decision-9)."""
         reasons: list[str] = []
         raw_dflags = descriptor.get("descriptor_flags")
         dflags = 0
@@ -133,7 +133,7 @@ class _TokenProfile(_Operations):
         op.stop_reason = stop
         if preview4_push and not reasons:
             # The preview4 single terminal: its outcome is the pending profile event or the
-            # status_code (notes §2).
+            # status_code (docs/nnrp.md#operations-runs-and-messages).
             return _status_terminal(meta, op)
         finish = "stop" if stop is None else _STOP_TO_FINISH.get(stop.lower(), stop)
         return Terminal(RunStatus.COMPLETED, finish, stop)

@@ -65,7 +65,8 @@ MESSAGE_TYPES: Final[dict[int, str]] = {
     0x48: "ERROR_RECOVERABLE",
     0x49: "RETRY_AFTER",
 }
-"""NNRP ``msg_type`` codes (notes §1). ``message_type`` may be the name or the code."""
+"""NNRP ``msg_type`` codes (docs/nnrp.md#token-profile-frames). ``message_type`` may be the name or
+the code."""
 
 
 _TYPE_BY_NAME: Final = {name: name for name in MESSAGE_TYPES.values()}
@@ -93,7 +94,8 @@ DESCRIPTOR_FLAGS: Final[dict[str, int]] = {
     "partial": 0x2,
     "schema_override": 0x4,
     "profile_hint_present": 0x8,
-    # Names the token pages use that have no wire bit (notes §1): kept above the u8 range.
+    # Names the token pages use that have no wire bit (docs/nnrp.md#token-profile-frames): kept
+    # above the u8 range.
     "degraded_allowed": 0x100,
     "coverage_present": 0x200,
     "stop_reason_present": 0x400,
@@ -197,7 +199,8 @@ _STOP_TO_FINISH: Final = {
     "max_tokens": "length",
     "max_length": "length",
 }
-"""Token ``stop_reason`` → OpenAI-style ``finish_reason`` (notes §5.9); others pass through."""
+"""Token ``stop_reason`` → OpenAI-style ``finish_reason`` (docs/nnrp.md#decision-9); others pass
+through."""
 
 
 _MAIN: Final = ("0x0000", 0)

@@ -1,12 +1,12 @@
 """TanStack AI and AG-UI stream decoder: three wire eras, one set of canonical events.
 
 Accepts what TanStack AI servers have sent over time, auto-detected per frame
-(``../shared/notes/tanstack.md`` §2; references below are to that file), and any spec AG-UI
+(docs/tanstack.md; references below are to that file), and any spec AG-UI
 server:
 
 * **A. legacy chunks** (``@tanstack/ai`` ≤ 0.2): ``content``, ``thinking``, ``tool_call``,
   ``tool-input-available``, ``approval-requested``, ``tool_result``, ``done``, ``error``
-  (``../shared/specs/tanstack-ai-chunk-definitions.txt``);
+  (TanStack AI's ``types.ts``, summarised in ``docs/tanstack.md``);
 * **B. TanStack-flavoured AG-UI** (0.3–0.10): AG-UI names with TanStack fields — cumulative
   ``content``/``args``, ``toolName``, ``STEP_FINISHED.delta`` thinking, ``TOOL_CALL_END.result``,
   ``CUSTOM.data``, ``RUN_ERROR.error{}``;
@@ -40,7 +40,8 @@ call belongs to, so the decoder keeps the routing the wire leaves implicit:
   assistant message as a reasoning part keyed by the current step (``STEP_STARTED.stepName``,
   else the reasoning ``messageId``). With no active assistant message it opens a message of role
   ``"reasoning"`` (the AG-UI reasoning message), which the TanStack exporter folds into the next
-  assistant message, as the reference folds reasoning messages (§1.8).
+  assistant message, as the reference folds reasoning messages
+  (docs/tanstack.md#run-end-and-errors).
 * **Tool calls** are keyed by ``toolCallId`` only (``index`` is not identity). A result arrives
   in the run that owns the call, whenever it comes. ``TOOL_CALL_ARGS`` / ``END`` / ``RESULT`` for
   an unknown id are *kept* (the reducer records the call with an ``unknown_tool_call``

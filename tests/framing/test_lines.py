@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold.framing import LineSplitter, OversizedLine
+from streamfold.framing.lines import LineSplitter, OversizedLine
 
-from . import framing_reference as ref
+from ..support.streams import RECORDINGS
+from . import reference as ref
 
-NDJSON_FILES = sorted((Path(__file__).parent.parent / "examples" / "recordings").glob("*.ndjson"))
+NDJSON_FILES = sorted(RECORDINGS.glob("*.ndjson"))
 
 LINES = [
     '{"type":"message_chunk","content":"héllo wörld ✓ 🎉","id":"think"}'.encode(),

@@ -1,9 +1,9 @@
-"""The async layer on asyncio and trio: same models as the sync core, cancellation, fan-out."""
+"""The async reduction on asyncio and trio: same models as the sync core, cancellation."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -12,20 +12,17 @@ import orjson
 import pytest
 
 from streamfold import Reducer, aio
-from streamfold.aio import Broadcaster, FakeClock, Lagged
+from streamfold.clock import FakeClock
 from streamfold.errors import ProtocolError, UsageError
+from streamfold.io.recording import RecordingWriter, read_recording
 from streamfold.model import Conversation
 from streamfold.notifications import (
     Notification,
-    ReasoningDelta,
-    RunStarted,
     TextDelta,
-    ToolCallArgumentsDelta,
 )
-from streamfold.recording import RecordingWriter, read_recording
 from streamfold.replay import Replayer
 
-from .test_recording import (
+from ..support.streams import (
     HEADS,
     fold_bytes,
     loom_bytes,
@@ -35,56 +32,9 @@ from .test_recording import (
     recording_bytes,
     timed_frames,
 )
+from .sources import ByteSource, drain, items, notes_of, pieces, settle
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-async def pieces(data: bytes, *cuts: int) -> AsyncIterator[bytes]:
-    prev = 0
-    for cut in (*cuts, len(data)):
-        yield data[prev:cut]
-        prev = cut
-
-
-async def items(values: Sequence[Any]) -> AsyncIterator[Any]:
-    for value in values:
-        yield value
-
-
-class ByteSource(anyio.abc.ByteReceiveStream):
-    """An anyio byte stream: ``chunks``, then the end — or a hang, like a quiet connection."""
-
-    def __init__(self, chunks: list[bytes], *, hang: bool = False) -> None:
-        self.chunks = list(chunks)
-        self.hang = hang
-        self.waiting = anyio.Event()
-        self.closed = False
-
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        if self.closed:
-            raise anyio.ClosedResourceError
-        if self.chunks:
-            await anyio.lowlevel.checkpoint()
-            return self.chunks.pop(0)
-        if self.hang:
-            self.waiting.set()
-            await anyio.sleep_forever()
-        raise anyio.EndOfStream
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-def two_sessions() -> bytes:
-    a, b = loom_lines("A"), loom_lines("B", answer="Rain in Oslo.")
-    mixed = [line for pair in zip(a, b, strict=False) for line in pair]
-    mixed += a[len(b) :] + b[len(a) :]
-    return b"\n".join(mixed) + b"\n"
 
 
 # ----------------------------------------------------------------- same model as the core
@@ -238,15 +188,6 @@ async def test_cancel_while_waiting_for_the_source() -> None:
     assert len(seen) + len(stream.pending) == len(notes_of(data[:cut]))
 
 
-def notes_of(data: bytes) -> list[Notification]:
-    return Reducer().feed_bytes(data)
-
-
-async def drain(sub: aio.Subscription, into: list[Any]) -> None:
-    async for item in sub:
-        into.append(item)
-
-
 async def test_cancel_while_handling_a_note_closes_the_source_with_async_with() -> None:
     source = ByteSource([line + b"\n" for line in loom_lines()])
     with anyio.CancelScope() as scope:
@@ -330,111 +271,6 @@ async def test_a_broken_segment_drops_its_partial_frame() -> None:
     assert model(reducer) == model(fold_bytes(data))
 
 
-# ------------------------------------------------------------------------------ fan-out
-
-
-async def test_subscriptions_filter_by_type_session_and_predicate() -> None:
-    data = two_sessions()
-    stream = aio.reduce(pieces(data, 100, 2000))
-    everything = stream.subscribe(max_buffer=1000)
-    texts = stream.subscribe(types=(TextDelta, ReasoningDelta), max_buffer=1000)
-    session_a = stream.subscribe(session="A", max_buffer=1000)
-    tools = stream.subscribe(where=lambda n: isinstance(n, ToolCallArgumentsDelta))
-    got: dict[str, list[Any]] = {"all": [], "texts": [], "a": [], "tools": []}
-    iterated: list[Notification] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(drain, everything, got["all"])
-        tg.start_soon(drain, texts, got["texts"])
-        tg.start_soon(drain, session_a, got["a"])
-        tg.start_soon(drain, tools, got["tools"])
-        async for note in stream:
-            iterated.append(note)
-    assert got["all"] == iterated
-    assert got["texts"] == [n for n in iterated if isinstance(n, TextDelta | ReasoningDelta)]
-    assert got["tools"] == [n for n in iterated if isinstance(n, ToolCallArgumentsDelta)]
-    runs_a = {run.run_id for run in stream.conversation.sessions["A"].runs}
-    in_a = [
-        n
-        for n in iterated
-        if getattr(n, "session_id", None) == "A"
-        or (getattr(n, "session_id", None) is None and getattr(n, "run_id", None) in runs_a)
-    ]
-    assert got["a"] == in_a
-    assert 0 < len(in_a) < len(iterated)
-
-
-async def test_block_policy_slows_the_producer_and_loses_nothing() -> None:
-    stream = aio.reduce(pieces(loom_bytes(), *range(0, len(loom_bytes()), 64)))
-    slow = stream.subscribe(max_buffer=2, policy="block")
-    received: list[Any] = []
-    peak = 0
-
-    async def slow_consumer() -> None:
-        nonlocal peak
-        async for item in slow:
-            peak = max(peak, slow._send.statistics().current_buffer_used)
-            received.append(item)
-            for _ in range(3):
-                await anyio.lowlevel.checkpoint()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(slow_consumer)
-        iterated = [note async for note in stream]
-    assert received == iterated
-    assert peak <= 2
-    assert slow.missed == 0
-
-
-async def test_drop_policy_sends_lagged_in_place_of_what_was_missed() -> None:
-    notes = notes_of(loom_bytes())[:12]
-    async with Broadcaster() as hub:
-        sub = hub.subscribe(max_buffer=4, policy="drop")
-        await hub.publish(notes[:10])  # nobody reads: 4 kept, 6 dropped
-        assert sub.missed == 6
-        assert [await sub.receive(), await sub.receive()] == notes[:2]
-        await hub.publish(notes[10:])  # room for the Lagged marker and one more note
-    rest = [item async for item in sub]
-    assert rest == [notes[2], notes[3], Lagged(6), notes[10], Lagged(1)]
-    assert sub.missed == 7
-    delivered = 2 + sum(1 for item in rest if not isinstance(item, Lagged))
-    assert delivered + sum(i.missed for i in rest if isinstance(i, Lagged)) == len(notes)
-
-
-async def test_drop_policy_memory_is_bounded_under_a_flood() -> None:
-    stream = aio.reduce(pieces(loom_bytes() * 1))
-    sub = stream.subscribe(max_buffer=3, policy="drop")
-    iterated = [note async for note in stream]  # the subscriber never reads while it runs
-    assert sub._send.statistics().current_buffer_used <= 4
-    rest = [item async for item in sub]
-    assert rest[:3] == iterated[:3]
-    assert rest[3] == Lagged(len(iterated) - 3)
-
-
-async def test_a_subscriber_that_leaves_does_not_stop_the_producer() -> None:
-    stream = aio.reduce(pieces(loom_bytes(), 100, 200, 300))
-    quitter = stream.subscribe(max_buffer=1, policy="block")
-    await quitter.aclose()
-    conversation = await stream.run()
-    assert conversation.runs[0].reply == "It is sunny in Paris."
-    late = stream.subscribe()
-    assert [item async for item in late] == []  # subscribed after the end: ends at once
-
-
-async def test_broadcaster_tracks_sessions_itself() -> None:
-    notes = notes_of(two_sessions())
-    async with Broadcaster() as hub:
-        sub = hub.subscribe(session="B", types=RunStarted, max_buffer=100)
-        await hub.publish(notes)
-    got = [item async for item in sub]
-    assert [n.session_id for n in got if isinstance(n, RunStarted)] == ["B"]
-    with pytest.raises(UsageError):
-        await hub.publish(notes)
-    with pytest.raises(UsageError):
-        hub.subscribe(policy="later")  # type: ignore[arg-type]
-    with pytest.raises(UsageError):
-        hub.subscribe(max_buffer=0)
-
-
 # ------------------------------------------------------------------- record, then replay
 
 
@@ -466,73 +302,3 @@ async def test_recorded_arrival_times_come_back_in_replay() -> None:
     instant = Replayer(recording, speed=None)
     assert [step.delay for step in instant.steps()] == [0.0] * 7
     assert model(stream.reducer) == model(instant.reducer)
-
-
-# --------------------------------------------------------------------------- the sync twin
-
-
-def test_sync_twin() -> None:
-    def chunks() -> Iterator[bytes]:
-        data = loom_bytes()
-        for i in range(0, len(data), 97):
-            yield data[i : i + 97]
-
-    with aio.reduce_sync(chunks()) as reduction:
-        notes = list(reduction)
-    assert model(reduction.reducer) == model(fold_bytes(loom_bytes()))
-    assert len(notes) == len(notes_of(loom_bytes())) + len(Reducer().close())
-    assert reduction.framing == "ndjson"
-    assert reduction.done
-    buf = io.BytesIO()
-    ticks = iter(range(1000))
-    conversation = aio.reduce_sync(
-        chunks(), recorder=RecordingWriter(buf), clock=lambda: float(next(ticks))
-    ).run()
-    assert conversation.runs[0].reply == "It is sunny in Paris."
-    assert read_recording(buf.getvalue()).timed
-
-
-def test_sync_twin_closes_its_source_early() -> None:
-    events: list[str] = []
-
-    def source() -> Iterator[bytes]:
-        try:
-            yield from (line + b"\n" for line in loom_lines())
-        finally:
-            events.append("closed")
-
-    reduction = aio.reduce_sync(source())
-    next(reduction)
-    reduction.close()
-    assert events == ["closed"]
-    assert list(reduction) == []
-
-
-# ------------------------------------------------------------------------------- clocks
-
-
-async def test_fake_clock_without_autojump_waits_for_advance() -> None:
-    clock = FakeClock(autojump=False)
-    woke: list[float] = []
-
-    async def sleeper(until: float) -> None:
-        await clock.sleep_until(until)
-        woke.append(clock.now())
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(sleeper, 2.0)
-        tg.start_soon(sleeper, 1.0)
-        await settle()
-        assert woke == []
-        clock.advance(1.5)
-        await settle()
-        assert woke == [1.5]
-        clock.set(5.0)
-    assert woke == [1.5, 5.0]
-    assert sorted(clock.sleeps) == [1.0, 2.0]
-
-
-async def settle(rounds: int = 10) -> None:
-    """Let the other tasks run until they wait (a few scheduler rounds, no wall time)."""
-    for _ in range(rounds):
-        await anyio.lowlevel.checkpoint()

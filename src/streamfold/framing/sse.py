@@ -1,17 +1,8 @@
-"""Incremental framing: byte chunks in, complete frames out.
+"""Server-Sent Events framing: byte chunks in, dispatched events out.
 
-Sans-IO, like h11's receive buffer: ``feed(data)`` takes any byte chunk (a line may be split
-anywhere, including inside a multi-byte UTF-8 character, since lines are split as bytes and
-decoded whole) and returns the frames completed by it; ``close()`` returns what an unterminated
-last line held. Work per call is proportional to the chunk: only the new bytes are searched.
-
-Speed: a chunk is split by a few passes in C over its bytes (``bytes.split``, ``count``), not
-line by line in Python; per-line Python work is left for the lines that need it (a ``\r``, an
-oversized line, a line continued from the previous chunk, SSE fields other than ``data:``).
-
-Memory is bounded: a line longer than ``max_line_bytes`` is not buffered whole. Its first
-``keep`` bytes are kept for the diagnostic and the rest is skipped up to the next newline; the
-splitter then returns an :class:`OversizedLine` in its place.
+Sans-IO like :mod:`streamfold.framing.lines` (whose :class:`LineSplitter` it uses for the lines
+of events begun in one chunk and ended in another), with the same bounds. Also the one place
+that knows SSE's conventional end-of-stream marker, ``data: [DONE]`` (:func:`is_done`).
 """
 
 from __future__ import annotations
@@ -23,233 +14,19 @@ from typing import Final
 
 import attrs
 
-__all__ = [
-    "DEFAULT_MAX_LINE_BYTES",
-    "LineSplitter",
-    "LineSplitterState",
-    "OversizedLine",
-    "SSEEvent",
-    "SSESplitter",
-    "SSESplitterState",
-]
+from .lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineSplitterState, OversizedLine
 
-DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
-"""16 MiB: far above any real frame (a Loom ``values`` frame carries the whole graph state)."""
+__all__ = ["DONE", "SSEEvent", "SSESplitter", "SSESplitterState", "is_done"]
 
-_BOM = b"\xef\xbb\xbf"
+DONE: Final = "[DONE]"
+"""The data of the event that ends an OpenAI-style SSE stream (``data: [DONE]``; the legacy
+TanStack terminator, docs/tanstack.md)."""
 
 
-@attrs.frozen(slots=True)
-class OversizedLine:
-    """Stands in for a line that exceeded ``max_line_bytes`` (``size`` is its full length in
-    bytes, without the newline; ``head`` its first bytes)."""
-
-    size: int
-    head: bytes
-
-
-@attrs.frozen(slots=True)
-class LineSplitterState:
-    """What a :class:`LineSplitter` holds between two chunks (the framing section of a resume
-    snapshot, docs/snapshot.md): the partial line, and the skipping of an oversized one."""
-
-    pending: bytes = b""
-    """The start of the next line (at most ``max_line_bytes``; before the stream's first 3
-    bytes, a prefix of a UTF-8 byte order mark)."""
-    started: bool = False
-    """Whether the stream's first bytes were seen (the byte order mark decided)."""
-    discarding: bool = False
-    """Whether an oversized line is being skipped up to its newline."""
-    skipped: int = 0
-    """Bytes of that line skipped so far."""
-    head: bytes = b""
-    """Its first bytes, kept for the diagnostic."""
-    blank: bool = False
-    """Whether blank lines are returned (SSE framing)."""
-
-
-class LineSplitter:
-    """Split a byte stream into lines (NDJSON framing).
-
-    * ``\\n`` ends a line; a trailing ``\\r`` is removed (``\\r\\n`` files).
-    * A UTF-8 byte order mark at the very start of the stream is dropped.
-    * Blank lines (only whitespace) are skipped; they are legal between NDJSON records.
-    * Lines longer than ``max_line_bytes`` come out as :class:`OversizedLine`.
-
-    Raises :class:`ValueError` only for a non-positive ``max_line_bytes`` (a caller error).
-    """
-
-    __slots__ = (
-        "_blank",
-        "_buf",
-        "_discarding",
-        "_head",
-        "_keep",
-        "_max",
-        "_scan",
-        "_skipped",
-        "_started",
-    )
-
-    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, keep: int = 4096) -> None:
-        if max_line_bytes <= 0:
-            raise ValueError("max_line_bytes must be positive")
-        self._max = max_line_bytes
-        self._buf = bytearray()
-        self._scan = 0  # bytes of _buf searched for \n: all between calls (snapshots keep it)
-        self._started = False
-        self._discarding = False
-        self._skipped = 0
-        self._head = b""
-        self._keep = keep
-        self._blank = False  # keep blank lines (SSE framing needs them)
-
-    @property
-    def max_line_bytes(self) -> int:
-        return self._max
-
-    @property
-    def buffered(self) -> int:
-        """Bytes held for an incomplete line."""
-        return len(self._buf)
-
-    def feed(self, data: bytes) -> list[bytes | OversizedLine]:
-        if not data:
-            return []
-        if type(data) is not bytes:
-            data = bytes(data)  # a bytearray or memoryview: the lines are bytes all the same
-        buf = self._buf
-        if not self._started:
-            # The BOM may itself arrive split: wait until 3 bytes are there to decide.
-            buf += data
-            if len(buf) < 3 and _BOM.startswith(buf):
-                return []
-            self._started = True
-            if buf.startswith(_BOM):
-                del buf[:3]
-            data = bytes(buf)
-            buf.clear()
-        out: list[bytes | OversizedLine] = []
-        if self._discarding:
-            nl = data.find(b"\n")
-            if nl < 0:
-                self._skipped += len(data)
-                return out
-            self._skipped += nl
-            out.append(OversizedLine(self._skipped, self._head))
-            self._discarding = False
-            data = data[nl + 1 :]
-        # One split in C finds all the chunk's lines: a find() and a slice per line in Python
-        # cost about as much as the rest of the line's framing. The last piece is the start of
-        # the next line (b"" when the chunk ends at a line end).
-        lines = data.split(b"\n")
-        rest = lines.pop()
-        if lines:
-            # Only the first line can be longer than the chunk (the buffered part): when neither
-            # is over the limit and no line ends with \r, the only work per line is the blank-
-            # line filter, a loop in C (bytes.strip returns the line itself when there is
-            # nothing to strip).
-            check = len(data) > self._max or b"\r" in data
-            if buf:  # the pending partial line is the first line's start
-                buf += lines[0]
-                first = lines[0] = bytes(buf)
-                buf.clear()
-                check = check or len(first) > self._max or first[-1:] == b"\r"
-            if check:
-                out += self._careful(lines)
-            elif self._blank:
-                out += lines
-            else:
-                nonblank = filter(bytes.strip, lines)
-                out += nonblank
-        if rest:
-            buf += rest
-            if len(buf) > self._max:
-                self._discarding = True
-                self._skipped = len(buf)
-                self._head = bytes(buf[: self._keep])
-                buf.clear()
-        self._scan = len(buf)
-        return out
-
-    def state(self) -> LineSplitterState:
-        """The state between two chunks, to resume with :meth:`from_state`."""
-        return LineSplitterState(
-            bytes(self._buf),
-            self._started,
-            self._discarding,
-            self._skipped,
-            self._head,
-            self._blank,
-        )
-
-    @classmethod
-    def from_state(cls, state: LineSplitterState, max_line_bytes: int) -> LineSplitter:
-        """A splitter that continues where the one that gave ``state`` stopped. Raises
-        :class:`ValueError` when ``state`` is not one a splitter of ``max_line_bytes`` can be in.
-        """
-        splitter = cls(max_line_bytes)
-        pending = state.pending
-        if len(pending) > max_line_bytes or len(state.head) > splitter._keep:
-            raise ValueError("partial line longer than max_line_bytes")
-        if not state.started and (len(pending) >= 3 or not _BOM.startswith(pending)):
-            raise ValueError("bytes held before the stream started that are not a BOM prefix")
-        if state.discarding and pending:
-            raise ValueError("a partial line held while skipping an oversized line")
-        if not 0 <= state.skipped < 1 << 63:
-            raise ValueError("skipped byte count out of range")
-        splitter._buf = bytearray(pending)
-        splitter._scan = len(pending)
-        splitter._started = state.started
-        splitter._discarding = state.discarding
-        splitter._skipped = state.skipped
-        splitter._head = state.head
-        splitter._blank = state.blank
-        return splitter
-
-    def _careful(self, lines: list[bytes]) -> list[bytes | OversizedLine]:
-        """Complete lines as :meth:`feed` returns them, checked one by one: trailing \\r removed,
-        oversized lines replaced, blank lines dropped (kept for SSE)."""
-        out: list[bytes | OversizedLine] = []
-        for raw in lines:
-            line = raw[:-1] if raw[-1:] == b"\r" else raw
-            if len(line) > self._max:
-                out.append(OversizedLine(len(line), line[: self._keep]))
-            elif self._blank or line.strip():
-                out.append(line)
-        return out
-
-    def feed_raw(self, data: bytes) -> list[bytes | OversizedLine]:
-        """Like :meth:`feed`, but blank lines are returned too (as ``b""`` or whitespace)."""
-        self._blank = True
-        return self.feed(data)
-
-    def close_raw(self) -> list[bytes | OversizedLine]:
-        self._blank = True
-        return self.close()
-
-    def close(self) -> list[bytes | OversizedLine]:
-        """End of stream: the unterminated last line, if any (a file without a final newline)."""
-        out: list[bytes | OversizedLine] = []
-        if not self._started and self._buf:
-            self._started = True
-            if self._buf.startswith(_BOM):
-                del self._buf[:3]
-        if self._discarding:
-            out.append(OversizedLine(self._skipped, self._head))
-            self._discarding = False
-        elif self._buf:
-            line = bytes(self._buf)
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if self._blank or line.strip():
-                out.append(line)
-        self._buf = bytearray()
-        self._scan = 0
-        return out
-
-
-# ------------------------------------------------------------------------------------ SSE
+def is_done(data: str) -> bool:
+    """Whether an SSE event's data is the ``[DONE]`` end marker (surrounding whitespace
+    allowed). Cheap on every event: long data is rejected by its length alone."""
+    return len(data) < 64 and data.strip() == DONE
 
 
 @attrs.frozen(slots=True)
@@ -270,7 +47,7 @@ class SSEEvent:
 # sets each slot through object.__setattr__ (~250 ns); _new_events sets the same three slots in
 # loops run by C (map over the slot descriptors), ~120 ns per event. The result is the same only
 # while SSEEvent.__init__ does nothing more (no default factory, validator, converter or
-# __attrs_post_init__): test_framing_sse.py checks it.
+# __attrs_post_init__): tests/framing/test_sse.py checks it.
 _Setter = Callable[[object, str | None], None]
 _SET_DATA: Final[_Setter] = SSEEvent.__dict__["data"].__set__
 _SET_EVENT: Final[_Setter] = SSEEvent.__dict__["event"].__set__
@@ -292,7 +69,7 @@ def _new_events(data: list[str], last_event_id: str | None) -> list[SSEEvent | O
 class SSESplitterState:
     """What an :class:`SSESplitter` holds between two chunks (docs/snapshot.md)."""
 
-    lines: LineSplitterState = LineSplitterState(blank=True)
+    lines: LineSplitterState = LineSplitterState(blank=True)  # noqa: RUF009 (frozen: shared safely)
     """The partial line."""
     data: tuple[str, ...] = ()
     """The ``data:`` lines of the event being read."""
@@ -316,7 +93,7 @@ class SSESplitter:
       ``event:`` names the event; ``retry:`` is read into :attr:`retry`; ``:`` lines are
       comments (keep-alives); unknown fields are ignored, as the standard says.
     * A line that is a bare JSON object (``{`` first), outside any event, is dispatched as an
-      event of its own: TanStack's client accepts such lines (notes/tanstack.md §3).
+      event of its own: TanStack's client accepts such lines (docs/tanstack.md).
     * Bounded like :class:`LineSplitter`: a line over ``max_line_bytes`` is skipped and reported
       as :class:`OversizedLine`; an event whose data grows past it is dropped the same way.
     """

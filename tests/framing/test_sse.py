@@ -17,13 +17,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamfold import framing
-from streamfold.framing import OversizedLine, SSEEvent, SSESplitter, SSESplitterState
+from streamfold.framing import sse
+from streamfold.framing.lines import OversizedLine
+from streamfold.framing.sse import SSEEvent, SSESplitter, SSESplitterState
 from streamfold.snapshot.schema import converter
 
-from . import framing_reference as reference
+from ..support.streams import RECORDINGS
+from . import reference
 
-RECORDINGS = Path(__file__).parent.parent / "examples" / "recordings"
 SSE_FILES = sorted(RECORDINGS.glob("*.sse"))
 BOM = b"\xef\xbb\xbf"
 
@@ -159,7 +160,7 @@ def test_unterminated_event_is_dispatched_at_close() -> None:
 
 
 def test_events_built_in_bulk_equal_constructed_ones() -> None:
-    # framing._new_events sets SSEEvent's slots directly instead of calling its __init__: that
+    # sse._new_events sets SSEEvent's slots directly instead of calling its __init__: that
     # is only right while the attrs __init__ does nothing else than set these three fields.
     assert [f.name for f in attrs.fields(SSEEvent)] == ["data", "event", "last_event_id"]
     for f in attrs.fields(SSEEvent):
@@ -167,7 +168,7 @@ def test_events_built_in_bulk_equal_constructed_ones() -> None:
         assert f.converter is None
         assert f.default in (attrs.NOTHING, None)  # no factory
     assert not hasattr(SSEEvent, "__attrs_post_init__")
-    built = framing._new_events(["a", "é"], "7")
+    built = sse._new_events(["a", "é"], "7")
     expected = [SSEEvent("a", None, "7"), SSEEvent("é", None, "7")]
     assert built == expected
     assert [(repr(e), hash(e)) for e in built] == [(repr(e), hash(e)) for e in expected]

@@ -1,0 +1,228 @@
+"""The sync edge: reduce and fold plain iterables and files (the twin of :mod:`streamfold.aio`).
+
+* :func:`fold` / :func:`fold_file` — a byte stream or a file in, the final
+  :class:`~streamfold.model.Conversation` out (notifications are not kept);
+* :class:`Reduction` / :func:`reduce_sync` — iterate the notifications of any iterable source
+  (bytes split anywhere, text lines, parsed frames), optionally recording every frame;
+* :func:`convert` / :func:`convert_file` — fold, then export (``streamfold convert``).
+
+All of them go through the one intake, :class:`~streamfold.io.intake.Intake`: the framings are
+``"ndjson"``, ``"sse"``, ``"chunk-recording"`` and ``"recording"``, given or detected from the
+first bytes (:mod:`streamfold.framing.detect`, docs/recording.md).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ..export.tanstack import render_converted
+from ..framing.detect import Framing
+from ..framing.lines import DEFAULT_MAX_LINE_BYTES
+from ..model import Conversation
+from ..notifications import Notification
+from ..reducer import Reducer
+from .intake import Intake, Item, ReductionState, distinct, make_reducer
+from .recording import RecordingWriter
+
+__all__ = [
+    "CHUNK_SIZE",
+    "Reduction",
+    "convert",
+    "convert_file",
+    "fold",
+    "fold_file",
+    "reduce_sync",
+]
+
+CHUNK_SIZE = 64 * 1024
+"""How much of a file :func:`fold_file` reads at a time."""
+
+
+# ------------------------------------------------------------------------------------ fold
+
+
+def fold(
+    chunks: Iterable[bytes],
+    reducer: Reducer | None = None,
+    *,
+    framing: Framing | None = "ndjson",
+    name: str = "",
+    **options: Any,
+) -> Conversation:
+    """Fold a byte stream given as chunks of any size and return the final model.
+
+    ``framing`` is one of ``"ndjson"`` (the default), ``"sse"``, ``"chunk-recording"``,
+    ``"recording"``, or ``None`` to detect it from the first bytes (``name``, a file name, is a
+    hint). ``options`` are :class:`~streamfold.reducer.Reducer` arguments (``format``,
+    ``strict``, limits); pass a ``reducer`` instead to keep access to its counters (a partial
+    frame it was already fed through ``feed_bytes`` / ``feed_sse`` is continued). Frames are
+    applied as they are split and their notifications dropped at once
+    (``Reducer.feed_stream``). The reducer is closed at the end, which ends runs that never
+    received their terminal frame. Raises :class:`~streamfold.errors.UsageError` for an unknown
+    ``framing`` or for both a ``reducer`` and ``options``.
+    """
+    reducer = make_reducer(reducer, options)
+    intake = Intake(reducer, framing, name=name, max_line_bytes=reducer.max_line_bytes, keep=False)
+    feed = intake.feed
+    for chunk in chunks:
+        feed(chunk)
+    intake.finish(close_reducer=True)
+    return reducer.conversation
+
+
+def fold_file(
+    path: str | os.PathLike[str],
+    reducer: Reducer | None = None,
+    *,
+    framing: Framing | None = None,
+    **options: Any,
+) -> Conversation:
+    """Fold a file and return the final model, the framing detected when not given: NDJSON,
+    SSE, a ChunkRecording or a streamfold recording (docs/recording.md). Otherwise as
+    :func:`fold`.
+
+    Raises :class:`OSError` when the file cannot be read; the content itself never raises in
+    lenient mode.
+    """
+    with open(path, "rb") as fh:
+        chunks = iter(lambda: fh.read(CHUNK_SIZE), b"")
+        return fold(chunks, reducer, framing=framing, name=os.fspath(path), **options)
+
+
+def convert(
+    chunks: Iterable[bytes],
+    to: str = "tanstack-ui-messages",
+    *,
+    framing: Framing | None = "ndjson",
+    format: str | None = None,
+    session_id: str | None = None,
+) -> str:
+    """Fold a byte stream (chunks of any size) and return it converted, as JSON text (shaped
+    as :func:`~streamfold.export.tanstack.render_converted` says: an object keyed by session,
+    or one session's array).
+
+    ``to`` is one of :data:`streamfold.export.tanstack.CONVERT_TARGETS`; ``framing`` and
+    ``format`` are as for :func:`fold`. Raises :class:`~streamfold.errors.UsageError` for an
+    unknown target, framing, format or session.
+    """
+    return render_converted(fold(chunks, framing=framing, format=format), to, session_id)
+
+
+def convert_file(
+    path: str | os.PathLike[str],
+    to: str = "tanstack-ui-messages",
+    *,
+    format: str | None = None,
+    framing: Framing | None = None,
+    session_id: str | None = None,
+) -> str:
+    """Fold a file and return it converted, as JSON text (``streamfold convert``).
+
+    Like :func:`convert`, with the framing detected from the file when ``None``. Raises
+    :class:`OSError` when the file cannot be read.
+    """
+    conversation = fold_file(path, framing=framing, format=format)
+    return render_converted(conversation, to, session_id)
+
+
+# ------------------------------------------------------------------------------- reduction
+
+
+class Reduction(ReductionState):
+    """Reduce a plain iterable of items (the sync twin of :class:`AsyncReduction`).
+
+    Iterate it for notifications, or call :meth:`run`. ``conversation`` / ``reducer`` are live.
+    """
+
+    def __init__(
+        self,
+        source: Iterable[Item],
+        *,
+        reducer: Reducer | None = None,
+        framing: Framing | None = None,
+        name: str = "",
+        recorder: RecordingWriter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        close_reducer: bool = True,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        **reducer_options: Any,
+    ) -> None:
+        self._source = source
+        self._iter: Iterator[Item] | None = None
+        self._clock = clock
+        self._start = 0.0
+        self._begin(
+            reducer,
+            reducer_options,
+            framing=framing,
+            name=name,
+            recorder=recorder,
+            close_reducer=close_reducer,
+            max_line_bytes=max_line_bytes,
+        )
+
+    def _elapsed(self) -> float:
+        return self._clock() - self._start
+
+    def __iter__(self) -> Reduction:
+        return self
+
+    def __next__(self) -> Notification:
+        if self._stopped:
+            raise StopIteration
+        buffer = self._buffer
+        while not buffer:
+            if self._done:
+                raise StopIteration
+            self._pull()
+        return buffer.popleft()
+
+    def _pull(self) -> None:
+        if self._iter is None:
+            self._iter = iter(self._source)
+            self._start = self._clock()
+        try:
+            try:
+                item = next(self._iter)
+            except StopIteration:
+                self._buffer.extend(self._intake.finish(self._close_reducer))
+                self._done = True
+                self._close_source()
+                return
+            self._buffer.extend(self._intake.feed(item))
+        except BaseException:
+            self._done = self._stopped = True
+            self._close_source()
+            raise
+
+    def _close_source(self) -> None:
+        for obj in distinct(self._iter, self._source):
+            close = getattr(obj, "close", None)
+            if callable(close):
+                close()
+
+    def run(self) -> Conversation:
+        """Consume the whole source; returns the conversation."""
+        for _ in self:
+            pass
+        return self.conversation
+
+    def close(self) -> None:
+        """Stop early: close the source (the reducer stays open; iteration ends). Idempotent."""
+        if not self._done:
+            self._done = self._stopped = True
+            self._close_source()
+
+    def __enter__(self) -> Reduction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def reduce_sync(source: Iterable[Item], **options: Any) -> Reduction:
+    """``for note in reduce_sync(chunks, framing="sse"): …`` — see :class:`Reduction`."""
+    return Reduction(source, **options)
