@@ -8,20 +8,24 @@ The input is the Loom agent script of ``bench/streams.py`` (ReAct runs: reasonin
 calls, usage, one session per run), generated and fed run by run, with an arrival time per
 frame, so the input itself is never held. Each writer writes into a sink that only counts
 characters. For each step it prints the time, the time relative to folding, the characters
-written, and the growth of the process's peak resident memory (``ru_maxrss``) during the step:
-a streaming writer adds little above the model's own memory, which the fold step shows.
+written, and how far the process's resident memory rose above where it was when the step
+began (sampled every 5 ms from ``/proc/self/statm`` by a thread): a streaming writer adds little
+to the model's own memory, which the fold step shows.
 Timings live here, never in tests.
 """
 
 from __future__ import annotations
 
 import gc
-import resource
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,9 +36,35 @@ from streamfold.export.timeline import write_chrome_trace
 from streamfold.export.transcript import write_html, write_json, write_markdown
 from streamfold.reducer import Reducer
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def rss_mib() -> float:
+    """The process's resident memory now (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * _PAGE / (1 << 20)
+
+
+class Sampler:
+    """The highest resident memory seen while a step runs."""
+
+    def __init__(self) -> None:
+        self.peak = rss_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, rss_mib())
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mib())
 
 
 class Sink:
@@ -52,7 +82,7 @@ def fold(frames: int) -> tuple[Reducer, int]:
     fed = 0
     for run in script():
         for line in loom_run(run):
-            reducer.feed_line(line, at=fed * 0.002)
+            reducer.feed(orjson.loads(line), raw=line, at=fed * 0.002)
             fed += 1
         if fed >= frames:
             break
@@ -62,12 +92,13 @@ def fold(frames: int) -> tuple[Reducer, int]:
 
 def step(name: str, action: Callable[[], int], base: float | None) -> float:
     gc.collect()
-    before = peak_mib()
-    start = time.perf_counter()
-    chars = action()
-    took = time.perf_counter() - start
+    before = rss_mib()
+    with Sampler() as sampler:
+        start = time.perf_counter()
+        chars = action()
+        took = time.perf_counter() - start
     ratio = f"{took / base:6.2f}x" if base else "  1.00x"
-    grew = peak_mib() - before
+    grew = sampler.peak - before
     print(f"{name:<22} {took:8.2f} s {ratio} {chars / 1e6:9.1f} M chars   peak +{grew:7.1f} MiB")
     return took
 
@@ -85,7 +116,7 @@ def main() -> None:
     base = step("fold (the model)", do_fold, None)
     conversation = holder["reducer"].conversation
     runs = len(conversation.runs)
-    print(f"{'':<22} {runs:,} runs, model peak {peak_mib():.0f} MiB")
+    print(f"{'':<22} {runs:,} runs, {holder['fed']:,} frames, resident {rss_mib():.0f} MiB")
 
     def sink(writer: Callable[..., None]) -> Callable[[], int]:
         def action() -> int:
