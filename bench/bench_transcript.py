@@ -126,7 +126,6 @@ def main() -> None:
 
         return action
 
-    step("json export (peer)", lambda: len(to_json(conversation, indent=False)), base)
     step("transcript json", sink(write_json), base)
     step("transcript md", sink(write_markdown), base)
     step("transcript html", sink(write_html), base)
@@ -137,6 +136,8 @@ def main() -> None:
         print("timeline otlp-json: skipped (pip install 'streamfold[otel]')")
     else:
         step("timeline otlp-json", sink(write_otlp_json), base)
+    # Last: its freed memory stays resident and would hide the writers' own growth.
+    step("json export (peer)", lambda: len(to_json(conversation, indent=False)), base)
 
 
 if __name__ == "__main__":
