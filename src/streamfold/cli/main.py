@@ -39,7 +39,7 @@ from ..errors import ProtocolError, UsageError
 from ..export.agui import AGUI_TARGETS
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
-from ..framing import FRAMINGS, Frame
+from ..framing import FRAMINGS, Frame, RecordingProblem
 from ..io.recording import Recording, read_recording
 from ..notifications import Notification
 from ..reducer import Reducer
@@ -332,6 +332,30 @@ def _fold(
         _protocol_error(name, exc)
 
 
+def _fold_files(args: argparse.Namespace) -> tuple[Reducer, Recording, str]:
+    """``args.files`` folded into one reducer in order (transcript, timeline); the recordings'
+    problems gathered for :func:`_report`. Raises :class:`_Fail` for an unknown session."""
+    reducer = _reducer(args)
+    problems: list[RecordingProblem] = []
+    names: list[str] = []
+    for path in args.files:
+        recording, name = _read(argparse.Namespace(**{**vars(args), "file": path}))
+        problems += recording.problems
+        names.append(name)
+        try:
+            for frame in recording:
+                reducer.feed_frame(frame)
+        except ProtocolError as exc:
+            _protocol_error(name, exc)
+    try:
+        reducer.close()
+    except ProtocolError as exc:
+        _protocol_error(names[-1], exc)
+    if args.session is not None and args.session not in reducer.conversation.sessions:
+        raise _Fail(f"no session {inline(args.session)} in the input", EXIT_USAGE)
+    return reducer, Recording((), "ndjson", problems=tuple(problems)), ", ".join(names)
+
+
 def _report(reducer: Reducer, recording: Recording, name: str, *, hint: bool = True) -> int:
     """How much was understood, on stderr: exit code 3 with a one-line summary when nothing
     was; else the dropped frames and diagnostics when there are any (exit code 0)."""
@@ -529,8 +553,8 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "convert": _cmd_convert,
     "serve": _cmd_serve,
     "export": _cmd_export,
-    "transcript": cmd_transcript,
-    "timeline": cmd_timeline,
+    "transcript": lambda args: cmd_transcript(args, _fold_files(args), _report, _Fail),
+    "timeline": lambda args: cmd_timeline(args, _fold_files(args), _report, _Fail),
 }
 
 

@@ -6,7 +6,8 @@
                           [--input-format NAME] [--framing F] [--strict]
 
 The files are folded into one model in the order given (one conversation spread over several
-logs); the output goes to ``OUT`` or stdout, written one run at a time.
+logs; ``cli/main.py`` folds them); the output goes to ``OUT`` or stdout, written one run at a
+time.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Final
 
-from ..errors import ProtocolError
 from ..formats import FORMATS
-from ..framing import FRAMINGS, RecordingProblem
+from ..framing import FRAMINGS
 from ..io.recording import Recording
 
 __all__ = [
@@ -64,34 +64,14 @@ def add_commands(commands: Any, strict: Callable[[argparse.ArgumentParser], None
     common(timeline)
 
 
-def _fold_all(args: argparse.Namespace) -> tuple[Any, Recording, str]:
-    from .main import _Fail, _protocol_error, _read, _reducer
-
-    reducer = _reducer(args)
-    problems: list[RecordingProblem] = []
-    names: list[str] = []
-    for path in args.files:
-        recording, name = _read(argparse.Namespace(**{**vars(args), "file": path}))
-        problems += recording.problems
-        names.append(name)
-        try:
-            for frame in recording:
-                reducer.feed_frame(frame)
-        except ProtocolError as exc:
-            _protocol_error(name, exc)
-    try:
-        reducer.close()
-    except ProtocolError as exc:
-        _protocol_error(names[-1], exc)
-    if args.session is not None and args.session not in reducer.conversation.sessions:
-        raise _Fail(f"no session {args.session!r} in the input", 2)
-    return reducer, Recording((), "ndjson", problems=tuple(problems)), ", ".join(names)
+Folded = tuple[Any, Recording, str]
+"""What the command line folded: the reducer, the recording problems, the input's name."""
+Report = Callable[[Any, Recording, str], int]
+"""The command line's report of how much was understood (its exit code)."""
 
 
 @contextlib.contextmanager
-def _output(out: str | None) -> Iterator[IO[str]]:
-    from .main import _Fail
-
+def _output(out: str | None, fail: type[Exception]) -> Iterator[IO[str]]:
     if out is None or out == "-":
         yield sys.stdout
         sys.stdout.flush()
@@ -99,24 +79,26 @@ def _output(out: str | None) -> Iterator[IO[str]]:
     try:
         handle = open(out, "w", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
     except OSError as exc:
-        raise _Fail(f"cannot write {out!r}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write {out!r}: {exc.strerror or exc}") from None
     with handle:
         yield handle
 
 
-def cmd_transcript(args: argparse.Namespace) -> int:
-    """``streamfold transcript``: fold ``args.files`` and write the transcript (md, html or
-    json, docs/transcript.md) to ``args.out`` or stdout; the exit code as in docs/cli.md."""
+def cmd_transcript(
+    args: argparse.Namespace, folded: Folded, report: Report, fail: type[Exception]
+) -> int:
+    """``streamfold transcript``: write the transcript (md, html or json, docs/transcript.md)
+    of what the command line ``folded`` to ``args.out`` or stdout; ``fail(message)`` is its
+    error for the user; returns the exit code ``report`` gives (docs/cli.md)."""
     from ..export.transcript import write_html, write_json, write_markdown
-    from .main import _report
 
-    reducer, recording, name = _fold_all(args)
+    reducer, recording, name = folded
     stats = {
         "frames_in": reducer.frames_in,
         "frames_applied": reducer.frames_applied,
         "frames_dropped": reducer.frames_dropped,
     }
-    with _output(args.out) as out:
+    with _output(args.out, fail) as out:
         if args.output_format == "json":
             write_json(reducer.conversation, out.write, session_id=args.session, stats=stats)
         else:
@@ -125,25 +107,26 @@ def cmd_transcript(args: argparse.Namespace) -> int:
             writer(
                 reducer.conversation, out.write, session_id=args.session, stats=stats, title=title
             )
-    return _report(reducer, recording, name)
+    return report(reducer, recording, name)
 
 
-def cmd_timeline(args: argparse.Namespace) -> int:
-    """``streamfold timeline``: fold ``args.files`` and write a Chrome trace or OTLP JSON lines
-    (docs/transcript.md, "Timelines"); the exit code as in docs/cli.md."""
+def cmd_timeline(
+    args: argparse.Namespace, folded: Folded, report: Report, fail: type[Exception]
+) -> int:
+    """``streamfold timeline``: write a Chrome trace or OTLP JSON lines (docs/transcript.md,
+    "Timelines") of what the command line ``folded``; as :func:`cmd_transcript` otherwise."""
     from ..export.timeline import write_chrome_trace
-    from ..export.timeline.otel import write_otlp_json
-    from .main import _Fail, _report
 
-    reducer, recording, name = _fold_all(args)
-    with _output(args.out) as out:
+    reducer, recording, name = folded
+    with _output(args.out, fail) as out:
         if args.output_format == "chrome-trace":
             write_chrome_trace(reducer.conversation, out.write, session_id=args.session)
         else:
             try:
+                from ..export.timeline.otel import write_otlp_json
+
                 write_otlp_json(reducer.conversation, out.write, session_id=args.session)
             except ImportError:
-                raise _Fail(
-                    "otlp-json needs the otel extra: pip install 'streamfold[otel]'"
-                ) from None
-    return _report(reducer, recording, name)
+                message = "otlp-json needs the otel extra: pip install 'streamfold[otel]'"
+                raise fail(message) from None
+    return report(reducer, recording, name)
