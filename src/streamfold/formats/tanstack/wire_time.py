@@ -7,7 +7,6 @@ it stamps a start or an end (``docs/transcript.md``, "Time"), never per text del
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -32,6 +31,5 @@ def frame_time(frame: Mapping[str, Any]) -> float | None:
     if type(value) is not int and type(value) is not float:
         return None
     seconds = value / 1000.0
-    if not math.isfinite(seconds) or not _EARLIEST <= seconds <= _LATEST:
-        return None
-    return seconds
+    # NaN fails both comparisons and an infinity the second: no isfinite() needed.
+    return seconds if _EARLIEST <= seconds <= _LATEST else None
