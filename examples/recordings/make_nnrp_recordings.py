@@ -322,7 +322,8 @@ def clean() -> Recording:
 
 
 def concurrent() -> Recording:
-    """Two sessions, three operations interleaved; one operation has a second view lane."""
+    """Two sessions, three frames interleaved; one frame has a second view lane, which is an
+    operation of its own (its own text and terminal, ``docs/nnrp.md``)."""
     a1 = Operation(0x11, 0x101, trace=0xA1)
     a2 = Operation(0x11, 0x102, trace=0xA2)
     a2_side = Operation(0x11, 0x102, view=1, trace=0xA2)
@@ -336,11 +337,10 @@ def concurrent() -> Recording:
     streams = {
         "a1": a1.stream(chunks_of(texts["a1"], [2, 3])),
         "a2": a2.stream(chunks_of(texts["a2"], [3])),
-        "a2_side": [a2_side.token_frame(c) for c in chunks_of(texts["a2_side"], [4])],
+        "a2_side": a2_side.stream(chunks_of(texts["a2_side"], [4])),
         "b1": b1.stream(chunks_of(texts["b1"], [2])),
     }
     rec = Recording("nnrp-concurrent.ndjson", "3 operations in 2 sessions, interleaved")
-    # the side lane must finish before its operation's terminal (on view 0) arrives
     order = ["a2_side", "a1", "b1", "a2"]
     while any(streams.values()):
         for key in order:
@@ -348,8 +348,9 @@ def concurrent() -> Recording:
                 rec.frames.append(streams[key].pop(0))
     # runs are listed by session, then in first-seen order (a2's side lane speaks first)
     rec.runs = [
-        run_fact(a2, texts["a2"] + texts["a2_side"]),
+        run_fact(a2_side, texts["a2_side"], suffix=":0x0001"),
         run_fact(a1, texts["a1"]),
+        run_fact(a2, texts["a2"]),
         run_fact(b1, texts["b1"]),
     ]
     return rec
@@ -630,7 +631,9 @@ def inclusive_numeric() -> Recording:
     rec = Recording("nnrp-inclusive.ndjson", "inclusive ranges and numeric vocabularies")
     rec.frames = op.stream(chunks)
     rec.runs = [run_fact(op, text)]
-    rec.diagnostics = {"chunk_out_of_order": 1, "inclusive_ranges": 1}
+    # The lane starts past 0 (first_sequence unknown): its terminal waits while the start
+    # window is open, for chunks before the first one received (docs/nnrp.md).
+    rec.diagnostics = {"chunk_out_of_order": 1, "inclusive_ranges": 1, "terminal_deferred": 1}
     return rec
 
 

@@ -47,12 +47,13 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import orjson
 
 from . import events as ev
-from .core import APPLY, FoldState, Notes
+from .core import APPLY, FoldState, Notes, flush_halves
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
+from .model.text import loads_with_surrogates
 
 if TYPE_CHECKING:
     from .framing import Frame
@@ -248,14 +249,18 @@ class Reducer:
     # ------------------------------------------------------------------------- public API
 
     def feed(
-        self, frame: Mapping[str, Any], *, raw: bytes | str | None = None, at: float | None = None
+        self,
+        frame: Mapping[str, Any],
+        *,
+        raw: bytes | str | None = None,
+        valid_text: bool = False,
+        at: float | None = None,
     ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
-        ``raw`` is the frame's text as received, kept in diagnostics; when omitted it is
-        re-serialized from ``frame`` only if a diagnostic needs it. ``at``: its arrival time in
-        seconds, held for the frames after it that have none (``docs/transcript.md``, "Time").
-        """
+        ``raw``: the text as received, for diagnostics (else re-serialized if one needs it).
+        ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity).
+        ``at``: the arrival time (s), held for later frames without one (docs/transcript.md)."""
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
         if self._lifecycle is not _OPEN:
@@ -264,6 +269,8 @@ class Reducer:
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
+        if not valid_text:  # the text integrity rule from now on (docs/model.md)
+            state.text_check = True
         if at is not None:
             state.time = at
         notes: _Notes = []
@@ -307,16 +314,15 @@ class Reducer:
 
         Text that is not JSON is kept as a ``not_json`` diagnostic, or as the stream's format
         records it (:meth:`~streamfold.formats.Decoder.non_json`; the Loom REPL's prompts are
-        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a
-        ``> `` prompt on the same stdout line) is applied from its first ``{`` with an INFO
-        ``text_before_json`` diagnostic.
-        """
+        INFO ``repl_output``, ``docs/loom.md``). A line with text before its JSON object (a ``> ``
+        prompt) is applied from its first ``{`` (INFO ``text_before_json``); JSON with lone
+        surrogates on a fallback path (docs/model.md)."""
         try:
             frame = orjson.loads(line)
         except orjson.JSONDecodeError:
             return self._feed_non_json(line)
         if type(frame) is dict:
-            return self.feed(frame, raw=line)
+            return self.feed(frame, raw=line, valid_text=True)
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
     def feed_bytes(self, data: bytes) -> _Notes:
@@ -399,7 +405,7 @@ class Reducer:
             try:
                 events = last[1].end_of_stream(state.index)
             except Exception as exc:  # a decoder bug must not take the caller down
-                _decoder_failed(state, f"{last[0]} decoder failed at [DONE]", exc, notes)
+                state.decoder_failed(f"{last[0]} decoder failed at [DONE]", exc, notes)
                 return notes
             self._apply_all(events, notes)
         return notes
@@ -433,9 +439,10 @@ class Reducer:
             try:
                 events = decoder.finish()
             except Exception as exc:  # a decoder bug must not take the caller down
-                _decoder_failed(state, f"{name} decoder failed at end of input", exc, notes)
+                state.decoder_failed(f"{name} decoder failed at end of input", exc, notes)
                 continue
             self._apply_all(events, notes)
+        flush_halves(state, notes)  # text streams still open end (docs/model.md)
         return notes
 
     @property
@@ -512,6 +519,7 @@ class Reducer:
         error."""
         if self._lifecycle not in LIFECYCLE_ALLOWS_APPLY:
             self._check_usable()
+        self._state.text_check = True  # events from the caller may hold surrogate halves
         notes: _Notes = []
         self._apply_all(events, notes)
         return notes
@@ -561,6 +569,9 @@ class Reducer:
 
     def _feed_non_json(self, line: bytes | str) -> _Notes:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        frame = loads_with_surrogates(text)  # JSON but for lone surrogates (docs/model.md)
+        if type(frame) is dict:
+            return self.feed(frame, raw=line)
         brace = text.find("{")
         if brace > 0:
             try:
@@ -570,13 +581,9 @@ class Reducer:
             else:
                 if type(frame) is dict:
                     self._check_usable()
-                    notes = self.feed(frame, raw=line)
-                    note = ev.Diagnose(
-                        "text_before_json",
-                        f"skipped {text[:brace]!r} before the JSON object",
-                        Severity.INFO,
-                    )
-                    self._state.diagnose(note, notes)
+                    notes = self.feed(frame, raw=line, valid_text=True)
+                    why = f"skipped {text[:brace]!r} before the JSON object"
+                    self._state.diagnose(ev.Diagnose("text_before_json", why, Severity.INFO), notes)
                     return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
@@ -623,8 +630,3 @@ class Reducer:
         error = FramingError(diagnostic) if framing else ProtocolError(diagnostic)
         self._lifecycle, self._failure = Lifecycle.FAILED, diagnostic
         raise error
-
-
-def _decoder_failed(state: FoldState, what: str, exc: Exception, notes: _Notes) -> None:
-    text = f"{what}: {type(exc).__name__}: {exc}"
-    state.diagnose(ev.Diagnose("decoder_error", text, Severity.ERROR), notes)

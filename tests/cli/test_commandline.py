@@ -53,7 +53,8 @@ def _timed(path: Path, *, truncate: bool = False) -> Path:
 
 NOT_UNDERSTOOD = re.compile(
     r"^streamfold: \S+: not understood: 0 of \d+ frame\(s\) applied and no known format"
-    r" \(loom, nnrp, nnrp-wire, tanstack\) recognised \(not_json ×\d+\)\n$"
+    r" \(anthropic, loom, nnrp, nnrp-wire, openai-chat, openai-responses, tanstack, vercel-ui\)"
+    r" recognised \(not_json ×\d+\)\n$"
 )
 
 

@@ -222,8 +222,13 @@ ROUND_TRIP_DIVERGENCES: Final[dict[str, tuple[set[str], str]]] = {
         "which the AG-UI decoder does not read as a run",
     ),
     "nnrp-concurrent.ndjson": (
-        {"runs:nnrp:0x00000011:0x00000101", "runs:nnrp:0x00000022:0x00000101"},
-        "overlapping operations are sub-agents of the first one's AG-UI run",
+        {
+            "runs:nnrp:0x00000011:0x00000101",
+            "runs:nnrp:0x00000011:0x00000102",
+            "runs:nnrp:0x00000022:0x00000101",
+        },
+        "overlapping operations (the side view lane is one) are sub-agents of the first one's "
+        "AG-UI run",
     ),
     "nnrp-gap.ndjson": (
         {"runs:nnrp:0x00000060:0x00000022"},

@@ -47,13 +47,14 @@ def first_frame(path: Path) -> dict[str, Any]:
 
 
 def own_format(path: Path) -> str:
+    """The format a file is named for: the longest format name it starts with (then ``-``)."""
     if path.parent != RECORDINGS:
         return FOLDERS[path.parent.name]
-    return path.name.split("-", 1)[0]
+    return max((n for n in FORMATS if path.name.startswith(f"{n}-")), key=len)
 
 
 def test_every_format_has_recordings() -> None:
-    assert {own_format(p) for p in STREAMS} == {"loom", "nnrp", "tanstack"}
+    assert {own_format(p) for p in STREAMS} == {"loom", "nnrp", "tanstack", "vercel-ui"}
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: str(p.relative_to(RECORDINGS)))
@@ -67,4 +68,26 @@ def test_claimed_by_its_own_format_from_the_first_frame(path: Path) -> None:
     assert all(c < confidences[own] for c in others.values()), confidences
     reducer = Reducer()
     fold_file(path, reducer)
+    assert set(reducer.decoders) == {own}
+
+
+# The provider corpus (the live OpenAI and Anthropic APIs' streams, kept beside the checkout and
+# not copied into examples/recordings/): each file is claimed by its folder's format.
+from .providers.corpus import corpus_streams  # noqa: E402
+
+PROVIDER_STREAMS = [
+    p for fmt in ("openai-chat", "openai-responses", "anthropic") for p in corpus_streams(fmt)
+]
+
+
+@pytest.mark.parametrize("path", PROVIDER_STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_provider_streams_are_claimed_by_their_format(path: Path) -> None:
+    frame = first_frame(path)
+    own = path.parent.name
+    confidences = {name: float(cls.detect(frame)) for name, cls in FORMATS.items()}
+    assert detect_format(frame) == own, confidences
+    assert all(c < confidences[own] for name, c in confidences.items() if name != own)
+    reducer = Reducer()
+    reducer.feed_sse(path.read_bytes())
+    reducer.close()
     assert set(reducer.decoders) == {own}

@@ -105,7 +105,9 @@ def test_unknown_and_broken_formats(tmp_path: Path) -> None:
             make_decoder("broken")
         with pytest.warns(RuntimeWarning, match="broken"):
             assert detect_format({"type": "RUN_STARTED"}) == "tanstack"  # the others still work
-    with pytest.raises(UsageError, match=r"unknown format 'nope'; known formats: loom, nnrp"):
+    with pytest.raises(
+        UsageError, match=r"unknown format 'nope'; known formats: anthropic, loom, nnrp"
+    ):
         Reducer(format="nope")
 
 

@@ -41,6 +41,7 @@ from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
 from ..framing import FRAMINGS, Frame, RecordingProblem
 from ..io.recording import Recording, read_recording
+from ..model.text import dumps
 from ..notifications import Notification
 from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
@@ -474,7 +475,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             ],
         }
         # orjson writes C0 controls as \u00XX; DEL, C1 and bidi controls are escaped here.
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        text = dumps(document, option=orjson.OPT_INDENT_2).decode()
         stdout.write(escape_json_output(text) + "\n")
     else:
         from rich.console import Console

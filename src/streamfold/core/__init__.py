@@ -78,8 +78,9 @@ from .apply_tools import (
     apply_start_tool_execution,
 )
 from .state import FoldState, Notes
+from .text import flush_halves
 
-__all__ = ["APPLY", "Applier", "FoldState", "Notes"]
+__all__ = ["APPLY", "Applier", "FoldState", "Notes", "flush_halves"]
 
 Applier = Callable[[FoldState, Any, Notes], None]
 """``apply_x(state, event, notes)``: apply one event of its type."""

@@ -11,6 +11,7 @@ from ..model import Message, ReasoningPart, Severity, TextBuffer, TextPart
 from ..notifications import MessageCompleted, ReasoningDelta, TextDelta, TextReplaced
 from .apply_runs import get_run
 from .state import REASONING_PART, FoldState, Notes
+from .text import flush_halves, set_text, stream_text
 
 __all__ = [
     "apply_append_reasoning",
@@ -48,8 +49,11 @@ def apply_start_message(state: FoldState, e: ev.StartMessage, notes: Notes) -> N
         return
     run = get_run(state, e.run_id, notes)
     metadata = dict(e.metadata) if e.metadata else {}
+    text = e.text
+    if text and state.text_check:
+        text = set_text(state, None, text, e.run_id, e.message_id, "text", notes)
     state.new_message(
-        run, e.message_id, e.role, notes, span_id=e.span_id, metadata=metadata, text=e.text
+        run, e.message_id, e.role, notes, span_id=e.span_id, metadata=metadata, text=text
     )
 
 
@@ -64,6 +68,8 @@ def apply_append_text(state: FoldState, e: ev.AppendText, notes: Notes) -> None:
         state.stamp_first_token(message)
     buffer = part.buffer
     delta = e.delta
+    if state.text_check:  # input may hold surrogate halves (core/text.py; docs/model.md)
+        delta = stream_text(state, buffer, delta, e.run_id, "text", message, part, notes)
     size = buffer.chars + len(delta)
     if size > state.max_text_chars:
         delta = state.truncate(buffer, delta, e.run_id, e.message_id, "text", notes)
@@ -86,13 +92,18 @@ def apply_replace_text(state: FoldState, e: ev.ReplaceText, notes: Notes) -> Non
     message = get_message(state, e.run_id, e.message_id, notes)
     parts = message.parts
     part = parts[-1] if parts else None
-    if type(part) is TextPart:
-        part.buffer.replace(e.text)
-    else:
-        part = TextPart(TextBuffer(e.text))
+    if type(part) is not TextPart:
+        part = TextPart(TextBuffer())
         parts.append(part)
         state.stamp_first_token(message)
-    notes.append(TextReplaced(e.run_id, e.message_id, e.text, part))
+    text = e.text
+    if state.text_check:  # a text still streaming: its last half may pair later
+        stream = (message, part)
+        text = set_text(
+            state, part.buffer, text, e.run_id, e.message_id, "text", notes, stream=stream
+        )
+    part.buffer.replace(text)
+    notes.append(TextReplaced(e.run_id, e.message_id, text, part))
 
 
 def _reasoning_part(state: FoldState, message: Message, step_id: str | None) -> ReasoningPart:
@@ -119,6 +130,8 @@ def apply_append_reasoning(state: FoldState, e: ev.AppendReasoning, notes: Notes
     message = state.messages.get(e.message_id) or get_message(state, e.run_id, e.message_id, notes)
     part = _reasoning_part(state, message, e.step_id)
     delta = e.delta
+    if state.text_check:
+        delta = stream_text(state, part.buffer, delta, e.run_id, "reasoning", message, part, notes)
     if part.buffer.chars + len(delta) > state.max_text_chars:
         delta = state.truncate(part.buffer, delta, e.run_id, e.message_id, "reasoning", notes)
     part.buffer.append(delta)
@@ -143,6 +156,8 @@ def apply_end_message(state: FoldState, e: ev.EndMessage, notes: Notes) -> None:
             ev.Diagnose("unknown_message", f"end of unknown message {e.message_id!r}"), notes
         )
         return
+    if state.halves:
+        flush_halves(state, notes, owner=message)
     if not message.completed:
         message.completed = True
         state.stamp_end(message)

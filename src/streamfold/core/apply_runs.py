@@ -27,6 +27,7 @@ from ..notifications import (
     UsageUpdated,
 )
 from .state import INPUT_OPEN, FoldState, Notes
+from .text import flush_halves
 
 __all__ = [
     "apply_close_span",
@@ -111,6 +112,8 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
             code, text = "illegal_run_transition", f"run {e.run_id!r} cannot end as {e.status}"
         state.diagnose(ev.Diagnose(code, text, run_id=e.run_id), notes)
         return
+    if state.halves:  # the run's text streams end: pending surrogate halves (core/text.py)
+        flush_halves(state, notes, run_id=run.run_id)
     index, now = state.index, state.now()
     for span in run.walk_spans():
         if span.status is SpanStatus.OPEN:

@@ -23,6 +23,7 @@ from ..notifications import (
 from .apply_messages import get_message
 from .apply_runs import get_run
 from .state import INPUT_OPEN, RESULT_PART, FoldState, Notes, parse_json
+from .text import flush_halves, set_text, stream_text
 
 __all__ = [
     "apply_adopt_tool_call_id",
@@ -114,6 +115,8 @@ def apply_append_tool_arguments(state: FoldState, e: ev.AppendToolArguments, not
     call = state.calls.get((e.run_id, e.call_id)) or get_call(state, e.run_id, e.call_id, notes)
     delta = e.delta
     buffer = call.arguments_buffer
+    if state.text_check:  # core/text.py
+        delta = stream_text(state, buffer, delta, e.run_id, "arguments", call, None, notes)
     if buffer.chars + len(delta) > state.max_text_chars:
         delta = state.truncate(buffer, delta, e.run_id, e.call_id, "arguments", notes)
     buffer.append(delta)
@@ -126,8 +129,13 @@ def apply_set_tool_arguments(state: FoldState, e: ev.SetToolArguments, notes: No
     call = state.calls.get((e.run_id, e.call_id)) or get_call(state, e.run_id, e.call_id, notes)
     if e.name is not None and call.name is None:
         call.name = e.name
-    if e.arguments is not None and e.arguments != call.arguments:
-        call.arguments_buffer.replace(e.arguments)
+    arguments = e.arguments
+    if arguments is not None and state.text_check:
+        arguments = set_text(
+            state, call.arguments_buffer, arguments, e.run_id, e.call_id, "arguments", notes
+        )
+    if arguments is not None and arguments != call.arguments:
+        call.arguments_buffer.replace(arguments)
     if e.input is not UNSET:
         if e.arguments is None and call.arguments_buffer:
             _check_input_override(state, call, e.input, notes)
@@ -248,6 +256,8 @@ def apply_append_tool_output(state: FoldState, e: ev.AppendToolOutput, notes: No
     call = get_call(state, e.run_id, e.call_id, notes)
     delta = e.delta
     buffer = call.output_buffer
+    if state.text_check:
+        delta = stream_text(state, buffer, delta, e.run_id, "output", call, None, notes)
     if buffer.chars + len(delta) > state.max_text_chars:
         delta = state.truncate(buffer, delta, e.run_id, e.call_id, "output", notes)
     buffer.append(delta)
@@ -260,13 +270,19 @@ def apply_set_tool_result(state: FoldState, e: ev.SetToolResult, notes: Notes) -
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.state in INPUT_OPEN:
         state.complete_input(call, notes)
-    call.result = e.content
+    content = e.content
+    if state.text_check:
+        if state.halves:
+            flush_halves(state, notes, owner=call)
+        if content:
+            content = set_text(state, None, content, e.run_id, e.call_id, "output", notes)
+    call.result = content
     call.result_value = e.value
     if e.raw_result is not None:
         call.raw_result = e.raw_result
     call.error = e.error if e.is_error else None
     if e.is_error and call.error is None:
-        call.error = e.content
+        call.error = content
     message_id = call.message_id
     if e.add_result_part and message_id is not None:
         message = state.messages.get(message_id)
@@ -276,11 +292,11 @@ def apply_set_tool_result(state: FoldState, e: ev.SetToolResult, notes: Notes) -
             key = (message_id, RESULT_PART, call.call_id)
             existing = state.keyed_parts.get(key)
             if type(existing) is ToolResultPart:
-                existing.content = e.content
+                existing.content = content
                 existing.is_error = e.is_error
                 existing.error = call.error
             else:
-                part = ToolResultPart(call.call_id, e.content, e.is_error, call.error)
+                part = ToolResultPart(call.call_id, content, e.is_error, call.error)
                 message.parts.append(part)
                 state.keyed_parts[key] = part
     state.set_tool_state(call, ToolCallState.ERROR if e.is_error else ToolCallState.COMPLETE, notes)

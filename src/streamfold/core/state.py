@@ -25,6 +25,10 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 ``usage_set``      ``run_id → Usage``: the last ``mode="set"`` usage report of each run (a new
                    one replaces it in the sums); not derivable from the model
 ``seq``            ``Message.seq`` of the last message numbered
+``text_check``     input that may hold lone surrogates was seen: text appends follow the text
+                   integrity rule (:mod:`streamfold.core.text`); sticky
+``halves``         the pending high surrogates of open text streams
+                   (:class:`~streamfold.core.text.PendingHalf`; ``docs/model.md``)
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
 frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
@@ -48,8 +52,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
+import attrs
 import orjson
 
 from ..events import Diagnose
@@ -71,10 +76,20 @@ from ..model import (
     ToolResultPart,
     Usage,
 )
+from ..model.text import REPLACEMENT
 from ..model.values import _appended
-from ..notifications import MessageStarted, Notification, ToolCallStateChanged, Truncated
+from ..notifications import (
+    MessageStarted,
+    Notification,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallArgumentsDelta,
+    ToolCallStateChanged,
+    ToolOutputDelta,
+    Truncated,
+)
 
-__all__ = ["INPUT_OPEN", "FoldState", "Notes", "parse_json"]
+__all__ = ["INPUT_OPEN", "FoldState", "Notes", "PendingHalf", "StreamKind", "parse_json"]
 
 Notes = list[Notification]
 
@@ -85,6 +100,29 @@ TERMINAL_TOOL_STATES: Final = frozenset({_S.COMPLETE, _S.ERROR, _S.DENIED, _S.CA
 
 RESULT_PART: Final = "tool-result"
 REASONING_PART: Final = "reasoning"
+
+
+StreamKind = Literal["text", "reasoning", "arguments", "output"]
+"""A text stream's kind (:mod:`streamfold.core.text`)."""
+
+
+@attrs.define(slots=True, eq=False)
+class PendingHalf:
+    """A high surrogate held back at the end of a text stream until its low half arrives."""
+
+    code: int
+    """The held code unit (0xD800–0xDBFF), an int so that snapshots stay JSON-safe."""
+    buffer: TextBuffer
+    run_id: str
+    kind: StreamKind
+    owner: Message | ToolCall
+    """The message (text, reasoning) or tool call (arguments, output) of the stream."""
+    part: Part | None = None
+    """The message part the buffer belongs to (text, reasoning)."""
+
+
+def _name(owner: Message | ToolCall) -> str:
+    return owner.message_id if isinstance(owner, Message) else owner.call_id
 
 
 def parse_json(text: str) -> Any:
@@ -121,6 +159,7 @@ class FoldState:
         "conversation",
         "dropped",
         "frame",
+        "halves",
         "index",
         "keyed_parts",
         "latest_call",
@@ -135,6 +174,7 @@ class FoldState:
         "runs",
         "seq",
         "spans",
+        "text_check",
         "time",
         "time_decoder",
         "usage_set",
@@ -165,6 +205,8 @@ class FoldState:
         self.message_runs: dict[str, dict[str, Run]] = {}
         self.usage_set: dict[str, Usage] = {}
         self.seq = 0
+        self.text_check = False
+        self.halves: list[PendingHalf] = []
         self.index = -1
         self.frame: Any = None
         self.raw: bytes | str | None = None
@@ -369,7 +411,10 @@ class FoldState:
 
     def complete_input(self, call: ToolCall, notes: Notes) -> None:
         """The call's arguments are complete: parse them (strictly; invalid or truncated JSON
-        leaves ``input`` unset and keeps the text) and move to ``input-complete``."""
+        leaves ``input`` unset and keeps the text) and move to ``input-complete``. The
+        arguments' pending surrogate half, if any, moved on (:mod:`streamfold.core.text`)."""
+        if self.halves:
+            self.flush_halves(notes, owner=call, kind="arguments")
         if call.input is UNSET and call.arguments_buffer:
             call.input = parse_json(call.arguments)
         self.set_tool_state(call, ToolCallState.INPUT_COMPLETE, notes)
@@ -395,6 +440,62 @@ class FoldState:
             )
         return kept
 
+    # ------------------------------------------------------------------ pending halves
+
+    def flush_halves(
+        self,
+        notes: Notes,
+        *,
+        run_id: str | None = None,
+        owner: Message | ToolCall | None = None,
+        kind: StreamKind | None = None,
+    ) -> None:
+        """The text streams that ended (all, or those of ``run_id`` / ``owner`` / ``kind``):
+        each pending half becomes U+FFFD (``unpaired_surrogate``; :mod:`streamfold.core.text`)."""
+        for half in list(self.halves):
+            if (
+                (run_id is None or half.run_id == run_id)
+                and (owner is None or half.owner is owner)
+                and (kind is None or half.kind == kind)
+            ):
+                self.replace_half(half, notes)
+
+    def replace_half(self, half: PendingHalf, notes: Notes) -> None:
+        """``half`` never paired: one U+FFFD at the end of its stream, announced as a delta."""
+        self.halves.remove(half)
+        owner = half.owner
+        self.surrogates_replaced(1, half.run_id, _name(owner), half.kind, notes)
+        buffer = half.buffer
+        if buffer.chars >= self.max_text_chars:
+            buffer.dropped += 1
+            return
+        buffer.append(REPLACEMENT)
+        note: Notification
+        if isinstance(owner, Message):
+            assert half.part is not None
+            delta = TextDelta if half.kind == "text" else ReasoningDelta
+            note = delta(half.run_id, owner.message_id, REPLACEMENT, half.part)
+        elif half.kind == "arguments":
+            note = ToolCallArgumentsDelta(half.run_id, owner.call_id, REPLACEMENT, owner)
+        else:
+            note = ToolOutputDelta(half.run_id, owner.call_id, REPLACEMENT, owner)
+        notes.append(note)
+
+    def surrogates_replaced(
+        self, count: int, run_id: str, owner: str, kind: str, notes: Notes
+    ) -> None:
+        """The ``unpaired_surrogate`` diagnostic: ``count`` lone surrogates became U+FFFD."""
+        what = "a lone surrogate" if count == 1 else f"{count} lone surrogates"
+        self.diagnose(
+            Diagnose(
+                "unpaired_surrogate",
+                f"{kind} of {owner!r}: {what} (half of a UTF-16 pair) replaced by U+FFFD",
+                Severity.WARNING,
+                run_id=run_id,
+            ),
+            notes,
+        )
+
     # ----------------------------------------------------------------------- diagnostics
 
     def diagnose(self, e: Diagnose, notes: Notes) -> None:
@@ -408,6 +509,12 @@ class FoldState:
         if e.dropped:
             self.dropped = True
         notes.append(diagnostic)
+
+    def decoder_failed(self, what: str, exc: Exception, notes: Notes) -> None:
+        """A decoder raised (a bug that must not take the caller down): an ERROR
+        ``decoder_error`` diagnostic saying ``what`` and the exception."""
+        text = f"{what}: {type(exc).__name__}: {exc}"
+        self.diagnose(Diagnose("decoder_error", text, Severity.ERROR), notes)
 
     def make_diagnostic(self, event: Diagnose) -> Diagnostic:
         """The :class:`~streamfold.model.Diagnostic` for ``event`` at the current frame."""

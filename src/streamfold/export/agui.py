@@ -61,6 +61,7 @@ from ..model import (
     ToolCallState,
     Usage,
 )
+from ..model.text import dumps
 from ..notifications import (
     CheckpointSaved,
     ClientToolRequested,
@@ -147,7 +148,7 @@ def usage_to_agui(usage: Usage) -> dict[str, int]:
 def _json_safe(value: Any) -> Any:
     """``value`` as plain JSON data (a deep copy; anything orjson cannot write becomes text)."""
     try:
-        return orjson.loads(orjson.dumps(value, default=str))
+        return orjson.loads(dumps(value, default=str))
     except (TypeError, orjson.JSONEncodeError):
         return str(value)
 
@@ -1030,12 +1031,12 @@ def _snapshot_message(message: Message) -> list[dict[str, Any]]:
 def sse_frame(event: Event) -> str:
     """One event as an SSE frame (``data: <json>\\n\\n``). Stream text is JSON-escaped, so no
     line break of it can end the frame early."""
-    return "data: " + orjson.dumps(event).decode() + "\n\n"
+    return "data: " + dumps(event).decode() + "\n\n"
 
 
 def ndjson_line(event: Event) -> str:
     """One event as an NDJSON line."""
-    return orjson.dumps(event).decode() + "\n"
+    return dumps(event).decode() + "\n"
 
 
 def encode_conversation_frames(

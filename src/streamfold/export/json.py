@@ -54,6 +54,7 @@ from ..model import (
     ToolCallPart,
     ToolCallState,
 )
+from ..model.text import dumps
 
 __all__ = ["EXPORT_VERSION", "configure_unstructure", "converter", "to_dict", "to_json"]
 
@@ -202,6 +203,8 @@ def to_dict(
 def to_json(
     conversation: Conversation, *, stats: Mapping[str, int] | None = None, indent: bool = True
 ) -> bytes:
-    """:func:`to_dict` serialized by orjson (UTF-8 bytes, keys in model order)."""
+    """:func:`to_dict` serialized by orjson (UTF-8 bytes, keys in model order). A lone
+    surrogate the model was given (e.g. in an id) is written as U+FFFD (``docs/model.md``,
+    "Text integrity"): never a ``TypeError``."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(to_dict(conversation, stats=stats), option=option)
+    return dumps(to_dict(conversation, stats=stats), option=option)

@@ -54,6 +54,7 @@ from ..model import (
     ToolCallState,
     ToolResultPart,
 )
+from ..model.text import dumps
 
 __all__ = [
     "CONVERT_TARGETS",
@@ -297,6 +298,6 @@ def _render(conversation: Conversation, session_id: str | None) -> str:
         shaped = to_ui_threads(conversation)
     else:
         shaped = to_ui_messages(conversation, session_id=session_id)
-    text = orjson.dumps(shaped, option=orjson.OPT_INDENT_2).decode()
+    text = dumps(shaped, option=orjson.OPT_INDENT_2).decode()
     # orjson leaves DEL, C1 and bidi controls raw; escaped, the JSON value is the same.
     return escape_json_output(text) + "\n"

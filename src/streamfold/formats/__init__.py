@@ -167,6 +167,10 @@ _BUILTIN: dict[str, str] = {
     "loom": "streamfold.formats.loom:LoomDecoder",
     "nnrp": "streamfold.formats.nnrp:NnrpDecoder",
     "nnrp-wire": "streamfold.formats.nnrp_wire:NnrpWireDecoder",
+    "openai-chat": "streamfold.formats.openai_chat:OpenAIChatDecoder",
+    "openai-responses": "streamfold.formats.openai_responses:OpenAIResponsesDecoder",
+    "anthropic": "streamfold.formats.anthropic:AnthropicDecoder",
+    "vercel-ui": "streamfold.formats.vercel_ui:VercelUIDecoder",
     "tanstack": "streamfold.formats.tanstack:TanStackDecoder",
 }
 

@@ -96,10 +96,13 @@ TERMINAL_EVENTS: Final = frozenset({"response.completed", "response.error", "res
 
 
 def error_body(error: Any) -> tuple[str, str | None]:
-    """(message, code) of an error object ``{type, code, message}`` (or a string)."""
+    """(message, code) of an error object ``{type, code, message}`` (or a string); the code is
+    ``code``, or ``type`` when ``code`` is absent or ``null`` (OpenAI sends ``"code": null``)."""
     if isinstance(error, Mapping):
         message = error.get("message")
-        code = error.get("code", error.get("type"))
+        code = error.get("code")
+        if type(code) is not str:
+            code = error.get("type")
         return (
             message if type(message) is str else orjson.dumps(error).decode(),
             code if type(code) is str else None,

@@ -20,15 +20,26 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Final
 
+from ..core import FoldState
+from ..core.text import PendingHalf, StreamKind
 from ..errors import SnapshotError, UsageError
 from ..export.json import EXPORT_VERSION
 from ..formats import FORMATS, CursorCodec, Decoder, cursor_codec
 from ..framing import LineSplitter, LineSplitterState, SSESplitter, SSESplitterState
-from ..model import Conversation, Run, ToolCall, ToolCallPart
+from ..model import (
+    Conversation,
+    Message,
+    ReasoningPart,
+    Run,
+    TextPart,
+    ToolCall,
+    ToolCallPart,
+)
 from .schema import (
     CallRef,
     FailedState,
     FramingSection,
+    PendingHalfRef,
     ReducerOptions,
     ReducerSection,
     converter,
@@ -78,10 +89,14 @@ def encode(state: ResumeState) -> dict[str, Any]:
         open_runs=list(indexes.open_runs),
         usage_set=indexes.usage_set,
         overrides=overrides_of(indexes, conversation),
+        text_check=fold.text_check,
+        halves=_save_halves(fold),
     )
     reducer_doc: dict[str, Any] = {"v": REDUCER_VERSION, **converter.unstructure(reducer)}
     if not reducer.overrides:
         del reducer_doc["overrides"]
+    if not reducer.text_check:
+        del reducer_doc["text_check"], reducer_doc["halves"]
     framing = {
         "v": FRAMING_VERSION,
         "ndjson": converter.unstructure(state.ndjson.state()),
@@ -209,9 +224,12 @@ def _decode(document: Any) -> ResumeState:
             raise SnapshotError(f"{run_id!r} is not a run that is still open", where)
         indexes.open_runs[run_id] = run
     indexes.usage_set = dict(section.usage_set)
+    fold = fold_state(options, conversation, indexes, section.index, section.seq)
+    fold.text_check = section.text_check
+    fold.halves = _load_halves(fold, section.halves)
     return ResumeState(
         options=options,
-        fold=fold_state(options, conversation, indexes, section.index, section.seq),
+        fold=fold,
         frames_in=section.frames_in,
         frames_dropped=section.frames_dropped,
         closed=section.closed,
@@ -222,6 +240,54 @@ def _decode(document: Any) -> ResumeState:
         ndjson=ndjson,
         sse=sse,
     )
+
+
+def _save_halves(fold: FoldState) -> list[PendingHalfRef]:
+    """The pending surrogate halves, each named by its stream (a half whose part left the
+    model is not written: its stream can't grow any more)."""
+    out: list[PendingHalfRef] = []
+    for half in fold.halves:
+        owner = half.owner
+        if isinstance(owner, Message):
+            index = next((i for i, p in enumerate(owner.parts) if p is half.part), None)
+            if index is not None:
+                out.append(
+                    PendingHalfRef(half.code, half.run_id, half.kind, owner.message_id, index)
+                )
+        else:
+            out.append(PendingHalfRef(half.code, half.run_id, half.kind, owner.call_id))
+    return out
+
+
+_STREAMS: Final[dict[str, StreamKind]] = {
+    "text": "text",
+    "reasoning": "reasoning",
+    "arguments": "arguments",
+    "output": "output",
+}
+
+
+def _load_halves(fold: FoldState, refs: list[PendingHalfRef]) -> list[PendingHalf]:
+    halves: list[PendingHalf] = []
+    for position, ref in enumerate(refs):
+        where = f"reducer.halves[{position}]"
+        kind = _STREAMS[ref.kind]  # checked by PendingHalfRef
+        if kind in ("text", "reasoning"):
+            message = fold.messages.get(ref.owner)
+            parts = message.parts if message is not None else []
+            part = parts[ref.part] if ref.part is not None and 0 <= ref.part < len(parts) else None
+            wanted = TextPart if ref.kind == "text" else ReasoningPart
+            if message is None or type(part) is not wanted:
+                raise SnapshotError(f"no {ref.kind} part {ref.part} in {ref.owner!r}", where)
+            assert isinstance(part, TextPart | ReasoningPart)
+            halves.append(PendingHalf(ref.code, part.buffer, ref.run_id, kind, message, part))
+            continue
+        call = fold.calls.get((ref.run_id, ref.owner)) or fold.latest_call.get(ref.owner)
+        if call is None:
+            raise SnapshotError(f"no tool call {ref.owner!r}", where)
+        buffer = call.arguments_buffer if ref.kind == "arguments" else call.output_buffer
+        halves.append(PendingHalf(ref.code, buffer, ref.run_id, kind, call))
+    return halves
 
 
 def _section(document: dict[str, Any], name: str, version: int) -> dict[str, Any]:

@@ -65,6 +65,7 @@ __all__ = [
     "FailedState",
     "FramingSection",
     "IndexOverrides",
+    "PendingHalfRef",
     "ReducerOptions",
     "ReducerSection",
     "converter",
@@ -132,6 +133,29 @@ class IndexOverrides:
         return bool(self.spans or self.messages or self.calls or self.latest_call)
 
 
+def _half(_: Any, attribute: Any, value: int) -> None:
+    if not 0xD800 <= value <= 0xDBFF:
+        raise ValueError(f"{attribute.name} is not a high surrogate")
+
+
+def _stream_kind(_: Any, attribute: Any, value: str) -> None:
+    if value not in ("text", "reasoning", "arguments", "output"):
+        raise ValueError(f"unknown text stream {value!r}")
+
+
+@attrs.frozen
+class PendingHalfRef:
+    """An open text stream's pending high surrogate (``docs/model.md``, "Text integrity"):
+    the code unit, and the stream — part ``part`` of message ``owner`` (text, reasoning) or
+    the arguments or output of call ``owner`` of run ``run_id``."""
+
+    code: int = attrs.field(validator=_half)
+    run_id: str
+    kind: str = attrs.field(validator=_stream_kind)
+    owner: str
+    part: int | None = None
+
+
 @attrs.frozen
 class ReducerSection:
     """The reducer's own state: options, counters, lifecycle and what the model does not hold."""
@@ -153,6 +177,10 @@ class ReducerSection:
     usage_set: dict[str, Usage] = attrs.Factory(dict)
     """Per run, the last usage report in ``set`` mode (a later one replaces it)."""
     overrides: IndexOverrides = IndexOverrides()
+    text_check: bool = False
+    """Input that may hold lone surrogates was seen: text follows the text integrity rule."""
+    halves: list[PendingHalfRef] = attrs.Factory(list)
+    """The pending surrogate halves of open text streams."""
 
     def __attrs_post_init__(self) -> None:
         if self.frames_dropped > self.frames_in:

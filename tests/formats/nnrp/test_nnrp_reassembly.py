@@ -408,11 +408,47 @@ def test_empty_text_with_a_real_range_advances_the_frontier() -> None:
 
 
 def test_chunk_before_base() -> None:
-    lane = Lane()
+    """Before the configured first position: can't be placed."""
+    lane = Lane(first_sequence=4)
     lane.push("b", 4, 8)
     out = lane.push("a", 0, 4)
     assert out.notices[0].kind is NoticeKind.BEFORE_BASE
     assert lane.text == "b"
+
+
+def test_chunk_before_the_first_one_received_is_placed_before_it() -> None:
+    """Issue #17: the first chunk to arrive is not the lane's first; earlier ones arriving in
+    the start window go before it (one replace), not dropped."""
+    lane = Lane()
+    lane.push("c", 8, 12)
+    lane.push("d", 12, 16)
+    held = lane.push("a", 0, 4)  # not contiguous yet: held
+    assert held.notices[0].kind is NoticeKind.HELD
+    assert lane.text == "cd"
+    out = lane.push("b", 4, 8)
+    assert out.pieces[-1].replace
+    assert lane.text == "abcd"
+    assert lane.r.base == 0 and not lane.r.waiting
+    lane.push("e", 16, 20)
+    lane.finish()
+    assert lane.text == "abcde"
+    assert lane.r.missing == []
+
+
+def test_start_window_closes_and_places_what_never_joined() -> None:
+    lane = Lane(max_held_chunks=3, gap_marker="…")
+    lane.push("c", 8, 12)
+    lane.push("a", 0, 4)  # [4, 8) never arrives
+    lane.finish()
+    assert lane.text == "a…c"
+    assert lane.r.missing == [(4, 8)]
+    late = Lane(max_held_chunks=2)
+    late.push("c", 8, 12)
+    late.push("d", 12, 16)
+    late.push("e", 16, 20)  # the window is over
+    out = late.push("a", 4, 8)
+    assert out.notices[0].kind is NoticeKind.BEFORE_BASE
+    assert late.text == "cde"
 
 
 def test_bad_config() -> None:

@@ -40,8 +40,10 @@ def inspect_report(
     for run in conversation.runs:
         out.append(Text())
         out.extend(_inspect_run(run))
-    out.append(Text())
-    out.extend(_inspect_usage(conversation))
+    usage = _inspect_usage(conversation)
+    if usage:
+        out.append(Text())
+        out.extend(usage)
     out.append(Text())
     out.extend(_inspect_diagnostics(conversation, problems))
     return out
@@ -92,7 +94,8 @@ def _inspect_run(run: Run) -> list[Text]:
             if outcome:
                 line.append(f"  {'error' if call.error else 'result'} {preview(outcome, 80)}")
             lines.append(line)
-    lines.append(_field("usage", usage_text(run.usage)))
+    if run.usage:  # only what a sender reported (Usage.reports), never a made-up zero
+        lines.append(_field("usage", usage_text(run.usage)))
     return lines
 
 
@@ -114,10 +117,14 @@ def _inspect_spans(run: Run, spans: Sequence[Span], depth: int) -> list[Text]:
 
 
 def _inspect_usage(conversation: Conversation) -> list[Text]:
-    width = max([len("all runs")] + [len(inline(r.run_id)) for r in conversation.runs])
+    """The usage table: the runs whose sender reported usage (``Usage.reports``), and their
+    sum; nothing when no run reported any."""
+    rows = [(inline(r.run_id), r.usage) for r in conversation.runs if r.usage]
+    if not rows:
+        return []
+    width = max([len("all runs")] + [len(name) for name, _ in rows])
     lines = [Text("usage", style="bold")]
     lines.append(Text(f"  {'run':<{width}}  {'prompt':>10}  {'completion':>10}  {'total':>10}"))
-    rows = [(inline(r.run_id), r.usage) for r in conversation.runs]
     rows.append(("all runs", conversation.usage))
     for name, usage in rows:
         lines.append(

@@ -29,7 +29,7 @@ class _Control(_Operations):
         ids = self._ids(header, out)
         if ids is None:
             return
-        session, frame_id, _view = ids
+        session, frame_id, view = ids
         request = _event_object(frame, None, out)
         metadata: dict[str, Any] = {}
         input_text: str | None = None
@@ -45,6 +45,7 @@ class _Control(_Operations):
         self._op(
             session,
             frame_id,
+            view,
             "FRAME_SUBMIT",
             header,
             meta,
@@ -62,7 +63,22 @@ class _Control(_Operations):
         meta: Mapping[str, Any],
         out: list[Event],
     ) -> None:
-        op = self._operation(kind, header, meta, out)
+        ids = self._ids(header, out)
+        if ids is None:
+            return
+        for key in self._frame_lanes(*ids):
+            self._drop_lane(key, kind, frame, header, meta, out)
+
+    def _drop_lane(
+        self,
+        key: tuple[str, str, str],
+        kind: str,
+        frame: Mapping[str, Any],
+        header: Mapping[str, Any],
+        meta: Mapping[str, Any],
+        out: list[Event],
+    ) -> None:
+        op = self._op(*key, kind, header, meta, out)
         if op is None:
             return
         raw = meta.get("drop_reason", meta.get("reason_code", meta.get("reason")))
@@ -105,7 +121,7 @@ class _Control(_Operations):
         code = _vocab(code_raw, ERROR_CODES) if code_raw is not None else "error"
         detail = _text_field(frame, "diagnostic") or error_body(frame.get("event"))[0] or code
         if scope == "frame" and (fatal_raw is None or fatal_raw):
-            targets = [(session, frame_id)]
+            targets = self._frame_lanes(session, frame_id, ids[2])
         elif scope != "frame" and fatal_raw:
             targets = [key for key in self._ops if scope == "connection" or key[0] == session]
         else:
@@ -123,7 +139,7 @@ class _Control(_Operations):
             return
         status = RunStatus.CANCELLED if code == "frame_cancelled" else RunStatus.FAILED
         for key in targets:
-            op = self._op(key[0], key[1], "ERROR", header, meta, out)
+            op = self._op(*key, "ERROR", header, meta, out)
             if op is None:
                 continue
             term = Terminal(status, "error", op.stop_reason, detail, code)
@@ -135,13 +151,13 @@ class _Control(_Operations):
         self, kind: str, header: Mapping[str, Any], meta: Mapping[str, Any], out: list[Event]
     ) -> None:
         ids = self._any_ids(header, out)
-        session, frame_id, _view = ids
+        session, frame_id, view = ids
         scope_raw = meta.get("cancel_scope")
         scope = _vocab(scope_raw, _CANCEL_SCOPES).lower() if scope_raw is not None else None
         if scope == "session" or frame_id == "0x00000000":
             targets = [key for key in self._ops if key[0] == session]
         else:
-            targets = [(session, frame_id)]
+            targets = self._frame_lanes(session, frame_id, view)
         if not targets:
             out.append(
                 Diagnose(
@@ -156,7 +172,7 @@ class _Control(_Operations):
         reason = _vocab(reason_raw, DROP_REASONS) if reason_raw is not None else None
         finish = "superseded" if kind == "SUPERSEDE" else "cancelled"
         for key in targets:
-            op = self._op(key[0], key[1], kind, header, meta, out)
+            op = self._op(*key, kind, header, meta, out)
             if op is None:
                 continue
             error = f"{kind}" + (f" ({reason})" if reason else "")
@@ -171,7 +187,8 @@ class _Control(_Operations):
     ) -> None:
         session = _norm_id(header.get("session_id"), 8) or "0x00000000"
         frame_id = _norm_id(header.get("frame_id"), 8)
-        op = self._ops.get((session, frame_id)) if frame_id is not None else None
+        view = _norm_id(header.get("view_id"), 4) or "0x0000"
+        op = self._ops.get((session, frame_id, view)) if frame_id is not None else None
         if op is None:
             out.append(
                 Diagnose(

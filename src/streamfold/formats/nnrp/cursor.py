@@ -99,6 +99,8 @@ class NnrpOperation:
     noted: list[str] = attrs.Factory(list)
     deferred: NnrpTerminal | None = None
     deferred_at: int = 0
+    view: str = "0x0000"
+    """The lane's view: an operation is keyed by ``(session, frame, view)``."""
 
 
 @attrs.frozen
@@ -110,6 +112,7 @@ class NnrpEnded:
     run_id: str
     status: RunStatus
     cancelled: bool
+    view: str = "0x0000"
 
 
 @attrs.frozen
@@ -118,8 +121,9 @@ class NnrpCursor:
 
     options: NnrpOptions = NnrpOptions()
     operations: list[NnrpOperation] = attrs.Factory(list)
-    deferred: list[tuple[str, str]] = attrs.Factory(list)
-    """Keys of the operations waiting for their deferred terminal, in order."""
+    deferred: list[tuple[str, str, str]] = attrs.Factory(list)
+    """Keys (session, frame, view) of the operations waiting for their deferred terminal, in
+    order."""
     ended: list[NnrpEnded] = attrs.Factory(list)
     """Recently ended operations, oldest first."""
     run_ids: list[str] = attrs.Factory(list)
@@ -147,7 +151,7 @@ def save(decoder: NnrpDecoder) -> NnrpCursor:
         operations=[_save_op(op) for op in decoder._ops.values()],
         deferred=list(decoder._deferred),
         ended=[
-            NnrpEnded(key[0], key[1], e.run_id, e.status, e.cancelled)
+            NnrpEnded(key[0], key[1], e.run_id, e.status, e.cancelled, key[2])
             for key, e in decoder._ended.items()
         ],
         run_ids=sorted(decoder._run_ids.issued),
@@ -197,6 +201,7 @@ def _save_op(op: _Op) -> NnrpOperation:
         sorted(op.noted),
         _terminal(op.deferred),
         op.deferred_at,
+        op.key[2],
     )
 
 
@@ -240,7 +245,7 @@ def load(cursor: NnrpCursor) -> NnrpDecoder:
     :class:`~streamfold.errors.SnapshotError` for a state no decoder can be in."""
     decoder = _options(cursor.options)
     for position, saved in enumerate(cursor.operations):
-        key = (saved.session, saved.frame)
+        key = (saved.session, saved.frame, saved.view)
         if key in decoder._ops:
             raise SnapshotError(f"operation {key!r} twice", f"{_WHERE}.operations")
         decoder._ops[key] = _load_op(saved, f"{_WHERE}.operations[{position}]")
@@ -252,7 +257,8 @@ def load(cursor: NnrpCursor) -> NnrpDecoder:
     if len(cursor.ended) > decoder.max_ended_operations:
         raise SnapshotError("more ended operations than max_ended_operations", _WHERE)
     decoder._ended = OrderedDict(
-        ((e.session, e.frame), _Ended(e.run_id, e.status, e.cancelled)) for e in cursor.ended
+        ((e.session, e.frame, e.view), _Ended(e.run_id, e.status, e.cancelled))
+        for e in cursor.ended
     )
     decoder._run_ids = IdMap(set(cursor.run_ids), dict(cursor.run_id_suffix))
     decoder._index = cursor.index
@@ -271,7 +277,7 @@ def _load_op(saved: NnrpOperation, where: str) -> _Op:
     pending = saved.pending
     deferred = saved.deferred
     return _Op(
-        (saved.session, saved.frame),
+        (saved.session, saved.frame, saved.view),
         saved.run_id,
         saved.session_id,
         saved.frame_id,
@@ -307,4 +313,5 @@ def _load_op(saved: NnrpOperation, where: str) -> _Op:
             deferred.error_code,
         ),
         saved.deferred_at,
+        saved.view,
     )

@@ -19,14 +19,14 @@ Inputs (``docs/nnrp.md`` has the accepted shapes with examples):
 
 Theory of operation
 -------------------
-* An **operation** is keyed by ``(session_id, frame_id)`` of the common header
-  (docs/nnrp.md#decision-2);
-  ids may be integers, ``"0x…"`` hex strings or decimal strings and are normalised to
-  zero-padded hex (``0x00000034``). ``view_id`` is a sub-lane: each view of an operation has its
-  own reassembly buffer and its own assistant message (view 0 is the only one LLMs use).
+* An **operation** is a lane, keyed by ``(session_id, frame_id, view_id)`` of the common
+  header (docs/nnrp.md#decision-2); ids may be integers,
+  ``"0x…"`` hex strings or decimal strings and are normalised to zero-padded hex
+  (``0x00000034``). Two views of one frame are separate operations (own text, terminal and
+  late-frame bookkeeping; frame-scoped drops, errors and cancels end every view of the frame).
   ``route_id`` and ``trace_id`` are kept as metadata, never as identity. Each operation is one
-  run, ``run_id = "nnrp:<session>:<frame>"`` (``#n`` appended if the key is reused after its
-  terminal), in session ``<session>``.
+  run, ``run_id = "nnrp:<session>:<frame>"`` (``:<view>`` appended for a view other than 0,
+  ``#n`` if the key is reused after its terminal), in session ``<session>``.
 * **Token chunks** go through one :class:`~streamfold.formats.nnrp.reassembly.SequenceReassembler`
   per lane, ordered by ``profile_body.token.sequence_start/end`` (``offset``/``length`` are
   opaque and only cross-checked, docs/nnrp.md#decision-3). Raw bytes (``token_chunk_base64`` /
@@ -105,7 +105,8 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         range_mode: how to read ``sequence_end``: ``"half_open"``, ``"inclusive"`` or
             ``"auto"`` (half-open until the sender proves inclusive; docs/nnrp.md#decision-4).
         first_sequence: the first sequence number of every lane; ``None`` takes the first
-            chunk's start (a chunk before it is then a ``sequence_before_start`` conflict).
+            chunk's start provisionally: chunks before it that arrive in the lane's start
+            window are still placed before it (``docs/nnrp.md``, "Base and the start window").
         max_held_chunks, max_held_bytes: the reorder window per lane.
         gap_marker: text inserted where a permanent gap is (default: nothing).
         terminal_grace_frames: when a token terminal arrives while a lane still waits for
@@ -253,10 +254,10 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         token = body.get("token")
         if type(token) is not dict:
             token = _token_body(body, out)
-        op = self._ops.get((session, frame_id))
+        op = self._ops.get((session, frame_id, view))
         if op is None:
             metadata = _descriptor_metadata(descriptor, token, body)
-            op = self._op(session, frame_id, kind, header, meta, out, metadata=metadata)
+            op = self._op(session, frame_id, view, kind, header, meta, out, metadata=metadata)
             if op is None:
                 return
         elif "operation_id" in meta:

@@ -23,12 +23,18 @@ from .._common import drop, warn
 from .._openai_events import Terminal
 from .reassembly import NoticeKind, Outcome, SequenceReassembler
 from .state import _Ended, _NnrpState, _once, _Op
-from .vocab import _CANCEL_TYPES, _FLOW_SCOPES, _MAIN, _NOTICE_CODES
+from .vocab import _CANCEL_TYPES, _FLOW_SCOPES, _NOTICE_CODES
 from .wire import _CACHE_LIMIT, _ids_cache, _int_id, _norm_id, _str_id, _vocab
+
+_MAIN_VIEW = "0x0000"
+
+
+def _view_label(view: str) -> str:
+    return "" if view == _MAIN_VIEW else f" view {view}"
 
 
 class _Operations(_NnrpState):
-    """Operations: keyed by (session, frame); one run each."""
+    """Operations: keyed by lane, (session, frame, view); one run each (``docs/nnrp.md``)."""
 
     def _ids(
         self, header: Mapping[str, Any], out: list[Event], *, need_frame: bool = True
@@ -73,19 +79,17 @@ class _Operations(_NnrpState):
         assert ids is not None  # need_frame=False never drops
         return ids
 
-    def _operation(
-        self, kind: str, header: Mapping[str, Any], meta: Mapping[str, Any], out: list[Event]
-    ) -> _Op | None:
-        """The control-message prologue: the header's operation, started if new; ``None``
-        when the header has no usable frame id or the operation ended (diagnostics in
-        ``out``)."""
-        ids = self._ids(header, out)
-        return None if ids is None else self._op(ids[0], ids[1], kind, header, meta, out)
+    def _frame_lanes(self, session: str, frame: str, view: str) -> list[tuple[str, str, str]]:
+        """The open lanes of a frame (a frame-scoped control message ends every view of it),
+        else the header's own lane. O(open operations); control messages are rare."""
+        keys = [key for key in self._ops if key[0] == session and key[1] == frame]
+        return keys or [(session, frame, view)]
 
     def _op(
         self,
         session: str,
         frame: str,
+        view: str,
         kind: str,
         header: Mapping[str, Any],
         meta: Mapping[str, Any],
@@ -97,7 +101,7 @@ class _Operations(_NnrpState):
     ) -> _Op | None:
         """The open operation for the key, started if new; ``None`` (and a late-frame
         diagnostic) if the key ended already. ``fresh`` starts a new run even then."""
-        key = (session, frame)
+        key = (session, frame, view)
         op = self._ops.get(key)
         if op is not None:
             if fresh:
@@ -118,7 +122,8 @@ class _Operations(_NnrpState):
             out.append(
                 Diagnose(
                     "late_frame",
-                    f"{kind} for operation {frame} after its terminal ({ended.status}); ignored",
+                    f"{kind} for operation {frame}{_view_label(view)} after its terminal "
+                    f"({ended.status}); ignored",
                     # Results after a cancel are expected, and so is a cancel racing the end.
                     Severity.INFO if ended.cancelled or kind in _CANCEL_TYPES else Severity.WARNING,
                     dropped=True,
@@ -127,13 +132,16 @@ class _Operations(_NnrpState):
                 )
             )
             return None
-        run_id = self._run_ids.issue(f"nnrp:{session}:{frame}")
-        op = self._ops[key] = _Op(key, run_id, session, frame)
+        run_id = self._run_ids.issue(
+            f"nnrp:{session}:{frame}" + ("" if view == _MAIN_VIEW else f":{view}")
+        )
+        op = self._ops[key] = _Op(key, run_id, session, frame, view_id=view)
         op.operation_id = _int_id(meta.get("operation_id"))
         md: dict[str, Any] = {
             "format": "nnrp",
             "session_id": session,
             "frame_id": frame,
+            "view_id": view,
             "operation_id": op.operation_id,
             "first_message_type": kind,
         }
@@ -167,8 +175,9 @@ class _Operations(_NnrpState):
     def _message(self, op: _Op, view: str, index: int, out: list[Event]) -> str:
         message_id = op.messages.get((view, index))
         if message_id is None:
-            if (view, index) != _MAIN and _MAIN not in op.messages:
-                self._message(op, *_MAIN, out)  # the main message comes first in the run
+            main = (op.view_id, 0)
+            if (view, index) != main and main not in op.messages:
+                self._message(op, *main, out)  # the lane's main message comes first in the run
             message_id = f"{op.run_id}/{view}" + (f"/{index}" if index else "")
             op.messages[(view, index)] = message_id
             md: dict[str, Any] = {"view_id": view}

@@ -18,7 +18,18 @@ Ranges
 
 The frontier
     ``frontier`` is the end of the contiguous text applied so far; ``base`` is where it started
-    (``first_sequence``, or the first chunk's start when that is ``None``). Applied coverage is
+    (``first_sequence``, or the first chunk's start when that is ``None``).
+
+The start window
+    With ``first_sequence`` ``None`` the first chunk received is applied at once, but ``base``
+    is provisional while the start window is open (the lane's first ``max_held_chunks``
+    chunks / ``max_held_bytes`` bytes): chunks before it are held (``_early``) and, when they
+    join the text, the text is rebuilt from the window's data in sequence order (one replace
+    :class:`Piece`; bytes through a fresh UTF-8 decoder). Closing the window (full, a gap or
+    overflow, a snapshot, an unsequenced chunk, finish) places early chunks that never joined,
+    the holes between them given up. While it is open and ``base > 0`` the lane is
+    :attr:`~SequenceReassembler.waiting`, and a character cut at the first chunk's start waits
+    to be completed. Applied coverage is
     exactly ``[base, frontier)`` minus :attr:`SequenceReassembler.missing`, so duplicates are
     recognised without remembering applied chunks.
 
@@ -235,10 +246,45 @@ class ReassemblerState:
     conflicts: int = 0
     overflows: int = 0
     held_peak: int = 0
+    start_log: tuple[HeldChunk, ...] | None = None
+    """The start window's data applied so far (``start``/``raw_end`` unused), ``None`` when
+    the window is closed."""
+    early: tuple[HeldChunk, ...] = ()
+    """Chunks before ``base`` held in the start window."""
+    cut_start: bool = False
 
 
 _UTF8_REPLACEMENT = "\ufffd"
 _UTF8_REPLACEMENT_BYTES = _UTF8_REPLACEMENT.encode()
+
+
+def _held_chunk(held: _Held) -> HeldChunk:
+    data = held.data
+    return HeldChunk(
+        held.start,
+        held.raw_end,
+        data if isinstance(data, str) else None,
+        bytes(data) if isinstance(data, bytes) else None,
+        held.retransmit,
+        held.tag,
+    )
+
+
+def _chunk_data(chunk: HeldChunk) -> str | bytes:
+    if (chunk.text is None) == (chunk.data is None):
+        raise ValueError("a held chunk has either text or data")
+    return chunk.text if chunk.text is not None else chunk.data  # type: ignore[return-value]
+
+
+def _without_leading_half(data: str | bytes) -> str | bytes:
+    """``data`` without the second half of a character at its start (a low surrogate, or
+    up to three UTF-8 continuation bytes); ``data`` itself when there is none."""
+    if isinstance(data, str):
+        return data[1:] if data and "\udc00" <= data[0] <= "\udfff" else data
+    cut = 0
+    while cut < 3 and cut < len(data) and 0x80 <= data[cut] <= 0xBF:
+        cut += 1
+    return data[cut:] if cut else data
 
 
 class SequenceReassembler:
@@ -246,7 +292,9 @@ class SequenceReassembler:
 
     __slots__ = (
         "_adjacent",
+        "_cut_start",
         "_decoder",
+        "_early",
         "_fence",
         "_finished",
         "_gap_marker",
@@ -254,6 +302,7 @@ class SequenceReassembler:
         "_held_size",
         "_inclusive",
         "_locked",
+        "_start_log",
         "_unsequenced_noted",
         "applied_chunks",
         "base",
@@ -301,6 +350,14 @@ class SequenceReassembler:
         self._finished = False
         self._fence: int | None = None
         """The highest empty marker ``[n, n)`` seen: text up to ``n`` is expected."""
+        self._start_log: list[str | bytes] | None = None
+        """The start window (``first_sequence`` unknown): the data applied since the first
+        chunk, in order, while chunks before it may still arrive; ``None`` once closed."""
+        self._cut_start = False
+        """The first chunk began with the second half of a character (a low surrogate,
+        UTF-8 continuation bytes), kept out of the text until the start window closes."""
+        self._early: dict[int, _Held] = {}
+        """Chunks before ``base`` received in the start window, not yet contiguous with it."""
         self.missing: list[tuple[int, int]] = []
         """Ranges given up (overflow) or never received (finish), sorted, half-open."""
         self.applied_chunks = 0
@@ -345,6 +402,11 @@ class SequenceReassembler:
             conflicts=self.conflicts,
             overflows=self.overflows,
             held_peak=self.held_peak,
+            start_log=None
+            if self._start_log is None
+            else tuple(_held_chunk(_Held(0, 0, data, False, None)) for data in self._start_log),
+            early=tuple(_held_chunk(h) for h in self._early.values()),
+            cut_start=self._cut_start,
         )
 
     @classmethod
@@ -395,6 +457,16 @@ class SequenceReassembler:
         lane.conflicts = state.conflicts
         lane.overflows = state.overflows
         lane.held_peak = state.held_peak
+        if state.start_log is not None:
+            lane._start_log = [_chunk_data(chunk) for chunk in state.start_log]
+        early = {chunk.start: _chunk_data(chunk) for chunk in state.early}
+        if len(early) != len(state.early) or len(early) > state.max_held_chunks:
+            raise ValueError("early chunks repeat a start or exceed the reorder window")
+        lane._early = {
+            c.start: _Held(c.start, c.raw_end, early[c.start], c.retransmit, c.tag)
+            for c in state.early
+        }
+        lane._cut_start = state.cut_start
         return lane
 
     # ------------------------------------------------------------------------------ queries
@@ -417,9 +489,13 @@ class SequenceReassembler:
     @property
     def waiting(self) -> bool:
         """Whether text known to come before something received is still missing: chunks are
-        held, or the frontier is short of an empty marker's position."""
-        if self._held:
+        held, the frontier is short of an empty marker's position, or the start window is open
+        and the first chunk received started past 0 (``first_sequence`` unknown: earlier
+        chunks may be in flight)."""
+        if self._held or self._early:
             return True
+        if self._start_log is not None and self.base:
+            return True  # the start window is open and text before ``base`` may still come
         fence, frontier = self._fence, self.frontier
         return fence is not None and (frontier is None or frontier < fence)
 
@@ -484,6 +560,8 @@ class SequenceReassembler:
         if self.frontier is None:
             base = self.first_sequence if self.first_sequence is not None else start
             self.base = self.frontier = base
+            if self.first_sequence is None and not chunk.replace and base > 0:
+                self._start_log = []  # chunks before this one may still arrive
         elif not self._locked:
             self._detect(out, chunk.tag, start, end)
             if self._inclusive and self._held:
@@ -491,6 +569,7 @@ class SequenceReassembler:
         frontier = self.frontier
         assert frontier is not None
         if chunk.replace:
+            self._close_start(out)
             self._push_snapshot(chunk, start, self._norm(end), out)
             return out
         if start == frontier:
@@ -504,7 +583,9 @@ class SequenceReassembler:
             return out
         # start < frontier: something already covered (or given up) lies under it.
         assert self.base is not None
-        if norm_end <= self.base:
+        if norm_end <= self.base and self._start_log is not None:
+            self._push_early(chunk, start, end, norm_end, out)
+        elif norm_end <= self.base:
             self.conflicts += 1
             out.notices.append(
                 Notice(
@@ -547,8 +628,8 @@ class SequenceReassembler:
         range is valid, the range mode is decided, nothing is held and no byte decoder is in
         use — it is applied and its text returned: the effect is that of ``push(Chunk(text,
         start, end))``, whose outcome would be that text as one appended :class:`Piece` (none
-        when empty) and no notices. Otherwise nothing changes and the result is ``None``: call
-        :meth:`push`.
+        when empty) and no notices. Otherwise (also while the start window is open) nothing
+        changes and the result is ``None``: call :meth:`push`.
 
         It skips the :class:`Chunk`, :class:`Outcome` and :class:`Piece` objects and the
         general checks: the decoder's in-order fast path, −1.3 µs per frame on the NNRP bench
@@ -560,6 +641,7 @@ class SequenceReassembler:
             or self._held
             or self._decoder is not None
             or self._finished
+            or self._start_log is not None  # the start window keeps what it applies
             or start < 0
             or end < start
             or (end == start and not self._inclusive)
@@ -576,6 +658,7 @@ class SequenceReassembler:
         if self._finished:
             return out
         self._finished = True
+        self._close_start(out)
         if not self._locked and self._held:
             self._detect(out, None)
             self._drain(out)
@@ -650,7 +733,7 @@ class SequenceReassembler:
 
     def _decode(self, data: str | bytes, out: Outcome) -> str:
         if isinstance(data, str):
-            if self._decoder is not None:
+            if data and self._decoder is not None:  # an empty chunk cuts no character
                 self._flush_decoder(out)
             return data
         decoder = self._decoder
@@ -674,14 +757,148 @@ class SequenceReassembler:
             )
 
     def _apply(self, data: str | bytes, start: int, end: int, out: Outcome) -> None:
-        text = self._decode(data, out)
+        log = self._start_log
+        if log is not None and not log and self.base:
+            # The first chunk, past 0: a character cut at its start may be completed by an
+            # earlier chunk still in flight, so its second half waits for the window.
+            shown = _without_leading_half(data)
+            self._cut_start = shown is not data
+            text = self._decode(shown, out)
+        else:
+            text = self._decode(data, out)
         if text:
             out.pieces.append(Piece(text))
         self.frontier = self._norm(end)
         self._adjacent = True
         self.applied_chunks += 1
+        if log is not None:
+            log.append(data)
+            self._check_start(out)
+
+    # --------------------------------------------------------------- the start window
+    # With ``first_sequence`` unknown, the first chunk to arrive sets ``base`` and is applied at
+    # once; chunks before it that arrive while the window is open (at most max_held_chunks
+    # chunks and max_held_bytes bytes since the first) are still placed before it: the lane's
+    # text is rebuilt from the window's data and replaces what was applied (docs/nnrp.md).
+
+    def _window_size(self) -> int:
+        log = self._start_log
+        return (
+            0
+            if log is None
+            else sum(len(d) for d in log) + sum(len(h.data) for h in self._early.values())
+        )
+
+    def _check_start(self, out: Outcome) -> None:
+        """Close the start window when it is full."""
+        if (
+            self.applied_chunks + len(self._early) > self.max_held_chunks
+            or self._window_size() > self.max_held_bytes
+        ):
+            self._close_start(out)
+
+    def _push_early(self, chunk: Chunk, start: int, end: int, norm_end: int, out: Outcome) -> None:
+        """A chunk before ``base`` in the start window: held until it joins the text."""
+        early = self._early
+        for other in early.values():
+            if other.start < norm_end and start < self._norm(other.raw_end):
+                same = other.start == start and other.raw_end == end and other.data == chunk.data
+                if same:
+                    self.duplicates += 1
+                else:
+                    self.conflicts += 1
+                kind = NoticeKind.DUPLICATE if same else NoticeKind.OVERLAP
+                out.notices.append(
+                    Notice(kind, start, norm_end, chunk.retransmit, chunk.tag, "held")
+                )
+                return
+        early[start] = _Held(start, end, chunk.data, chunk.retransmit, chunk.tag)
+        assert self.base is not None
+        joined = False
+        while True:
+            nxt = next((h for h in early.values() if self._norm(h.raw_end) == self.base), None)
+            if nxt is None:
+                break
+            del early[nxt.start]
+            assert self._start_log is not None
+            self._start_log.insert(0, nxt.data)
+            self.base = nxt.start
+            self.applied_chunks += 1
+            joined = True
+        if joined:
+            self._rebuild(out, final=False)
+        else:
+            out.notices.append(
+                Notice(
+                    NoticeKind.HELD,
+                    start,
+                    norm_end,
+                    chunk.retransmit,
+                    chunk.tag,
+                    f"before the first chunk received ({self.base}); waiting for the text between",
+                )
+            )
+        self._check_start(out)
+
+    def _rebuild(self, out: Outcome, *, final: bool = True) -> None:
+        """The lane's whole text again from the start window's data, as one replace piece (a
+        fresh UTF-8 decoder reads the bytes in order, and stays the lane's decoder). While the
+        window stays open (not ``final``) and ``base`` is past 0, a character cut at the start
+        waits, as in :meth:`_apply`."""
+        log = self._start_log
+        assert log is not None
+        self._decoder = None
+        self._cut_start = False
+        decoded = Outcome()
+        for i, data in enumerate(log):
+            if i == 0 and not final and self.base:
+                shown = _without_leading_half(data)
+                self._cut_start = shown is not data
+                data = shown
+            decoded.pieces.append(Piece(self._decode(data, decoded)))
+        out.pieces.append(Piece("".join(p.text for p in decoded.pieces), replace=True))
+        out.notices += decoded.notices
+
+    def _close_start(self, out: Outcome) -> None:
+        """End the start window: chunks before ``base`` that never joined it are placed in
+        order before it, the holes between them given up (``GAP``)."""
+        log = self._start_log
+        if log is None:
+            return
+        early = self._early
+        if early:
+            assert self.base is not None
+            chunks = sorted(early.values(), key=lambda h: h.start)
+            early.clear()
+            data: list[str | bytes] = []
+            position = chunks[0].start
+            for held in chunks:
+                if held.start > position:
+                    self._missing_at_start(position, held.start, data, out)
+                data.append(held.data)
+                position = self._norm(held.raw_end)
+                self.applied_chunks += 1
+            if position < self.base:
+                self._missing_at_start(position, self.base, data, out)
+            log[:0] = data
+            self.base = chunks[0].start
+            self._rebuild(out)
+        elif self._cut_start:
+            self._rebuild(out)  # the first chunk's cut half is text after all (U+FFFD)
+        self._start_log = None
+
+    def _missing_at_start(
+        self, start: int, end: int, data: list[str | bytes], out: Outcome
+    ) -> None:
+        insort(self.missing, (start, end))
+        if self._gap_marker is not None:
+            data.append(self._gap_marker)
+        out.notices.append(
+            Notice(NoticeKind.GAP, start, end, detail=f"tokens {start}..{end} missing")
+        )
 
     def _push_unsequenced(self, chunk: Chunk, out: Outcome) -> None:
+        self._close_start(out)
         if chunk.retransmit:
             self.duplicates += 1
             out.notices.append(
@@ -833,6 +1050,7 @@ class SequenceReassembler:
 
     def _skip_to_lowest(self, out: Outcome, kind: NoticeKind) -> None:
         """Give up the gap before the lowest held chunk and apply from there."""
+        self._close_start(out)
         frontier = self.frontier
         assert frontier is not None
         lowest = min(self._held)

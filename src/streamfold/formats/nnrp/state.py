@@ -21,9 +21,9 @@ from .reassembly import RangeMode, ReassemblyOptions, SequenceReassembler
 
 @attrs.define(slots=True, eq=False)
 class _Op:
-    """One operation (one run)."""
+    """One operation (one run): one lane, ``(session, frame, view)``."""
 
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     run_id: str
     session_id: str
     frame_id: str
@@ -54,6 +54,8 @@ class _Op:
     """A token terminal that arrived while a lane was still waiting for earlier text."""
     deferred_at: int = 0
     """Once-per-operation diagnostics already emitted."""
+    view_id: str = "0x0000"
+    """The lane's view (the third part of ``key``)."""
 
     def summary(self) -> dict[str, Any]:
         flow: dict[str, Any] = {
@@ -64,6 +66,7 @@ class _Op:
         return {
             "session_id": self.session_id,
             "frame_id": self.frame_id,
+            "view_id": self.view_id,
             "operation_id": self.operation_id,
             "frames": self.frames,
             "retransmit_flagged": self.retransmits,
@@ -114,11 +117,11 @@ class _NnrpState:
         """The options every lane's reassembler is made with (validated once)."""
         self.max_ended_operations = max_ended_operations
         self.terminal_grace_frames = terminal_grace_frames
-        self._deferred: dict[tuple[str, str], _Op] = {}
+        self._deferred: dict[tuple[str, str, str], _Op] = {}
         """Operations whose token terminal waits for a lane's gap to fill."""
-        self._ops: dict[tuple[str, str], _Op] = {}
-        """Open operations by (session, frame)."""
-        self._ended: OrderedDict[tuple[str, str], _Ended] = OrderedDict()
+        self._ops: dict[tuple[str, str, str], _Op] = {}
+        """Open operations by lane: (session, frame, view)."""
+        self._ended: OrderedDict[tuple[str, str, str], _Ended] = OrderedDict()
         """The last ``max_ended_operations`` ended operations (late-frame detection)."""
         self._run_ids = IdMap()
         """Every run id issued (``#n`` appended when a key is reused after its terminal)."""

@@ -41,7 +41,9 @@ def _frame(item: object) -> dict[str, Any]:
 
 
 class _Feeds(Protocol):
-    def feed(self, frame: Any, *, raw: bytes | str | None = None) -> list[Any]: ...
+    def feed(
+        self, frame: Any, *, raw: bytes | str | None = None, valid_text: bool = False
+    ) -> list[Any]: ...
 
 
 def feed_wire(reducer: _Feeds, stream: NnrpWireStream, data: bytes) -> list[Any]:
@@ -49,7 +51,7 @@ def feed_wire(reducer: _Feeds, stream: NnrpWireStream, data: bytes) -> list[Any]
     with format ``"nnrp-wire"`` or detection on) and return its notifications."""
     notes: list[Any] = []
     for frame in stream.feed(data):
-        notes += reducer.feed(frame)
+        notes += reducer.feed(frame, valid_text=True)  # decoded as UTF-8 or by orjson
     return notes
 
 
@@ -58,7 +60,7 @@ def close_wire(reducer: _Feeds, stream: NnrpWireStream) -> list[Any]:
     ``close()`` is still the caller's to call)."""
     notes: list[Any] = []
     for frame in stream.close():
-        notes += reducer.feed(frame)
+        notes += reducer.feed(frame, valid_text=True)  # decoded as UTF-8 or by orjson
     return notes
 
 
