@@ -22,6 +22,7 @@ MULTI = {
     "tanstack-timed": RECORDINGS / "timed" / "tanstack-agui-tools.recording.ndjson",
     "agui": RECORDINGS / "agui" / "agui-sdk-subagents.sse",
     "agui-langgraph": RECORDINGS / "agui" / "langgraph-tools.sse",
+    "vercel-ui": RECORDINGS / "vercel-ui-tools-multistep.sse",
 }
 
 
