@@ -2,7 +2,7 @@
 // Reference runner: feed a TanStack AI chunk stream through the published StreamProcessor
 // and print what it produced, for differential tests against streamfold's Python decoder.
 //
-//   node conformance/run_reference.mjs <current|legacy|erab> <file>
+//   node conformance/run_reference.mjs <current|legacy|erab> <file> [--initial-messages <json>]
 //   node conformance/run_reference.mjs --batch <dir>      (version picked by file-name prefix)
 //   node conformance/run_reference.mjs --jobs <jobs.json> ([{key, version, file}] -> {key: output};
 //                                         the Python conformance suite runs everything in one call)
@@ -36,6 +36,11 @@
 //   onApprovalRequest, onCustomEvent, and onToolCallStateChange (only when a call's state
 //   changes, i.e. consecutive duplicates are dropped; args deltas are not listed).
 //   areAllToolsComplete = processor.areAllToolsComplete() after the stream.
+//
+// Continuations: when `<scenario>.initial.json` sits next to the input (a UIMessage[] or
+// {"messages": UIMessage[], ...}), or `--initial-messages FILE` is given, the processor starts
+// from those messages as TanStack's ChatClient starts it (`new StreamProcessor({initialMessages})`,
+// then prepareAssistantMessage() and the stream), and the input's strings include them.
 //
 // Client actions: when `<scenario>.actions.json` sits next to the input (a JSON list of
 // {"action": "addToolApprovalResponse", "approvalId", "approved"} and
@@ -156,7 +161,16 @@ async function clientIterable(mod, kind, bytes) {
   return adapter.connect([], undefined, undefined, undefined)
 }
 
-export async function runOne(version, file) {
+function loadInitial(file, initialFile) {
+  const sidecar = file.replace(SCENARIO_EXT, '.initial.json')
+  const chosen = initialFile ?? (sidecar !== file && fs.existsSync(sidecar) ? sidecar : null)
+  if (!chosen) return null
+  const loaded = JSON.parse(fs.readFileSync(chosen, 'utf8'))
+  return Array.isArray(loaded) ? loaded : loaded.messages
+}
+
+export async function runOne(version, file, initialFile) {
+  const initialMessages = loadInitial(file, initialFile)
   const pkg = VERSIONS[version]
   if (!pkg) throw new Error(`unknown version ${version} (expected current|legacy|erab)`)
   const mod = await import(pkg)
@@ -182,6 +196,7 @@ export async function runOne(version, file) {
     const d = l.startsWith('data:') ? l.slice(5).trim() : l.trim()
     try { return [JSON.parse(d)] } catch { return [] }
   }))
+  if (initialMessages) collectStrings(initialMessages, inputStrings)
   const norm = makeNormalizer(inputStrings)
 
   const callbacks = []
@@ -200,7 +215,9 @@ export async function runOne(version, file) {
       callbacks.push({ event: 'onToolCallStateChange', args: { messageId, toolCallId, state } })
     },
   }
-  const processor = new mod.StreamProcessor({ events })
+  const processor = new mod.StreamProcessor(
+    initialMessages ? { events, initialMessages: structuredClone(initialMessages) } : { events },
+  )
   if (version === 'legacy') processor.startAssistantMessage()
   else processor.prepareAssistantMessage()
 
@@ -255,7 +272,13 @@ export async function runBatch(dir) {
   // *.actions.json files are client actions applied after a scenario (see the header).
   const files = fs
     .readdirSync(dir)
-    .filter((f) => SCENARIO_EXT.test(f) && !f.endsWith('.manifest.json') && !f.endsWith('.actions.json'))
+    .filter(
+      (f) =>
+        SCENARIO_EXT.test(f) &&
+        !f.endsWith('.manifest.json') &&
+        !f.endsWith('.actions.json') &&
+        !f.endsWith('.initial.json'),
+    )
     .sort()
   for (const f of files) {
     const name = f.replace(SCENARIO_EXT, '')
@@ -291,11 +314,20 @@ async function main(argv) {
     process.stdout.write(JSON.stringify(await runJobs(jobs)) + '\n')
     return
   }
-  if (argv.length !== 2 || !VERSIONS[argv[0]]) {
-    process.stderr.write('usage: run_reference.mjs <current|legacy|erab> <file> | --batch <dir> | --jobs <jobs.json>\n')
+  let initialFile
+  const flag = argv.indexOf('--initial-messages')
+  if (flag !== -1) {
+    initialFile = argv[flag + 1]
+    argv = [...argv.slice(0, flag), ...argv.slice(flag + 2)]
+  }
+  if (argv.length !== 2 || !VERSIONS[argv[0]] || (flag !== -1 && !initialFile)) {
+    process.stderr.write(
+      'usage: run_reference.mjs <current|legacy|erab> <file> [--initial-messages <UIMessage[].json>]' +
+        ' | --batch <dir> | --jobs <jobs.json>\n',
+    )
     process.exit(2)
   }
-  process.stdout.write(JSON.stringify(await runOne(argv[0], argv[1])) + '\n')
+  process.stdout.write(JSON.stringify(await runOne(argv[0], argv[1], initialFile)) + '\n')
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('run_reference.mjs')) {

@@ -6,6 +6,7 @@ from typing import Any
 
 from streamfold.model import (
     UNSET,
+    ActivityPart,
     Conversation,
     ReasoningPart,
     Span,
@@ -38,6 +39,8 @@ def part(p: object) -> tuple[Any, ...]:
         return ("reasoning", p.text)
     if isinstance(p, ToolCallPart):
         return ("tool-call", p.call_id)
+    if isinstance(p, ActivityPart):
+        return ("activity", p.activity_type, p.content)
     assert isinstance(p, ToolResultPart)
     return ("tool-result", p.call_id, p.content, p.is_error)
 
@@ -78,6 +81,11 @@ def summarize(c: Conversation) -> dict[str, Any]:
                         },
                         "state_updates": r.state_updates,
                         "checkpoints": len(r.checkpoints),
+                        "interrupts": [
+                            (i.interrupt_id, i.reason, i.tool_call_id, i.status)
+                            for i in r.interrupts
+                        ],
+                        "parent_run_id": r.parent_run_id,
                     }
                     for r in s.runs
                 ],

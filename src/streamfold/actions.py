@@ -18,6 +18,15 @@ streamed result would::
     if all_tools_complete(reducer.conversation):
         send_continuation()
 
+Interrupts (AG-UI 1.0 ``Run.interrupts``, any vocabulary; docs/agui.md "Interrupts") are
+answered with :func:`respond_to_interrupt` (approvals and client-tool results answer their
+interrupt too), and :func:`resume_entries` builds the next request's ``RunAgentInput.resume``
+from the answers::
+
+    for interrupt in pending_interrupts(reducer.conversation):
+        respond_to_interrupt(reducer, interrupt.interrupt_id, ask_user(interrupt))
+    request["resume"] = resume_entries(reducer.conversation)
+
 They work on a closed reducer too (the stream is over when the user answers). Misuse — an
 unknown approval or call id — raises :class:`~streamfold.errors.UsageError` (the reference
 client logs a warning and does nothing).
@@ -26,13 +35,22 @@ client logs a warning and does nothing).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from .errors import UsageError
-from .events import RespondApproval, SetToolResult
-from .model import Conversation, Message, ToolCall, ToolCallPart, ToolCallState, ToolResultPart
+from .events import Event, ResolveInterrupt, RespondApproval, SetToolResult
+from .model import (
+    Conversation,
+    Interrupt,
+    Message,
+    Run,
+    ToolCall,
+    ToolCallPart,
+    ToolCallState,
+    ToolResultPart,
+)
 from .notifications import Notification
 from .reducer import Reducer
 
@@ -40,9 +58,13 @@ __all__ = [
     "add_tool_result",
     "all_tools_complete",
     "find_approval",
+    "find_interrupt",
     "normalize_tool_result",
+    "pending_interrupts",
     "pending_tool_calls",
     "respond_to_approval",
+    "respond_to_interrupt",
+    "resume_entries",
 ]
 
 _DONE_STATES = frozenset(
@@ -88,7 +110,10 @@ def respond_to_approval(
         if found is None:
             raise UsageError(f"no tool call {call_id!r}")
         call = found
-    return reducer.apply([RespondApproval(call.run_id or "", call.call_id, approved)])
+    events: list[Event] = [RespondApproval(call.run_id or "", call.call_id, approved)]
+    approval = call.approval.approval_id if call.approval is not None else None
+    events += _answer(reducer.conversation, approval, {"approved": approved})
+    return reducer.apply(events)
 
 
 def normalize_tool_result(output: Any) -> str:
@@ -121,7 +146,8 @@ def add_tool_result(
         error=error,
         value={"error": error} if failed else output,
     )
-    return reducer.apply([event])
+    payload = {"error": error} if failed else output
+    return reducer.apply([event, *_answer(reducer.conversation, call.interrupt_id, payload)])
 
 
 def _last_assistant(conversation: Conversation, session_id: str | None) -> Message | None:
@@ -178,3 +204,93 @@ def pending_tool_calls(conversation: Conversation) -> list[ToolCall]:
         if call.state is ToolCallState.APPROVAL_REQUESTED
         or (call.client_tool and call.result is None and not call.state.is_terminal)
     ]
+
+
+# ------------------------------------------------------------------------------ interrupts
+
+
+def _runs_newest_first(conversation: Conversation) -> Iterator[Run]:
+    for session in reversed(conversation.sessions.values()):
+        yield from reversed(session.runs)
+
+
+def find_interrupt(conversation: Conversation, interrupt_id: str) -> tuple[Run, Interrupt] | None:
+    """The run and interrupt with id ``interrupt_id`` (the most recent run that raised it)."""
+    for run in _runs_newest_first(conversation):
+        for interrupt in run.interrupts:
+            if interrupt.interrupt_id == interrupt_id:
+                return run, interrupt
+    return None
+
+
+def _answer(conversation: Conversation, interrupt_id: str | None, payload: Any) -> list[Event]:
+    """The event that answers the pending interrupt ``interrupt_id``, if there is one."""
+    found = find_interrupt(conversation, interrupt_id) if interrupt_id is not None else None
+    if found is None or found[1].status != "pending":
+        return []
+    return [ResolveInterrupt(found[0].run_id, interrupt_id or "", "resolved", payload)]
+
+
+def pending_interrupts(conversation: Conversation) -> list[Interrupt]:
+    """Interrupts no client action answered yet, oldest run first."""
+    return [
+        interrupt
+        for run in conversation.runs
+        for interrupt in run.interrupts
+        if interrupt.status == "pending"
+    ]
+
+
+def respond_to_interrupt(
+    reducer: Reducer, interrupt_id: str, payload: Any = None, *, cancel: bool = False
+) -> list[Notification]:
+    """Answer an interrupt: ``payload`` (JSON data following ``interrupt.response_schema``) or,
+    with ``cancel=True``, decline it (AG-UI 1.0 ``ResumeEntry.status: "cancelled"``).
+
+    An interrupt about a tool approval answers the approval as well: approved when ``payload``
+    has ``"approved": true`` (pydantic-ai's and TanStack's schema), denied when it says
+    ``false`` or the interrupt is cancelled. Raises :class:`~streamfold.errors.UsageError` for
+    an unknown id.
+    """
+    found = find_interrupt(reducer.conversation, interrupt_id)
+    if found is None:
+        raise UsageError(f"no interrupt {interrupt_id!r}")
+    run, interrupt = found
+    status: Literal["resolved", "cancelled"] = "cancelled" if cancel else "resolved"
+    events: list[Event] = [ResolveInterrupt(run.run_id, interrupt_id, status, payload)]
+    call_id = interrupt.tool_call_id
+    call = reducer.tool_call(call_id) if call_id is not None else None
+    if call is not None and call.state is ToolCallState.APPROVAL_REQUESTED:
+        approved = payload.get("approved") if isinstance(payload, dict) else None
+        if cancel or type(approved) is bool:
+            events.insert(
+                0, RespondApproval(call.run_id or "", call.call_id, bool(approved) and not cancel)
+            )
+    return reducer.apply(events)
+
+
+def resume_entries(conversation: Conversation, run_id: str | None = None) -> list[dict[str, Any]]:
+    """``RunAgentInput.resume`` for the next request (AG-UI 1.0): one
+    ``{"interruptId", "status", "payload"?}`` per answered interrupt of ``run_id`` (default:
+    the most recent run that raised interrupts), in the order they were raised. Interrupts not
+    answered yet are left out (AG-UI expects every one answered: check
+    :func:`pending_interrupts` first). Raises :class:`~streamfold.errors.UsageError` for an
+    unknown ``run_id``.
+    """
+    if run_id is not None:
+        chosen = conversation.find_run(run_id)
+        if chosen is None:
+            raise UsageError(f"no run {run_id!r}")
+    else:
+        chosen = next((r for r in _runs_newest_first(conversation) if r.interrupts), None)
+        if chosen is None:
+            return []
+    entries: list[dict[str, Any]] = []
+    for interrupt in chosen.interrupts:
+        if interrupt.status == "pending" or interrupt.interrupt_id is None:
+            continue
+        entry: dict[str, Any] = {"interruptId": interrupt.interrupt_id, "status": interrupt.status}
+        if interrupt.response is not None:
+            entry["payload"] = interrupt.response
+        entries.append(entry)
+    return entries

@@ -44,23 +44,28 @@ __all__ = [
     "MarkMissing",
     "MergeMetadata",
     "OpenSpan",
+    "PatchActivity",
     "PatchState",
     "PlanTasks",
+    "RaiseInterrupt",
     "RecordCustom",
     "ReplaceMessages",
     "ReplaceText",
     "ReportUsage",
     "RequestApproval",
     "RequestClientTool",
+    "ResolveInterrupt",
     "RespondApproval",
     "SaveCheckpoint",
     "ScoreSearch",
+    "SetActivity",
     "SetReasoningSignature",
     "SetReply",
     "SetState",
     "SetTaskStatus",
     "SetToolArguments",
     "SetToolResult",
+    "SnapshotActivity",
     "SnapshotMessage",
     "SnapshotPart",
     "SnapshotReasoning",
@@ -231,6 +236,16 @@ class SnapshotReasoning:
     text: str
     signature: str | None = None
     step_id: str | None = None
+    encrypted: str | None = None
+    """The provider's opaque reasoning value (AG-UI ``encryptedValue``)."""
+
+
+@attrs.define
+class SnapshotActivity:
+    """The content of an activity message in a snapshot (AG-UI ``role: "activity"``)."""
+
+    activity_type: str
+    content: Any
 
 
 @attrs.define
@@ -257,7 +272,9 @@ class SnapshotToolResult:
     value: Any = UNSET
 
 
-SnapshotPart = SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToolResult
+SnapshotPart = (
+    SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToolResult | SnapshotActivity
+)
 
 
 @attrs.define
@@ -286,6 +303,30 @@ class ReplaceMessages:
 
     run_id: str
     messages: tuple[SnapshotMessage, ...]
+
+
+@attrs.define
+class SetActivity:
+    """An activity message (role ``"activity"``, one :class:`~streamfold.model.ActivityPart`)
+    gets ``content``; created in ``run_id`` when unknown. ``replace=False`` merges the
+    content's top-level keys into the current content instead (AG-UI ``ACTIVITY_SNAPSHOT``
+    with ``replace: false`` keeps what is there; docs/agui.md, "Activities")."""
+
+    run_id: str
+    message_id: str
+    activity_type: str
+    content: Any
+    replace: bool = True
+
+
+@attrs.define
+class PatchActivity:
+    """An RFC 6902 JSON Patch against an activity message's content (``ACTIVITY_DELTA``)."""
+
+    run_id: str
+    message_id: str
+    activity_type: str
+    patch: list[Any]
 
 
 @attrs.define
@@ -376,6 +417,34 @@ class RequestClientTool:
     input: Any = UNSET
     request_id: str | None = None
     """The interrupt id to answer when resuming, when the wire gives one."""
+
+
+@attrs.define
+class RaiseInterrupt:
+    """The run paused for ``interrupt_id`` (AG-UI 1.0 ``Interrupt`` fields; any vocabulary).
+    A second raise of a known id in the run updates it (the fields given win)."""
+
+    run_id: str
+    interrupt_id: str | None
+    reason: str | None = None
+    message: str | None = None
+    tool_call_id: str | None = None
+    response_schema: Any = None
+    expires_at: str | None = None
+    subagent_run_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    value: Any = None
+
+
+@attrs.define
+class ResolveInterrupt:
+    """The client answered an interrupt: ``status`` ``"resolved"`` (with ``payload``) or
+    ``"cancelled"`` (AG-UI 1.0 ``ResumeEntry``)."""
+
+    run_id: str
+    interrupt_id: str
+    status: Literal["resolved", "cancelled"] = "resolved"
+    payload: Any = None
 
 
 @attrs.define
@@ -600,12 +669,16 @@ Event = (
     | EndMessage
     | ReplaceMessages
     | MergeMetadata
+    | SetActivity
+    | PatchActivity
     | StartToolCall
     | AppendToolArguments
     | SetToolArguments
     | AdoptToolCallId
     | RequestApproval
     | RequestClientTool
+    | RaiseInterrupt
+    | ResolveInterrupt
     | RespondApproval
     | StartToolExecution
     | AppendToolOutput

@@ -28,7 +28,9 @@ from typing import Any
 import attrs
 
 from .model import (
+    ActivityPart,
     Diagnostic,
+    Interrupt,
     Message,
     Part,
     Run,
@@ -42,11 +44,14 @@ from .model import (
 )
 
 __all__ = [
+    "ActivityUpdated",
     "CheckpointSaved",
     "ClientToolRequested",
     "CustomEventReceived",
     "Diagnostic",
     "Evicted",
+    "InterruptRaised",
+    "InterruptResolved",
     "MessageCompleted",
     "MessageStarted",
     "MessagesReplaced",
@@ -374,6 +379,40 @@ class Evicted:
     session: Session = attrs.field(repr=False)
 
 
+@attrs.frozen
+class InterruptRaised:
+    """The run paused for ``interrupt`` (docs/agui.md, "Interrupts"): a UI asks the user (an
+    approval, ``interrupt.response_schema``) and resumes with
+    :func:`streamfold.actions.resume_entries`."""
+
+    run_id: str
+    interrupt_id: str | None
+    reason: str | None
+    interrupt: Interrupt = attrs.field(repr=False)
+
+
+@attrs.frozen
+class InterruptResolved:
+    """A client action answered an interrupt (``status`` ``"resolved"`` or ``"cancelled"``)."""
+
+    run_id: str
+    interrupt_id: str
+    status: str
+    interrupt: Interrupt = attrs.field(repr=False)
+
+
+@attrs.frozen
+class ActivityUpdated:
+    """An activity message got new ``content`` (snapshot or patch; the value at that moment —
+    a patch makes a new value); ``part`` is the live part."""
+
+    run_id: str
+    message_id: str
+    activity_type: str
+    content: Any
+    part: ActivityPart = attrs.field(repr=False)
+
+
 Notification = (
     SessionStarted
     | RunStarted
@@ -400,5 +439,8 @@ Notification = (
     | SearchTreeUpdated
     | Truncated
     | Evicted
+    | InterruptRaised
+    | InterruptResolved
+    | ActivityUpdated
     | Diagnostic
 )

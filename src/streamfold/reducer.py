@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import orjson
 
 from . import events as ev
+from . import hydrate as _hydrate
 from .core import APPLY, FoldState, Notes, flush_halves
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
@@ -245,6 +246,11 @@ class Reducer:
         else:
             state = load(data)
         return cls._from_resume_state(state)
+
+    # ------------------------------------------------------------------ hydration
+
+    from_ui_messages = classmethod(_hydrate.from_ui_messages)
+    from_run_input = classmethod(_hydrate.from_run_input)
 
     # ------------------------------------------------------------------------- public API
 

@@ -291,6 +291,43 @@ def test_convert_keeps_sessions_and_sub_agents_apart() -> None:
     assert (missing.returncode, missing.stderr) == (1, "streamfold: no session 'x'\n")
 
 
+def test_convert_and_inspect_continue_a_history() -> None:
+    """--run-input / --initial-messages seed the fold with the conversation the recording
+    continues (docs/how-to/hydrate.md)."""
+    agui = RECORDINGS / "agui"
+    stream, request = agui / "pydantic-ai-approval-resume.sse", agui / "pydantic-ai-approval-resume"
+    result = streamfold(
+        "convert", str(stream), "--to", "tanstack-ui-messages",
+        "--run-input", f"{request}.request.json",
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    (thread,) = orjson.loads(result.stdout).values()
+    call = next(p for m in thread for p in m["parts"] if p["type"] == "tool-call")
+    assert (call["id"], call["state"], call["output"]) == (
+        "call_del",
+        "complete",
+        "deleted /tmp/old.log",
+    )
+    scenario = ROOT / "conformance" / "scenarios" / "continue-text-content"
+    seeded = streamfold(
+        "inspect", f"{scenario}.ndjson", "--json",
+        "--initial-messages", f"{scenario}.initial.json",
+    )  # fmt: skip
+    assert seeded.returncode == 0
+    (session,) = orjson.loads(seeded.stdout)["sessions"].values()
+    assert session["session_id"] == "thread-1"  # the history's threadId: the stream's thread
+    history = session["runs"][0]
+    (message,) = [m for m in history["messages"] if m["message_id"] == "msg-1"]
+    assert message["parts"][0]["text"] == "Sending it now."
+    bad = streamfold("convert", str(stream), "--to", "tanstack-ui-messages", "--run-input=none")
+    assert (bad.returncode, bad.stderr) == (1, "streamfold: none: No such file or directory\n")
+    both = streamfold(
+        "convert", str(stream), "--to", "tanstack-ui-messages",
+        "--run-input", "a", "--initial-messages", "b",
+    )  # fmt: skip
+    assert both.returncode == 2
+
+
 # ----------------------------------------------------------------------------- 6. packaging
 
 

@@ -39,7 +39,10 @@ def test_every_state_has_a_row_and_terminal_states_have_no_moves() -> None:
     assert set(TOOL_CALL_TRANSITIONS) == set(ToolCallState)
     for state, moves in TOOL_CALL_TRANSITIONS.items():
         assert state not in moves
-        assert (not moves) == state.is_terminal
+        if state.is_terminal:  # only a correction to another terminal state (complete → error)
+            assert all(new.is_terminal for new in moves)
+        else:
+            assert moves
 
 
 def _reducer_with_call() -> Reducer:
@@ -78,14 +81,23 @@ def test_a_full_legal_lifecycle_has_no_diagnostic() -> None:
 
 def test_an_illegal_move_is_applied_and_reported() -> None:
     reducer = _reducer_with_call()
-    reducer.apply([ev.SetToolResult("r", "c", "done")])
-    notes = reducer.apply([ev.AppendToolOutput("r", "c", "late output")])  # complete: terminal
     reducer.apply([ev.SetToolResult("r", "c", "boom", is_error=True)])
+    notes = reducer.apply([ev.AppendToolOutput("r", "c", "late output")])  # error: terminal
+    reducer.apply([ev.SetToolResult("r", "c", "done")])
     call = reducer.tool_call("c")
-    assert call is not None and call.state is S.ERROR and call.output == "late output"
+    assert call is not None and call.state is S.COMPLETE and call.output == "late output"
     codes = [d.code for d in reducer.conversation.diagnostics]
-    assert codes == ["illegal_tool_transition"]  # complete -> error; output after it: no move
+    assert codes == ["illegal_tool_transition"]  # error -> complete; output after it: no move
     assert not [n for n in notes if getattr(n, "code", None)]
+
+
+def test_a_result_marked_failed_afterwards_is_a_legal_move() -> None:
+    reducer = _reducer_with_call()
+    reducer.apply([ev.SetToolResult("r", "c", "retry please")])
+    reducer.apply([ev.SetToolResult("r", "c", "retry please", is_error=True)])
+    call = reducer.tool_call("c")
+    assert call is not None and call.state is S.ERROR and call.error == "retry please"
+    assert not reducer.conversation.diagnostics
 
 
 def test_a_denied_call_that_executes_is_reported() -> None:

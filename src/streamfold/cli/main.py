@@ -30,7 +30,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import IO, Final, NoReturn
+from typing import IO, Any, Final, NoReturn
 
 import orjson
 
@@ -155,6 +155,23 @@ def build_parser() -> argparse.ArgumentParser:
             help="how frames are delimited; default: detect from the first bytes and the name",
         )
 
+    def history_options(sub: argparse.ArgumentParser) -> None:
+        group = sub.add_mutually_exclusive_group()
+        group.add_argument(
+            "--initial-messages",
+            default=None,
+            metavar="MESSAGES.json",
+            help='start from this conversation (a TanStack UIMessage[] or {"messages": [...]}),'
+            " as TanStack's client starts from initialMessages; the stream continues it",
+        )
+        group.add_argument(
+            "--run-input",
+            default=None,
+            metavar="REQUEST.json",
+            help="start from this AG-UI RunAgentInput (messages, state, threadId); the stream"
+            " continues it",
+        )
+
     demo = commands.add_parser("demo", help="replay the bundled multi-agent recording")
     pacing(demo)
     strict(demo)
@@ -185,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file", metavar="FILE", help=f"{_INPUTS}; - for stdin")
     inspect.add_argument("--json", action="store_true", help="print a JSON snapshot")
     format_options(inspect)
+    history_options(inspect)
     strict(inspect)
 
     convert = commands.add_parser(
@@ -207,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         " a JSON object keyed by session id",
     )
     format_options(convert)
+    history_options(convert)
     strict(convert)
 
     serve = commands.add_parser(
@@ -298,9 +317,27 @@ def _read_nnrp_wire(source: IO[bytes]) -> Recording:
 
 
 def _reducer(args: argparse.Namespace, *, strict: bool | None = None) -> Reducer:
-    return Reducer(
-        format=getattr(args, "format", None), strict=args.strict if strict is None else strict
-    )
+    options: dict[str, Any] = {
+        "format": getattr(args, "format", None),
+        "strict": args.strict if strict is None else strict,
+    }
+    initial: str | None = getattr(args, "initial_messages", None)
+    request: str | None = getattr(args, "run_input", None)
+    path = initial if initial is not None else request
+    if path is None:
+        return Reducer(**options)
+    try:
+        with open(path, "rb") as source:
+            data = orjson.loads(source.read())
+        if initial is not None:
+            return Reducer.from_ui_messages(data, **options)
+        return Reducer.from_run_input(data, **options)
+    except OSError as exc:
+        raise _Fail(f"{inline(path)}: {inline(exc.strerror or str(exc))}") from None
+    except orjson.JSONDecodeError as exc:
+        raise _Fail(f"{inline(path)}: not JSON: {inline(str(exc))}") from None
+    except UsageError as exc:
+        raise _Fail(f"{inline(path)}: {inline(str(exc))}") from None
 
 
 def _protocol_error(name: str, exc: ProtocolError) -> NoReturn:

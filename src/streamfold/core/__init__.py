@@ -19,8 +19,9 @@ Rules of this package (the h11 ``_state.py`` habit):
 The modules, by concern: ``state`` (:class:`FoldState`: the model, indexes, limits, the
 current frame, diagnostics, the transition helper), ``apply_runs`` (runs, spans, reply, usage,
 limits), ``apply_messages`` (messages, text, reasoning, metadata), ``apply_tools`` (the
-tool-call lifecycle), ``apply_snapshot`` (messages snapshots) and ``apply_misc`` (state,
-checkpoints, custom and unknown events, missing ranges, the search tree, diagnostics).
+tool-call lifecycle), ``apply_snapshot`` (messages snapshots), ``apply_interrupts``
+(interrupts and activities) and ``apply_misc`` (state, checkpoints, custom and unknown events,
+missing ranges, the search tree, diagnostics).
 
 The reducer (:class:`streamfold.reducer.Reducer`) is the facade: it turns input into events
 with a decoder and applies each one with ``APPLY[type(event)](state, event, notes)``.
@@ -32,6 +33,12 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .. import events as ev
+from .apply_interrupts import (
+    apply_patch_activity,
+    apply_raise_interrupt,
+    apply_resolve_interrupt,
+    apply_set_activity,
+)
 from .apply_messages import (
     apply_append_reasoning,
     apply_append_text,
@@ -102,6 +109,11 @@ APPLY: Final[dict[type[Any], Applier]] = {
     ev.EndMessage: apply_end_message,
     ev.MergeMetadata: apply_merge_metadata,
     ev.ReplaceMessages: apply_replace_messages,
+    # interrupts and activities (apply_interrupts)
+    ev.RaiseInterrupt: apply_raise_interrupt,
+    ev.ResolveInterrupt: apply_resolve_interrupt,
+    ev.SetActivity: apply_set_activity,
+    ev.PatchActivity: apply_patch_activity,
     # tool calls (apply_tools)
     ev.StartToolCall: apply_start_tool_call,
     ev.AppendToolArguments: apply_append_tool_arguments,

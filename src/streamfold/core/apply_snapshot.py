@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import events as ev
 from ..model import (
+    ActivityPart,
     Message,
     Part,
     ReasoningPart,
@@ -75,7 +76,9 @@ def _snapshot_part(state: FoldState, message: Message, part: ev.SnapshotPart, no
     if type(part) is ev.SnapshotText:
         return TextPart(TextBuffer(part.text))
     if type(part) is ev.SnapshotReasoning:
-        return ReasoningPart(TextBuffer(part.text), part.step_id, part.signature)
+        return ReasoningPart(TextBuffer(part.text), part.step_id, part.signature, part.encrypted)
+    if type(part) is ev.SnapshotActivity:
+        return ActivityPart(part.activity_type, part.content)
     if type(part) is ev.SnapshotToolCall:
         call = state.calls.get((run_id, part.call_id)) or state.latest_call.get(part.call_id)
         if call is None:

@@ -50,6 +50,7 @@ import orjson
 
 from ..errors import UsageError
 from ..model import (
+    Interrupt,
     Message,
     ReasoningPart,
     Run,
@@ -504,6 +505,9 @@ class AGUIEncoder:
             event["outcome"] = {"type": "interrupt", "interrupts": interrupts}
         else:
             event["outcome"] = {"type": "success"}
+            pending = _pending_call_ids(run)
+            if pending:
+                event["outcome"]["pendingToolCallIds"] = pending
         if run.usage:
             event["usage"] = [usage_to_agui(run.usage)]
         metadata: dict[str, Any] = {"streamfold": _run_summary(run)}
@@ -947,10 +951,44 @@ def _run_summary(run: Run) -> dict[str, Any]:
     return summary
 
 
+def _interrupt_event(run: Run, interrupt: Interrupt) -> dict[str, Any]:
+    """One model :class:`~streamfold.model.Interrupt` as an AG-UI 1.0 ``Interrupt``."""
+    event: dict[str, Any] = {
+        "id": interrupt.interrupt_id or f"{run.run_id}/interrupt",
+        "reason": interrupt.reason or "interrupted",
+    }
+    for key, value in (
+        ("message", interrupt.message),
+        ("toolCallId", interrupt.tool_call_id),
+        ("responseSchema", interrupt.response_schema),
+        ("expiresAt", interrupt.expires_at),
+        ("subagentRunId", interrupt.subagent_run_id),
+    ):
+        if value is not None:
+            event[key] = _json_safe(value)
+    metadata = dict(interrupt.metadata)
+    if interrupt.value is not None and "value" not in metadata:
+        metadata["value"] = interrupt.value  # e.g. LangGraph's interrupt() payload
+    if metadata:
+        event["metadata"] = _json_safe(metadata)
+    return event
+
+
 def _interrupts(run: Run) -> list[dict[str, Any]]:
-    """The run's open client obligations as AG-UI interrupts (approvals, client tools)."""
+    """What the run paused for, as AG-UI 1.0 interrupts: the model's
+    :attr:`~streamfold.model.Run.interrupts` still pending, then the open client obligations
+    no interrupt names (approvals; client tools of a run that stopped for them)."""
     out: list[dict[str, Any]] = []
+    named: set[str] = set()
+    for interrupt in run.interrupts:
+        if interrupt.status == "pending":
+            out.append(_interrupt_event(run, interrupt))
+        if interrupt.tool_call_id is not None:
+            named.add(interrupt.tool_call_id)
+    stopped = run.status in (RunStatus.AWAITING_APPROVAL, RunStatus.INTERRUPTED)
     for call in run.tool_calls.values():
+        if call.call_id in named:
+            continue
         input_value = call.partial_input()
         if call.state is _S.APPROVAL_REQUESTED:
             approval_id = (call.approval.approval_id if call.approval else None) or (
@@ -969,7 +1007,7 @@ def _interrupts(run: Run) -> list[dict[str, Any]]:
                     },
                 }
             )
-        elif call.client_tool and call.result is None and not call.state.is_terminal:
+        elif _owed(call) and (stopped or call.interrupt_id is not None):
             out.append(
                 {
                     "id": call.interrupt_id or f"client_tool_{call.call_id}",
@@ -983,9 +1021,19 @@ def _interrupts(run: Run) -> list[dict[str, Any]]:
                     },
                 }
             )
-    if not out and run.status in (RunStatus.AWAITING_APPROVAL, RunStatus.INTERRUPTED):
+    if not out and stopped:
         out.append({"id": f"{run.run_id}/interrupt", "reason": run.stop_reason or "interrupted"})
     return out
+
+
+def _owed(call: ToolCall) -> bool:
+    return call.client_tool and call.result is None and not call.state.is_terminal
+
+
+def _pending_call_ids(run: Run) -> list[str]:
+    """Client tools a completed run leaves for the next input (AG-UI 1.0
+    ``outcome.pendingToolCallIds``)."""
+    return [call.call_id for call in run.tool_calls.values() if _owed(call)]
 
 
 def _snapshot_message(message: Message) -> list[dict[str, Any]]:

@@ -185,6 +185,8 @@ def _thread(messages: Iterable[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
     for message in messages:
+        if message.role == "activity":  # no UIMessage form (docs/agui.md, "Activities")
+            continue
         parts = _parts(message)
         if message.role == "reasoning":
             pending.append(_ui_message(message, parts))

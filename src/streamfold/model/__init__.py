@@ -9,6 +9,7 @@ One model for every wire format (``docs/model.md``)::
      │         ├─ spans: [Span]               root node spans; children nest (span.children)
      │         ├─ messages: [Message]         role + ordered parts (text, reasoning, tool call…)
      │         ├─ tool_calls: {call_id → ToolCall}
+     │         ├─ interrupts: [Interrupt]     what the run paused for (AG-UI 1.0 interrupts)
      │         ├─ usage: Usage                summed from the run's usage reports
      │         └─ state, checkpoints, custom_events, search (ToT/GoT), unknown_events
      ├─ usage: Usage                          summed over every run
@@ -25,10 +26,12 @@ from __future__ import annotations
 from .search import SearchTree, TaskExpansion, TaskNode, TotStep
 from .tools import TOOL_CALL_TRANSITIONS, Approval, ToolCall, ToolCallState
 from .tree import (
+    ActivityPart,
     Checkpoint,
     Conversation,
     CustomEvent,
     Diagnostic,
+    Interrupt,
     Message,
     Part,
     ReasoningPart,
@@ -55,11 +58,13 @@ __all__ = [
     "RUN_TRANSITIONS",
     "TOOL_CALL_TRANSITIONS",
     "UNSET",
+    "ActivityPart",
     "Approval",
     "Checkpoint",
     "Conversation",
     "CustomEvent",
     "Diagnostic",
+    "Interrupt",
     "Message",
     "MissingUnit",
     "Part",

@@ -74,7 +74,10 @@ TOOL_CALL_TRANSITIONS: Final[Mapping[ToolCallState, Mapping[ToolCallState, str]]
         _S.ERROR: "SetToolResult(is_error=True)",
         _S.CANCELLED: "EndRun while executing",
     },
-    _S.COMPLETE: {},
+    _S.COMPLETE: {
+        _S.ERROR: "SetToolResult(is_error=True): the sender marks a returned result failed "
+        "afterwards (pydantic-ai's tool outcome, docs/agui.md)",
+    },
     _S.ERROR: {},
     _S.DENIED: {},
     _S.CANCELLED: {},

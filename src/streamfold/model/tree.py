@@ -23,10 +23,12 @@ from .values import (
 )
 
 __all__ = [
+    "ActivityPart",
     "Checkpoint",
     "Conversation",
     "CustomEvent",
     "Diagnostic",
+    "Interrupt",
     "Message",
     "Part",
     "ReasoningPart",
@@ -119,7 +121,21 @@ class ToolResultPart:
         return display_value(self.content)
 
 
-Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart
+@attrs.define(slots=True, eq=False)
+class ActivityPart:
+    """The one part of an activity message (role ``"activity"``; AG-UI ``ACTIVITY_SNAPSHOT`` /
+    ``ACTIVITY_DELTA``, an ``activity`` message of ``MESSAGES_SNAPSHOT``): a structured,
+    frontend-only progress item (a plan, a search, tool availability) that the sender replaces
+    or JSON-patches while it runs. ``activity_type`` is the sender's open discriminator
+    (``"PLAN"``, ``"SEARCH"``, …); ``content`` the current JSON object (docs/agui.md,
+    "Activities")."""
+
+    activity_type: str
+    content: Any = attrs.field(factory=dict)
+    kind: str = "activity"
+
+
+Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ActivityPart
 
 
 @attrs.define(slots=True, eq=False)
@@ -251,6 +267,35 @@ class CustomEvent:
 
 
 @attrs.define(slots=True, eq=False)
+class Interrupt:
+    """A pause the run asked the client to answer before it can go on (AG-UI 1.0 ``Interrupt``;
+    TanStack's approval and client-tool interrupts, pydantic-ai's tool approvals, LangGraph's
+    ``interrupt()``; docs/agui.md, "Interrupts").
+
+    ``interrupt_id`` is what a resume names (``RunAgentInput.resume[].interruptId``);
+    ``reason`` the sender's open string (``"tool_call"``, ``"input_required"``,
+    ``"langgraph:interrupt"``, …); ``tool_call_id`` the call it is about, when it is about one
+    (an approval or a client tool); ``response_schema`` the JSON Schema the answer must follow;
+    ``expires_at`` ISO 8601 text as sent; ``value`` the payload the sender paused with when it
+    gives one outside ``metadata`` (LangGraph's ``interrupt(value)``, JSON text as sent).
+    ``status`` is ``"pending"`` until a client action answers it: ``"resolved"`` (with
+    ``response``, the payload sent back) or ``"cancelled"``.
+    """
+
+    interrupt_id: str | None
+    reason: str | None = None
+    message: str | None = None
+    tool_call_id: str | None = None
+    response_schema: Any = None
+    expires_at: str | None = None
+    subagent_run_id: str | None = None
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    value: Any = None
+    status: str = "pending"
+    response: Any = None
+
+
+@attrs.define(slots=True, eq=False)
 class Run:
     """One agent run / request / NNRP operation."""
 
@@ -286,6 +331,7 @@ class Run:
     _unknown_events: list[dict[str, Any]] | None = attrs.field(
         default=None, alias="unknown_events", repr=False
     )
+    _interrupts: list[Interrupt] | None = attrs.field(default=None, alias="interrupts", repr=False)
     lossy: bool = False
     """True when frames of this run are known to be missing (event_id gap, sequence gap)."""
     _missing: list[tuple[int, int]] | None = attrs.field(
@@ -331,6 +377,13 @@ class Run:
         """Frames of event types the decoder does not know, kept as received (read-only)."""
         unknown_events = self._unknown_events
         return [] if unknown_events is None else unknown_events
+
+    @property
+    def interrupts(self) -> list[Interrupt]:
+        """What the run paused for, in the order the sender raised them (read-only); an
+        interrupt raised twice under one id is one entry (docs/agui.md, "Interrupts")."""
+        interrupts = self._interrupts
+        return [] if interrupts is None else interrupts
 
     @property
     def missing(self) -> list[tuple[int, int]]:

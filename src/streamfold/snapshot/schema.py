@@ -39,10 +39,12 @@ from ..errors import SnapshotError
 from ..export.json import configure_unstructure
 from ..framing import DEFAULT_MAX_LINE_BYTES
 from ..model import (
+    ActivityPart,
     Checkpoint,
     Conversation,
     CustomEvent,
     Diagnostic,
+    Interrupt,
     Part,
     ReasoningPart,
     Run,
@@ -346,6 +348,7 @@ def _make_converter() -> cattrs.Converter:
         make_dict_structure_fn(ReasoningPart, conv, buffer=override(rename="text"))
     )
     result_part = make_dict_structure_fn(ToolResultPart, conv)
+    activity_part = make_dict_structure_fn(ActivityPart, conv)
     call_ref = make_dict_structure_fn(CallRef, conv)
 
     def part(value: Any, _: Any) -> Any:
@@ -360,6 +363,8 @@ def _make_converter() -> cattrs.Converter:
             return call_ref(value, CallRef)
         if kind == "tool-result":
             return result_part(value, ToolResultPart)
+        if kind == "activity":
+            return activity_part(value, ActivityPart)
         raise ValueError(f"unknown part kind {kind!r}")
 
     conv.register_structure_hook_func(lambda t: t == Part, part)
@@ -371,6 +376,7 @@ def _make_converter() -> cattrs.Converter:
             _spans=_lazy(conv, "spans", list[Span]),
             _checkpoints=_lazy(conv, "checkpoints", list[Checkpoint]),
             _custom_events=_lazy(conv, "custom_events", list[CustomEvent]),
+            _interrupts=_lazy(conv, "interrupts", list[Interrupt]),
             _unknown_events=_lazy(conv, "unknown_events", list[dict[str, Any]]),
             _missing=_lazy(conv, "missing", list[tuple[int, int]]),
         ),

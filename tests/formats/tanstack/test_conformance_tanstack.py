@@ -94,7 +94,7 @@ def _inputs(directory: Path, prefix: str = "") -> list[Path]:
         for p in directory.iterdir()
         if p.name.startswith(prefix)
         and p.name.endswith(_EXTENSIONS)
-        and not p.name.endswith((".manifest.json", ".actions.json"))
+        and not p.name.endswith((".manifest.json", ".actions.json", ".initial.json"))
     )
 
 
@@ -161,9 +161,19 @@ def _actions(path: Path) -> list[dict[str, Any]] | None:
     return loaded
 
 
+def _initial(path: Path) -> Any:
+    """The history a continuation scenario starts from (``<scenario>.initial.json``: a
+    ``UIMessage[]`` or ``{"threadId", "messages"}``), or ``None``."""
+    sidecar = path.with_name(_stem(path) + ".initial.json")
+    return json.loads(sidecar.read_text()) if sidecar.exists() else None
+
+
 def streamfold_view(case: Case) -> dict[str, Any]:
-    """What streamfold makes of the case's input, as comparable JSON."""
-    reducer = Reducer()
+    """What streamfold makes of the case's input, as comparable JSON. A continuation scenario
+    seeds the reducer with its history (``Reducer.from_run_input``), as the reference runner
+    starts TanStack's processor from ``initialMessages``."""
+    initial = _initial(case.path)
+    reducer = Reducer() if initial is None else Reducer.from_run_input(initial)
     notes = _feed(reducer, case.path.read_bytes(), case.path)
     conversation = reducer.conversation
     view: dict[str, Any] = {
@@ -382,6 +392,14 @@ DIVERGENCES: Final[dict[str, Divergence]] = {
                 },
             ),
         },
+    ),
+    "continue-text-start": Divergence(
+        "history text kept on TEXT_MESSAGE_START",
+        "A TEXT_MESSAGE_START naming a message of the history (initialMessages) makes 0.58 start "
+        "an empty text segment whose first delta replaces the message's last text part: the "
+        "history's text is lost. streamfold continues the part (a TEXT_MESSAGE_CONTENT without "
+        "the START continues it in 0.58 too; docs/how-to/hydrate.md).",
+        {".messages[1].parts[0].content": (" now.", "Sending it now.")},
     ),
     "custom-events": Divergence(
         "#11 CUSTOM.data accepted",

@@ -552,7 +552,13 @@ def test_interrupt_outcomes() -> None:
     assert pick.client_tool and pick.interrupt_id == "client_tool_p"
     requested = [n for n in notes if isinstance(n, ClientToolRequested)]
     assert [(n.call_id, n.name, n.input) for n in requested] == [("p", "pick", {})]
-    assert [e.name for e in run.custom_events] == ["interrupt"]
+    # Every interrupt is in the run's interrupts, whatever it asks for (docs/agui.md).
+    assert [(i.interrupt_id, i.reason, i.tool_call_id) for i in run.interrupts] == [
+        ("ap-e", "tool_call", "e"),
+        ("client_tool_p", "tanstack:client_tool_execution", "p"),
+        ("g", "confirm", None),
+    ]
+    assert run.interrupts[2].message == "generic" and not run.custom_events
     only_client, _ = fold(
         START,
         {"type": "TOOL_CALL_START", "toolCallId": "p", "toolCallName": "pick"},
@@ -711,13 +717,10 @@ def test_state_custom_raw_and_pre_run_frames() -> None:
         ("RAW", {"event": {"x": 1}, "source": "provider"}),
     ]
     # An unknown event type in a TanStack stream stays with the stream's decoder, kept.
-    assert [f["type"] for f in run.unknown_events] == ["ACTIVITY_SNAPSHOT", "SOMETHING_NEW"]
-    assert codes(reducer) == [
-        "state_patch_failed",
-        "invalid_field",
-        "unsupported_event",
-        "unknown_event_type",
-    ]
+    assert [f["type"] for f in run.unknown_events] == ["SOMETHING_NEW"]
+    (activity,) = run.messages  # AG-UI 1.0 activities are messages of role "activity"
+    assert (activity.role, activity.parts[0].kind) == ("activity", "activity")
+    assert codes(reducer) == ["state_patch_failed", "invalid_field", "unknown_event_type"]
 
 
 def test_chunk_convenience_events() -> None:

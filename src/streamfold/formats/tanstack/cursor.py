@@ -57,6 +57,9 @@ class TanStackRun:
     last_was_done: bool = False
     done_seen: bool = False
     open_calls: list[str] = attrs.Factory(list)
+    interrupted: bool = False
+    parent_id: str | None = None
+    """The parent run of a sub-agent's run (docs/agui.md, "Sub-agents")."""
 
 
 @attrs.frozen
@@ -142,6 +145,13 @@ class TanStackCursor:
     """Frames that arrived before the first run and wait for it (at most 256)."""
     synth: int = 0
     resume_cursor: str | None = None
+    subagents: dict[str, int] = attrs.Factory(dict)
+    """Open sub-agent invocations: wire ``subagentRunId`` → position of its run."""
+    result_messages: dict[str, str] = attrs.Factory(dict)
+    """``TOOL_CALL_RESULT`` message id → the call it answers."""
+    last_result: tuple[str, str] | None = None
+    unknown_fields: list[tuple[str, str]] = attrs.Factory(list)
+    """(event type, field) pairs already reported as ``unknown_field``."""
 
 
 CURSOR: Final = TanStackCursor
@@ -171,6 +181,7 @@ def save(decoder: TanStackDecoder) -> TanStackCursor:
     live_runs = [runs(run) for run in decoder._runs.values()]
     live_messages = [messages(m) for m in decoder._messages.values()]
     live_calls = [calls(c) for c in decoder._calls.values()]
+    subagents = {wire: runs(run) for wire, run in decoder._subagents.items()}
     stragglers = [
         ("message", messages(item)) if isinstance(item, _Msg) else ("call", calls(item))
         for item in decoder._stragglers
@@ -215,6 +226,10 @@ def save(decoder: TanStackDecoder) -> TanStackCursor:
         pending=[dict(frame) for frame in decoder._pending],
         synth=decoder._synth,
         resume_cursor=decoder.resume_cursor,
+        subagents=subagents,
+        result_messages=dict(decoder._result_messages),
+        last_result=decoder._last_result,
+        unknown_fields=sorted(decoder._unknown_fields),
     )
 
 
@@ -235,6 +250,8 @@ def _save_run(run: _Run) -> TanStackRun:
         run.last_was_done,
         run.done_seen,
         list(run.open_calls),
+        run.interrupted,
+        run.parent_id,
     )
 
 
@@ -287,6 +304,8 @@ def load(cursor: TanStackCursor) -> TanStackDecoder:
             r.last_was_done,
             r.done_seen,
             list(r.open_calls),
+            r.interrupted,
+            r.parent_id,
         )
         for r in cursor.runs
     ]
@@ -348,4 +367,11 @@ def load(cursor: TanStackCursor) -> TanStackDecoder:
     decoder._pending = [dict(frame) for frame in cursor.pending]
     decoder._synth = cursor.synth
     decoder.resume_cursor = cursor.resume_cursor
+    decoder._subagents = {
+        wire: _pick(runs, position, "subagents") for wire, position in cursor.subagents.items()
+    }
+    decoder._result_messages = dict(cursor.result_messages)
+    last = cursor.last_result
+    decoder._last_result = (str(last[0]), str(last[1])) if last else None
+    decoder._unknown_fields = {(kind, name) for kind, name in cursor.unknown_fields}
     return decoder

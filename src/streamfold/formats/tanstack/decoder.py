@@ -108,16 +108,19 @@ from ...events import (
     AppendToolArguments,
     Diagnose,
     Event,
+    KeepUnknown,
 )
 from ...model import RunStatus, Severity
 from .. import DecoderBase
 from .._common import drop, keep_unknown_type
 from .legacy import _Legacy
+from .runs import _unfinished
 from .snapshots import _Snapshots
 from .vocab import (
     _MAX_PENDING,
     _REASONING_MARKERS,
     _RUNLESS,
+    KNOWN_FIELDS,
     LEGACY_CHUNK_TYPES,
 )
 from .vocab import detect as _detect
@@ -159,12 +162,18 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
             frame = frame["chunk"]
             kind = frame.get("type")
         # The hot paths: the delta frames (one per token, >90% of a stream) in the shape
-        # TanStack sends them, for a known message / a known call still streaming. They give
-        # exactly what the handlers (_text_content, _tool_args) would, without their lookups
-        # and calls; any other shape falls through to the handlers.
+        # TanStack sends them (type, id, delta and at most a timestamp; any other field goes to
+        # the handlers, which check for unknown fields), for a known message / a known call
+        # still streaming. They give exactly what the handlers (_text_content, _tool_args)
+        # would, without their lookups and calls; any other shape falls through to them.
         if kind == "TEXT_MESSAGE_CONTENT":
             delta = frame.get("delta")
-            if type(delta) is str and delta and "metadata" not in frame:
+            if (
+                type(delta) is str
+                and delta
+                and "metadata" not in frame
+                and (len(frame) == 3 or (len(frame) == 4 and "timestamp" in frame))
+            ):
                 message_id = frame.get("messageId")
                 message = self._messages.get(message_id) if type(message_id) is str else None
                 if message is not None:
@@ -172,7 +181,11 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
                     return [AppendText(message.run_id, message.message_id, delta)]
         elif kind == "TOOL_CALL_ARGS":
             delta = frame.get("delta")
-            if type(delta) is str and delta:
+            if (
+                type(delta) is str
+                and delta
+                and (len(frame) == 3 or (len(frame) == 4 and "timestamp" in frame))
+            ):
                 call_id = frame.get("toolCallId")
                 call = self._calls.get(call_id) if type(call_id) is str else None
                 if call is not None and not call.ended:
@@ -200,8 +213,44 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
             text = f"AG-UI event {kind!r} is not applied; kept verbatim on the run"
             keep_unknown_type(out, run.run_id, frame, text)
             return out
-        handler(self, frame, out)
+        subagent = frame.get("subagentRunId")
+        if type(subagent) is str and kind not in _SUBAGENT_EVENTS:
+            self._route = self._subagent(subagent, out)
+        try:
+            handler(self, frame, out)
+        finally:
+            self._route = None
+        known = KNOWN_FIELDS.get(kind)
+        if known is not None and not known.issuperset(frame):
+            self._unknown_field(kind, frame, known, out)
         return out
+
+    def _unknown_field(
+        self, kind: str, frame: Mapping[str, Any], known: frozenset[str], out: list[Event]
+    ) -> None:
+        """Fields no AG-UI 1.0 or TanStack event has: the frame was applied without them; the
+        first frame per (event type, field) is kept verbatim on the run with an
+        ``unknown_field`` diagnostic (docs/agui.md, "Unknown input")."""
+        new = [
+            name for name in frame if name not in known and (kind, name) not in self._unknown_fields
+        ]
+        if not new:
+            return
+        self._unknown_fields.update((kind, name) for name in new)
+        run = self._open[-1] if self._open else self._last_run or self._legacy
+        names = ", ".join(repr(name) for name in new)
+        out.append(
+            Diagnose(
+                "unknown_field",
+                f"{kind} has fields no AG-UI 1.0 or TanStack event has: {names}; the frame is "
+                "applied without them and kept verbatim on the run (reported once per event "
+                "type and field)",
+                Severity.INFO,
+                run_id=run.run_id if run is not None else None,
+            )
+        )
+        if run is not None:
+            out.append(KeepUnknown(run.run_id, dict(frame)))
 
     def end_of_stream(self, frame_index: int) -> list[Event]:
         """``data: [DONE]``: the stream is over. The legacy run ends (with its last ``done``'s
@@ -262,18 +311,15 @@ _HANDLERS: Final[dict[str, _Handler]] = {
     "STATE_SNAPSHOT": TanStackDecoder._state_snapshot,
     "STATE_DELTA": TanStackDecoder._state_delta,
     "MESSAGES_SNAPSHOT": TanStackDecoder._messages_snapshot,
-    "ACTIVITY_SNAPSHOT": TanStackDecoder._keep,
-    "ACTIVITY_DELTA": TanStackDecoder._keep,
+    "ACTIVITY_SNAPSHOT": TanStackDecoder._activity_snapshot,
+    "ACTIVITY_DELTA": TanStackDecoder._activity_delta,
+    "SUBAGENT_STARTED": TanStackDecoder._subagent_started,
+    "SUBAGENT_FINISHED": TanStackDecoder._subagent_finished,
+    "SUBAGENT_ERROR": TanStackDecoder._subagent_error,
     "RAW": TanStackDecoder._raw,
     "CUSTOM": TanStackDecoder._custom,
 }
 TanStackDecoder._handlers = _HANDLERS
 
 
-def _unfinished(run_id: str) -> Diagnose:
-    return Diagnose(
-        "run_not_finished",
-        f"the stream ended before run {run_id!r} finished",
-        Severity.WARNING,
-        run_id=run_id,
-    )
+_SUBAGENT_EVENTS: Final = frozenset({"SUBAGENT_STARTED", "SUBAGENT_FINISHED", "SUBAGENT_ERROR"})

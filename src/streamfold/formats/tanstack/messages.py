@@ -57,8 +57,21 @@ class _Messages(_Runs):
             self._pending_step = None
 
     def _active_message(self) -> _Msg | None:
-        if self._active:
-            return self._messages[next(reversed(self._active))]
+        """The last active assistant message of the run the frame addresses: a sub-agent's
+        frames (``subagentRunId``) see only their run's messages, the parent's frames none of
+        a sub-agent's."""
+        active = self._active
+        if not active:
+            return None
+        route, subagents = self._route, self._subagents
+        if route is None and not subagents:  # no sub-agents: the last one (the usual case)
+            return self._messages[next(reversed(active))]
+        for message_id in reversed(active):
+            message = self._messages[message_id]
+            run = self._runs.get(message.run_id)
+            owner = run if run is not None and run.parent_id is not None else None
+            if owner is route:
+                return message
         return None
 
     def _text_message(self, message_id: str | None, out: list[Event]) -> _Msg:
@@ -187,24 +200,6 @@ class _Messages(_Runs):
         if message.step is None:
             message.step = step
         self._reasoning_delta(message, step, frame.get("delta"), None, out)
-
-    def _encrypted_value(self, frame: Mapping[str, Any], out: list[Event]) -> None:
-        value = frame.get("encryptedValue")
-        entity = str_or_none(frame.get("entityId"))
-        if type(value) is not str or not value:
-            return
-        if frame.get("subtype") == "tool-call":
-            call = self._call(entity or "")
-            if call is not None:
-                out.append(
-                    MergeMetadata(call.run_id, {"thoughtSignature": value}, call_id=call.call_id)
-                )
-            return
-        message = self._reasoning_message(entity, out, any_current=True)
-        step = message.step or entity
-        out.append(
-            SetReasoningSignature(message.run_id, message.message_id, encrypted=value, step_id=step)
-        )
 
     def _step_started(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         step = _step_name(frame)

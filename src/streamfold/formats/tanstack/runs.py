@@ -12,6 +12,8 @@ from ...events import (
     Diagnose,
     EndRun,
     Event,
+    MergeMetadata,
+    RaiseInterrupt,
     RecordCustom,
     ReportUsage,
     RequestApproval,
@@ -19,7 +21,7 @@ from ...events import (
     SetToolArguments,
     StartRun,
 )
-from ...model import RunStatus, Severity
+from ...model import UNSET, RunStatus, Severity
 from .state import _Run, _TanStackState
 from .vocab import _DEFAULT_SESSION
 from .wire import (
@@ -28,8 +30,14 @@ from .wire import (
     json_text,
     str_or_none,
     tanstack_meta,
+    usage_entries,
     usage_from_wire,
 )
+
+# Interrupt reasons and TanStack metadata kinds that mean "approve this tool call" / "run this
+# tool in the client" (docs/agui.md, "Interrupts": TanStack, pydantic-ai, AG-UI 1.0).
+_APPROVAL_REASONS = frozenset({"approval_required", "tool_call"})
+_CLIENT_TOOL_REASONS = frozenset({"client_tool_input", "tanstack:client_tool_execution"})
 
 
 class _Runs(_TanStackState):
@@ -81,6 +89,8 @@ class _Runs(_TanStackState):
         )
 
     def _current_run(self, out: list[Event]) -> _Run:
+        if self._route is not None:  # the frame names a sub-agent's run
+            return self._route
         if self._open:
             return self._open[-1]
         if self._legacy is not None:
@@ -88,6 +98,8 @@ class _Runs(_TanStackState):
         return self._continuation(out)
 
     def _run_for_message(self, out: list[Event]) -> _Run:
+        if self._route is not None:  # the frame names a sub-agent's run
+            return self._route
         open_runs = self._open
         if len(open_runs) == 1:
             return open_runs[0]
@@ -122,6 +134,12 @@ class _Runs(_TanStackState):
             run.finish_reason = finish_reason or run.finish_reason
             self._end_legacy(run, status, out, error=error, error_code=error_code)
             return
+        if self._subagents:  # sub-agents the sender never finished end with their parent
+            for wire, child in list(self._subagents.items()):
+                if child.parent_id == run.run_id and self._subagents.get(wire) is child:
+                    del self._subagents[wire]
+                    out.append(_unfinished(child.run_id))
+                    self._end_run(child, out, RunStatus.INCOMPLETE)
         for span_id in run.steps.values():
             out.append(CloseSpan(run.run_id, span_id, unclosed=True))
         run.steps.clear()
@@ -166,7 +184,10 @@ class _Runs(_TanStackState):
         parent_wire = str_or_none(frame.get("parentRunId"))
         parent = self._by_wire.get(parent_wire, parent_wire) if parent_wire is not None else None
         model = extra(frame, "model")
-        metadata = {"model": model} if type(model) is str else None
+        metadata: dict[str, Any] | None = {"model": model} if type(model) is str else None
+        for key in ("protocolVersion", "input"):  # AG-UI 1.0: kept on the run as sent
+            if frame.get(key) is not None:
+                metadata = {**(metadata or {}), key: frame[key]}
         if known is not None:
             metadata = {**(metadata or {}), "resumes": known}
         self._start_run(out, wire_id, session, parent=parent, metadata=metadata, thread_id=thread)
@@ -199,20 +220,53 @@ class _Runs(_TanStackState):
 
     def _run_finished(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         run = self._ended_run_for(frame, out)
-        usage = usage_from_wire(frame.get("usage"), tanstack_meta(frame).get("usage"))
-        if usage is not None:
-            out.append(ReportUsage(run.run_id, usage, mode="set"))
-        status = RunStatus.COMPLETED
-        outcome = frame.get("outcome")
-        if is_mapping(outcome) and outcome.get("type") == "interrupt":
-            status = self._interrupts(run, outcome.get("interrupts"), out)
+        self._report_usage(run, frame, out)
+        status = self._outcome(run, frame.get("outcome"), out)
         result = frame.get("result")
         if result is not None:
             out.append(RecordCustom(run.run_id, "result", result))
         reason = extra(frame, "finishReason")
         self._end_run(run, out, status, finish_reason=reason if type(reason) is str else None)
 
+    def _report_usage(self, run: _Run, frame: Mapping[str, Any], out: list[Event]) -> None:
+        wire = frame.get("usage")
+        usage = usage_from_wire(wire, tanstack_meta(frame).get("usage"))
+        if usage is not None:
+            out.append(ReportUsage(run.run_id, usage, mode="set"))
+        entries = usage_entries(wire)
+        if entries:  # the AG-UI per-provider/model split, as sent (docs/agui.md, "Usage")
+            out.append(MergeMetadata(run.run_id, {"usage": entries}))
+
+    def _outcome(self, run: _Run, outcome: Any, out: list[Event]) -> RunStatus:
+        """The run's status from ``RUN_FINISHED.outcome`` (docs/agui.md, "Run outcomes")."""
+        if outcome is None:
+            return RunStatus.INTERRUPTED if run.interrupted else RunStatus.COMPLETED
+        kind = outcome.get("type") if is_mapping(outcome) else None
+        if kind == "interrupt":
+            return self._interrupts(run, outcome.get("interrupts"), out)
+        if kind == "cancelled":
+            return RunStatus.CANCELLED
+        if kind == "success":
+            pending = outcome.get("pendingToolCallIds")
+            for call_id in pending if isinstance(pending, list) else ():
+                if type(call_id) is str:  # owed by the client, in the next input
+                    out.append(RequestClientTool(self._call_run(call_id, run), call_id))
+            return RunStatus.INTERRUPTED if run.interrupted else RunStatus.COMPLETED
+        out.append(
+            Diagnose(
+                "unknown_outcome",
+                f"RUN_FINISHED outcome {json_text(outcome)} is not an AG-UI 1.0 outcome; read as "
+                "success (the schema's rule) and kept as the custom event 'outcome'",
+                Severity.WARNING,
+                run_id=run.run_id,
+            )
+        )
+        out.append(RecordCustom(run.run_id, "outcome", outcome))
+        return RunStatus.INTERRUPTED if run.interrupted else RunStatus.COMPLETED
+
     def _interrupts(self, run: _Run, interrupts: Any, out: list[Event]) -> RunStatus:
+        """One :class:`RaiseInterrupt` per interrupt, and the approvals and client tools they
+        ask for (docs/agui.md, "Interrupts")."""
         status = RunStatus.INTERRUPTED
         for interrupt in interrupts if isinstance(interrupts, list) else ():
             if not isinstance(interrupt, Mapping):
@@ -222,24 +276,38 @@ class _Runs(_TanStackState):
             kind, reason = meta.get("kind"), interrupt.get("reason")
             call_id = str_or_none(interrupt.get("toolCallId"))
             interrupt_id = str_or_none(interrupt.get("id"))
-            value = meta.get("input", {})
-            if call_id is not None and (kind == "approval" or reason == "approval_required"):
-                out.append(
-                    RequestApproval(self._call_run(call_id, run), call_id, interrupt_id, value)
+            expires = interrupt.get("expiresAt")
+            out.append(
+                RaiseInterrupt(
+                    run.run_id,
+                    interrupt_id,
+                    str_or_none(reason),
+                    str_or_none(interrupt.get("message")),
+                    call_id,
+                    interrupt.get("responseSchema"),
+                    expires if type(expires) is str else None,
+                    str_or_none(interrupt.get("subagentRunId")),
+                    dict(meta) if meta else None,
                 )
-                status = RunStatus.AWAITING_APPROVAL
-            elif call_id is not None and (kind == "client_tool" or reason == "client_tool_input"):
+            )
+            if call_id is None:
+                continue
+            if kind == "client_tool" or (kind is None and reason in _CLIENT_TOOL_REASONS):
                 out.append(
                     RequestClientTool(
                         self._call_run(call_id, run),
                         call_id,
                         str_or_none(meta.get("toolName")),
-                        value,
+                        meta.get("input", {}),
                         interrupt_id,
                     )
                 )
-            else:
-                out.append(RecordCustom(run.run_id, "interrupt", dict(interrupt)))
+            elif kind == "approval" or (kind is None and reason in _APPROVAL_REASONS):
+                value = meta.get("input", {} if kind else UNSET)
+                out.append(
+                    RequestApproval(self._call_run(call_id, run), call_id, interrupt_id, value)
+                )
+                status = RunStatus.AWAITING_APPROVAL
         return status
 
     def _run_error(self, frame: Mapping[str, Any], out: list[Event]) -> None:
@@ -253,10 +321,8 @@ class _Runs(_TanStackState):
         code_text = None if code is None else code if type(code) is str else json_text(code)
         has_id = frame.get("runId") is not None or tanstack_meta(frame).get("runId") is not None
         runs = [self._ended_run_for(frame, out)] if has_id or not self._open else list(self._open)
-        usage = usage_from_wire(frame.get("usage"), tanstack_meta(frame).get("usage"))
         for run in runs:
-            if usage is not None:
-                out.append(ReportUsage(run.run_id, usage, mode="set"))
+            self._report_usage(run, frame, out)
             self._end_run(run, out, RunStatus.FAILED, error=text, error_code=code_text)
 
     def _complete_legacy_calls(self, run: _Run, out: list[Event]) -> None:
@@ -288,3 +354,12 @@ class _Runs(_TanStackState):
                 error_code=error_code,
             )
         )
+
+
+def _unfinished(run_id: str) -> Diagnose:
+    return Diagnose(
+        "run_not_finished",
+        f"the stream ended before run {run_id!r} finished",
+        Severity.WARNING,
+        run_id=run_id,
+    )

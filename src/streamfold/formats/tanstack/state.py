@@ -34,6 +34,11 @@ class _Run:
     last_was_done: bool = False
     done_seen: bool = False
     open_calls: list[str] = attrs.field(factory=list)
+    # An interrupt was raised outside the outcome (LangGraph's CUSTOM on_interrupt): the run's
+    # RUN_FINISHED without an outcome ends it interrupted (docs/agui.md, "Interrupts").
+    interrupted: bool = False
+    # A sub-agent's run (SUBAGENT_STARTED): its parent's canonical run id.
+    parent_id: str | None = None
 
 
 @attrs.define(slots=True, eq=False)
@@ -136,6 +141,18 @@ class _TanStackState:
         self._session = _DEFAULT_SESSION
         self._pending: list[Mapping[str, Any]] = []
         self._synth = 0
+        # AG-UI 1.0 sub-agents: each open sub-agent invocation (wire subagentRunId) → its child
+        # run, which is in _runs but never in _open (only frames that name it go to it).
+        self._subagents: dict[str, _Run] = {}
+        # The sub-agent run the frame being decoded names (subagentRunId); None for the parent.
+        self._route: _Run | None = None
+        # TOOL_CALL_RESULT messageId → the call it answers (encrypted values name the result).
+        self._result_messages: dict[str, str] = {}
+        # The last TOOL_CALL_RESULT (messageId, its result text): pydantic-ai's outcome value
+        # follows it at once and marks that text failed (docs/agui.md, "Encrypted values").
+        self._last_result: tuple[str, str] | None = None
+        # (event type, field) pairs already reported as unknown_field (once each).
+        self._unknown_fields: set[tuple[str, str]] = set()
         self.resume_cursor: str | None = None
         """The ``id`` of the last durable NDJSON envelope (the offset to resume after)."""
 

@@ -9,8 +9,10 @@ from ...events import (
     AppendToolArguments,
     Diagnose,
     Event,
+    MergeMetadata,
     RequestApproval,
     RequestClientTool,
+    SetReasoningSignature,
     SetToolArguments,
     SetToolResult,
     StartToolCall,
@@ -27,6 +29,8 @@ from .wire import (
     str_or_none,
     tool_error_text,
 )
+
+_FAILED_OUTCOMES = frozenset({"failed", "retried", "interrupted"})
 
 
 class _Tools(_Messages):
@@ -169,7 +173,37 @@ class _Tools(_Messages):
             return
         call = self._known_or_orphan(call_id, out)
         is_error = extra(frame, "state") == "output-error"
-        self._result(call, frame.get("content", ""), is_error, out)
+        content = frame.get("content", "")
+        self._result(call, content, is_error, out)
+        message_id = str_or_none(frame.get("messageId"))
+        if message_id is not None:  # the tool message it mints (encrypted values name it)
+            self._result_messages[message_id] = call_id
+            text = content if type(content) is str else json_text(content)
+            self._last_result = (message_id, text)
+
+    def _result_outcome(self, call_id: str, value: str, out: list[Event]) -> None:
+        """An encrypted value on a tool result message: kept on the call; pydantic-ai's
+        ``{"pydantic_ai": {"outcome": "failed" | "retried" | "interrupted"}}`` marks the result
+        an error whose text is the result (docs/agui.md, "Encrypted values")."""
+        call = self._call(call_id)
+        if call is None:
+            return
+        out.append(MergeMetadata(call.run_id, {"resultEncryptedValue": value}, call_id=call_id))
+        parsed = parse_json(value)
+        sender = parsed.get("pydantic_ai") if isinstance(parsed, Mapping) else None
+        outcome = sender.get("outcome") if isinstance(sender, Mapping) else None
+        last = self._last_result
+        if (
+            outcome in _FAILED_OUTCOMES
+            and last is not None
+            and self._result_messages.get(last[0]) == call_id
+        ):
+            text = last[1]
+            out.append(
+                SetToolResult(
+                    call.run_id, call_id, text, is_error=True, error=text, value=parse_json(text)
+                )
+            )
 
     def _tool_chunk(self, frame: Mapping[str, Any], out: list[Event]) -> None:
         call_id = str_or_none(frame.get("toolCallId")) or self._chunk_call
@@ -183,6 +217,41 @@ class _Tools(_Messages):
             call = self._start_call(call_id, name, parent, None, out)
         self._chunk_call = call_id
         self._append_args(call, frame.get("delta"), None, out)
+
+    def _encrypted_value(self, frame: Mapping[str, Any], out: list[Event]) -> None:
+        """``REASONING_ENCRYPTED_VALUE`` attaches to the entity it names (docs/agui.md,
+        "Encrypted values"): a tool call (``call.metadata["thoughtSignature"]``), a tool result
+        message (``call.metadata["resultEncryptedValue"]``, and pydantic-ai's tool outcome), a
+        text message (``message.metadata["encryptedValue"]``), else a reasoning part."""
+        value = frame.get("encryptedValue")
+        entity = str_or_none(frame.get("entityId"))
+        if type(value) is not str or not value:
+            return
+        if frame.get("subtype") == "tool-call":
+            call = self._call(entity or "")
+            if call is not None:
+                out.append(
+                    MergeMetadata(call.run_id, {"thoughtSignature": value}, call_id=call.call_id)
+                )
+            else:
+                out.append(_unattached(entity, "tool call"))
+            return
+        if entity is not None:
+            call_id = self._result_messages.get(entity)
+            if call_id is not None:
+                self._result_outcome(call_id, value, out)
+                return
+            known = self._message(entity)
+            if known is not None and known.role != "reasoning":
+                out.append(
+                    MergeMetadata(known.run_id, {"encryptedValue": value}, message_id=entity)
+                )
+                return
+        message = self._reasoning_message(entity, out, any_current=True)
+        step = message.step or entity
+        out.append(
+            SetReasoningSignature(message.run_id, message.message_id, encrypted=value, step_id=step)
+        )
 
     def _tool_request(
         self, kind: str, value: Mapping[str, Any], run: _Run, out: list[Event]
@@ -200,3 +269,12 @@ class _Tools(_Messages):
             approval = value.get("approval")
             approval_id = str_or_none(approval.get("id")) if isinstance(approval, Mapping) else None
             out.append(RequestApproval(run_id, call_id, approval_id, tool_input))
+
+
+def _unattached(entity: str | None, what: str) -> Diagnose:
+    return Diagnose(
+        "unknown_entity",
+        f"REASONING_ENCRYPTED_VALUE for unknown {what} {entity!r}; kept only here",
+        Severity.INFO,
+        dropped=True,
+    )

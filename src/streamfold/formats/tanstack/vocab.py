@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["AGUI_EVENT_TYPES", "LEGACY_CHUNK_TYPES", "detect"]
+__all__ = ["AGUI_EVENT_TYPES", "KNOWN_FIELDS", "LEGACY_CHUNK_TYPES", "detect"]
 
 
 AGUI_EVENT_TYPES: Final = frozenset(
@@ -43,11 +43,93 @@ AGUI_EVENT_TYPES: Final = frozenset(
         "MESSAGES_SNAPSHOT",
         "ACTIVITY_SNAPSHOT",
         "ACTIVITY_DELTA",
+        "SUBAGENT_STARTED",
+        "SUBAGENT_FINISHED",
+        "SUBAGENT_ERROR",
         "RAW",
         "CUSTOM",
     }
 )
-"""Every AG-UI event type (``@ag-ui/core`` ``EventType``)."""
+"""Every AG-UI 1.0 event type (``@ag-ui/core`` ``EventType``), and the legacy ``THINKING_*``."""
+
+
+_BASE_FIELDS: Final = frozenset({"type", "timestamp", "rawEvent", "metadata", "subagentRunId"})
+# TanStack's extras over the eras (docs/tanstack.md): read where the decoder knows them, and
+# never a reason for an unknown_field diagnostic on any event type.
+_TANSTACK_EXTRAS: Final = frozenset(
+    {
+        "model",
+        "content",
+        "args",
+        "toolName",
+        "index",
+        "stepId",
+        "stepType",
+        "finishReason",
+        "input",
+        "result",
+        "error",
+        "usage",
+        "state",
+        "signature",
+        "delta",
+        "runId",
+        "threadId",
+        "data",
+        "title",
+    }
+)
+_EVENT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "RUN_STARTED": ("threadId", "runId", "parentRunId", "input", "protocolVersion"),
+    "RUN_FINISHED": ("threadId", "runId", "result", "outcome", "usage"),
+    "RUN_ERROR": ("message", "code", "usage"),
+    "STEP_STARTED": ("stepName",),
+    "STEP_FINISHED": ("stepName",),
+    "TEXT_MESSAGE_START": ("messageId", "role", "name"),
+    "TEXT_MESSAGE_CONTENT": ("messageId", "delta"),
+    "TEXT_MESSAGE_END": ("messageId",),
+    "TEXT_MESSAGE_CHUNK": ("messageId", "role", "delta", "name"),
+    "TOOL_CALL_START": ("toolCallId", "toolCallName", "parentMessageId"),
+    "TOOL_CALL_ARGS": ("toolCallId", "delta"),
+    "TOOL_CALL_END": ("toolCallId",),
+    "TOOL_CALL_CHUNK": ("toolCallId", "toolCallName", "parentMessageId", "delta"),
+    "TOOL_CALL_RESULT": ("messageId", "toolCallId", "content", "role"),
+    "REASONING_START": ("messageId",),
+    "REASONING_MESSAGE_START": ("messageId", "role"),
+    "REASONING_MESSAGE_CONTENT": ("messageId", "delta"),
+    "REASONING_MESSAGE_END": ("messageId",),
+    "REASONING_MESSAGE_CHUNK": ("messageId", "delta"),
+    "REASONING_END": ("messageId",),
+    "REASONING_ENCRYPTED_VALUE": ("subtype", "entityId", "encryptedValue"),
+    "THINKING_START": ("title",),
+    "THINKING_END": (),
+    "THINKING_TEXT_MESSAGE_START": (),
+    "THINKING_TEXT_MESSAGE_CONTENT": ("delta",),
+    "THINKING_TEXT_MESSAGE_END": (),
+    "STATE_SNAPSHOT": ("snapshot",),
+    "STATE_DELTA": ("delta",),
+    "MESSAGES_SNAPSHOT": ("messages",),
+    "ACTIVITY_SNAPSHOT": ("messageId", "activityType", "content", "replace"),
+    "ACTIVITY_DELTA": ("messageId", "activityType", "patch"),
+    "SUBAGENT_STARTED": (
+        "subagentRunId",
+        "name",
+        "description",
+        "parentSubagentRunId",
+        "parentToolCallId",
+        "parentMessageId",
+    ),
+    "SUBAGENT_FINISHED": ("subagentRunId", "result", "outcome"),
+    "SUBAGENT_ERROR": ("subagentRunId", "message", "code"),
+    "RAW": ("event", "source"),
+    "CUSTOM": ("name", "value"),
+}
+KNOWN_FIELDS: Final[dict[str, frozenset[str]]] = {
+    kind: _BASE_FIELDS | _TANSTACK_EXTRAS | frozenset(fields)
+    for kind, fields in _EVENT_FIELDS.items()
+}
+"""Event type → the fields the decoder knows (AG-UI 1.0 ``ag_ui.core``, TanStack's extras).
+Any other field is kept with an ``unknown_field`` diagnostic (docs/agui.md, "Unknown input")."""
 
 
 LEGACY_CHUNK_TYPES: Final = frozenset(

@@ -15,6 +15,7 @@ from typing import Any, Final, TypeGuard
 import orjson
 
 from ...events import (
+    SnapshotActivity,
     SnapshotMessage,
     SnapshotPart,
     SnapshotReasoning,
@@ -34,6 +35,7 @@ __all__ = [
     "str_or_none",
     "tanstack_meta",
     "tool_error_text",
+    "usage_entries",
     "usage_from_wire",
 ]
 
@@ -116,7 +118,8 @@ def usage_from_wire(usage: Any, leftover: Any = None) -> Usage | None:
       completionTokensDetails?}``.
     * AG-UI spec list (0.48+): ``[{inputTokens, outputTokens, totalTokens, cachedInputTokens?,
       reasoningTokens?, provider?, model?}]``, one entry per provider/model; entries are summed.
-      ``cachedInputTokens`` becomes ``prompt_tokens_details["cachedTokens"]`` and
+      ``cachedInputTokens`` becomes ``prompt_tokens_details["cachedTokens"]``,
+      ``cacheWriteInputTokens`` ``prompt_tokens_details["cacheWriteTokens"]`` and
       ``reasoningTokens`` ``completion_tokens_details["reasoningTokens"]`` (TanStack's names),
       and ``leftover`` (``metadata.tanstack.usage``) adds the other details back.
     """
@@ -148,11 +151,28 @@ def usage_from_wire(usage: Any, leftover: Any = None) -> Usage | None:
             reasoning = entry.get("reasoningTokens")
             if type(reasoning) is int:
                 _details(result.completion_tokens_details, {"reasoningTokens": reasoning})
+            written = entry.get("cacheWriteInputTokens")
+            if type(written) is int:
+                _details(result.prompt_tokens_details, {"cacheWriteTokens": written})
         if is_mapping(leftover):
             _details(result.prompt_tokens_details, leftover.get("promptTokensDetails"))
             _details(result.completion_tokens_details, leftover.get("completionTokensDetails"))
         return result
     return None
+
+
+def usage_entries(usage: Any) -> list[dict[str, Any]] | None:
+    """The AG-UI ``TokenUsage`` entries of a usage list that name a provider or model, as sent
+    (the per-provider/model split :func:`usage_from_wire` sums away); ``None`` when there is
+    no such list."""
+    if not isinstance(usage, list):
+        return None
+    entries = [
+        dict(entry)
+        for entry in usage
+        if is_mapping(entry) and ("provider" in entry or "model" in entry)
+    ]
+    return entries or None
 
 
 # --------------------------------------------------------------------------------- snapshot
@@ -283,16 +303,21 @@ def _draft(message: Mapping[str, Any], make_id: Callable[[], str]) -> _Draft:
             function = call.get("function")
             function = function if isinstance(function, Mapping) else _NO_MAPPING
             arguments = function.get("arguments")
-            call_meta = call.get("metadata")
+            call_meta = dict(call["metadata"]) if is_mapping(call.get("metadata")) else None
+            if type(call.get("encryptedValue")) is str:
+                call_meta = {**(call_meta or {}), "thoughtSignature": call["encryptedValue"]}
             out.append(
                 SnapshotToolCall(
                     call["id"],
                     str_or_none(function.get("name")),
                     arguments if type(arguments) is str else "",
-                    dict(call_meta) if isinstance(call_meta, Mapping) else None,
+                    call_meta,
                 )
             )
-        return _Draft(message_id, "assistant", out, metadata)
+        draft = _Draft(message_id, "assistant", out, metadata)
+        if type(message.get("encryptedValue")) is str:
+            draft.metadata = {**(draft.metadata or {}), "encryptedValue": message["encryptedValue"]}
+        return draft
     if role == "tool":
         call_id = message.get("toolCallId")
         out = []
@@ -306,9 +331,13 @@ def _draft(message: Mapping[str, Any], make_id: Callable[[], str]) -> _Draft:
         text = content if type(content) is str else ""
         signature = str_or_none(message.get("encryptedValue"))
         reasoning: list[SnapshotPart] = (
-            [SnapshotReasoning(text, signature)] if text or signature is not None else []
+            [SnapshotReasoning(text, encrypted=signature)] if text or signature is not None else []
         )
         return _Draft(message_id, "assistant", reasoning, metadata)
+    if role == "activity":
+        kind = str_or_none(message.get("activityType")) or ""
+        activity = SnapshotActivity(kind, content if content is not None else {})
+        return _Draft(message_id, "activity", [activity], metadata)
     return _Draft(message_id, "assistant", [], metadata)
 
 
