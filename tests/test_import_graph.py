@@ -23,6 +23,7 @@ SRC = Path(streamfold.__file__).resolve().parent
 FLOORS: dict[str, int] = {
     "model": 1,
     "safe_text": 1,
+    "safe_markup": 2,  # Markdown / HTML escaping on top of safe_text
     "clock": 1,
     "events": 2,
     "errors": 2,

@@ -1,5 +1,6 @@
-"""Make docs/img/agui-page.png: the live page for the Loom multi-agent recording, in Debian's
-chromium driven by Playwright (no browser download).
+"""Make docs/img/agui-page.png (the live page for the Loom multi-agent recording) and
+docs/img/transcript.png (its HTML transcript, ``streamfold transcript --format html``, with the
+timeline), in Debian's chromium driven by Playwright (no browser download).
 
 Run: ``.venv/bin/python docs/screenshots/make.py`` (needs ``streamfold[web]``, playwright and
 ``apt-get install chromium``). The server listens on 127.0.0.1 and stops when done.
@@ -12,6 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from playwright.sync_api import sync_playwright
@@ -21,6 +23,7 @@ from streamfold.web import create_app
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = ROOT / "examples" / "recordings" / "loom-multi-agent.ndjson"
 OUT = ROOT / "docs" / "img" / "agui-page.png"
+TRANSCRIPT_OUT = ROOT / "docs" / "img" / "transcript.png"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -31,6 +34,22 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def transcript(context: Any) -> None:
+    """The HTML transcript of the recording, opened from a file."""
+    from streamfold import fold_file
+    from streamfold.export.transcript import write_html
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "transcript.html"
+        with path.open("w", encoding="utf-8") as out:
+            write_html(fold_file(RECORDING), out.write, title="streamfold transcript")
+        page = context.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(TRANSCRIPT_OUT))
+    print(f"wrote {TRANSCRIPT_OUT}")
 
 
 def main() -> None:
@@ -57,6 +76,7 @@ def main() -> None:
             page.wait_for_selector("body[data-finished=true]", timeout=60000)
             OUT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(OUT))
+            transcript(context)
             context.close()
     finally:
         server.should_exit = True

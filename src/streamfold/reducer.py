@@ -13,7 +13,8 @@
 
 Rules:
 
-* No I/O, no clock, no threads. Time and bytes enter only as arguments.
+* No I/O, no clock, no threads. Time and bytes enter only as arguments (``at=``, a frame's
+  ``t``, an injected ``clock``: ``docs/transcript.md``, "Time").
 * Per frame, work is proportional to the frame (the core's rule too).
 * Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
   raw text (``frames_applied + frames_dropped == frames_in`` at all times).
@@ -39,7 +40,7 @@ FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR sta
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
@@ -111,6 +112,7 @@ class Reducer:
             would exceed it, the oldest *finished* session leaves the model with an
             :class:`~streamfold.notifications.Evicted` notification carrying it. For
             transcript jobs over logs larger than memory.
+        clock: read (seconds) where a time is stamped without an arrival time; not snapshotted.
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class Reducer:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
         max_open_runs: int = DEFAULT_MAX_OPEN_RUNS,
         max_sessions: int | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if max_diagnostics < 1 or max_raw_chars < 0:
             raise UsageError("max_diagnostics must be >= 1 and max_raw_chars >= 0")
@@ -154,6 +157,8 @@ class Reducer:
         self._last_decoder: tuple[str, Decoder] | None = None
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
+            self._state.use_decoder(self._last_decoder[1])
+        self._state.clock = clock  # read by FoldState.now where a time is stamped
         try:
             self._splitter = LineSplitter(max_line_bytes)
             self._sse = SSESplitter(max_line_bytes)
@@ -216,6 +221,7 @@ class Reducer:
             reducer._last_decoder = (name, resume.decoders[name])
         elif o.format is not None:
             reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
+        reducer._state.use_decoder(reducer._last_decoder and reducer._last_decoder[1])
         reducer._splitter, reducer._sse = resume.ndjson, resume.sse
         reducer.sse_last_event_id = resume.sse_last_event_id
         return reducer
@@ -256,12 +262,18 @@ class Reducer:
     # ------------------------------------------------------------------------- public API
 
     def feed(
-        self, frame: Mapping[str, Any], *, raw: bytes | str | None = None, valid_text: bool = False
+        self,
+        frame: Mapping[str, Any],
+        *,
+        raw: bytes | str | None = None,
+        valid_text: bool = False,
+        at: float | None = None,
     ) -> _Notes:
         """Apply one parsed frame (a JSON object) and return what changed.
 
         ``raw``: the text as received, for diagnostics (else re-serialized if one needs it).
-        ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity)."""
+        ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity).
+        ``at``: the arrival time (s), held for later frames without one (docs/transcript.md)."""
         # The body of the per-frame hot path: _check_usable and the decode step are inlined
         # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
         if self._lifecycle is not _OPEN:
@@ -272,6 +284,8 @@ class Reducer:
         state.frame, state.raw, state.dropped = frame, raw, False
         if not valid_text:  # the text integrity rule from now on (docs/model.md)
             state.text_check = True
+        if at is not None:
+            state.time = at
         notes: _Notes = []
         received: object = frame  # typed as a Mapping, but callers may pass anything
         if type(received) is not dict and not isinstance(received, Mapping):
@@ -359,7 +373,9 @@ class Reducer:
 
     def feed_frame(self, frame: Frame) -> _Notes:
         """Apply one :class:`~streamfold.framing.Frame` (split elsewhere: a ``FrameSplitter``, a
-        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes (docs/recording.md)."""
+        recording) as :meth:`feed_bytes` / :meth:`feed_sse` would its bytes; ``t`` is ``at``."""
+        if frame.t is not None:
+            self._state.time = frame.t
         if frame.oversized is not None:
             data = frame.data
             head = data.encode() if isinstance(data, str) else data
@@ -402,15 +418,7 @@ class Reducer:
             try:
                 events = last[1].end_of_stream(state.index)
             except Exception as exc:  # a decoder bug must not take the caller down
-                state.diagnose(
-                    ev.Diagnose(
-                        "decoder_error",
-                        f"{last[0]} decoder failed at the end-of-stream marker: "
-                        f"{type(exc).__name__}: {exc}",
-                        Severity.ERROR,
-                    ),
-                    notes,
-                )
+                state.decoder_failed(f"{last[0]} decoder failed at [DONE]", exc, notes)
                 return notes
             self._apply_all(events, notes)
         return notes
@@ -444,14 +452,7 @@ class Reducer:
             try:
                 events = decoder.finish()
             except Exception as exc:  # a decoder bug must not take the caller down
-                state.diagnose(
-                    ev.Diagnose(
-                        "decoder_error",
-                        f"{name} decoder failed at end of input: {type(exc).__name__}: {exc}",
-                        Severity.ERROR,
-                    ),
-                    notes,
-                )
+                state.decoder_failed(f"{name} decoder failed at end of input", exc, notes)
                 continue
             self._apply_all(events, notes)
         flush_halves(state, notes)  # text streams still open end (docs/model.md)
@@ -564,6 +565,7 @@ class Reducer:
         if self.format is not None:
             return last[1] if last is not None else None
         chosen = self._last_decoder = select_decoder(frame, last, self._decoder_for)
+        self._state.use_decoder(chosen and chosen[1])
         return chosen[1] if chosen is not None else None
 
     def feed_framed(self, line: bytes | OversizedLine) -> _Notes:

@@ -59,6 +59,7 @@ def test_core_model_and_reducer_modules_stay_small() -> None:
     sizes = {p.relative_to(SRC).as_posix(): len(p.read_text().splitlines()) for p in paths}
     assert max(sizes.values()) <= 600, sizes
     # The facade also holds the frame intake (feed_frame, feed_stream: issue #15 "one intake"),
-    # the text-integrity fallback parse (#17) and the hydration constructors (#16). At 644 lines
-    # it is at its bound: the next addition moves the resume-state pair out first.
+    # the text-integrity fallback parse (#17), the hydration constructors (#16) and arrival
+    # times (feed(at=), a frame's t, the clock: #19). At 645 lines it is at its bound: the next
+    # addition moves the resume-state pair out first.
     assert len((SRC / "reducer.py").read_text().splitlines()) <= 650

@@ -79,14 +79,31 @@ def recording_bytes(frames: list[Frame], **options: Any) -> bytes:
     return buf.getvalue()
 
 
+TIME_KEYS = frozenset(
+    {"start_time", "end_time", "first_token_time", "input_time", "time", "time_source"}
+)
+
+
+def untimed(value: Any) -> Any:
+    """``value`` (snapshot data) without the model's times: the same frames arriving at other
+    times (or with no times) give the same model otherwise (docs/transcript.md, "Time")."""
+    if isinstance(value, dict):
+        return {k: untimed(v) for k, v in value.items() if k not in TIME_KEYS}
+    if isinstance(value, list):
+        return [untimed(v) for v in value]
+    return value
+
+
 def model(reducer: Reducer) -> dict[str, Any]:
-    """The whole model plus the frame counters, for equality checks."""
+    """The whole model plus the frame counters, for equality checks; times left out (arrival
+    times differ between a recording and its bytes, the rest must not)."""
     stats = {
         "frames_in": reducer.frames_in,
         "frames_applied": reducer.frames_applied,
         "frames_dropped": reducer.frames_dropped,
     }
-    return to_dict(reducer.conversation, stats=stats)
+    document: dict[str, Any] = untimed(to_dict(reducer.conversation, stats=stats))
+    return document
 
 
 def fold_frames(frames: tuple[Frame, ...] | list[Frame], *, close: bool = True) -> Reducer:

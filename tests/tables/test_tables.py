@@ -100,12 +100,20 @@ def test_usage_rows_sum_to_each_runs_usage() -> None:
     assert scopes == {"span", "run"}  # Loom per node, AG-UI / NNRP per run
 
 
-def test_times_are_null_until_the_model_keeps_them() -> None:
+def test_times_are_wall_clock_times_or_null() -> None:
     conversation = streamfold.fold_file(RECORDINGS / "loom-multi-agent.ndjson")
-    assert model_times(conversation.runs[0]) == (None, None)
+    assert model_times(conversation.runs[0]) == (None, None)  # Loom has no times
     rows = conversation_rows(conversation, "x")
     assert all(r["start_time"] is None for r in rows["runs"])
     assert all(r["start_frame"] is not None for r in rows["spans"])
+    assert all(r["start_frame"] is not None for r in rows["messages"])
+    # AG-UI timestamps (ms since the epoch) become UTC datetimes
+    timed = streamfold.fold_file(RECORDINGS / "tanstack-agui-tools.sse")
+    rows = conversation_rows(timed, "x")
+    first = rows["runs"][0]
+    assert first["start_time"].tzinfo is not None
+    assert first["start_time"] < first["end_time"]
+    assert all(r["start_time"] is not None for r in rows["tool_calls"])
 
 
 def test_messages_keep_text_reasoning_and_tool_call_order() -> None:

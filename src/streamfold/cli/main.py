@@ -8,6 +8,8 @@
     streamfold inspect FILE [--json] [--format NAME] [--framing F] [--strict]
     streamfold convert FILE --to tanstack-ui-messages [--session ID] [--format NAME]
                        [--framing F] [--strict]
+    streamfold transcript FILE... [--format md|html|json] [-o OUT] [--session ID] (transcript.py)
+    streamfold timeline FILE... --format chrome-trace|otlp-json [-o OUT] [--session ID]
 
 Every command says how much of its input it understood: the count of dropped frames and
 diagnostics goes to stderr whenever it is not zero, and an input in which no frame was applied
@@ -37,7 +39,7 @@ from ..errors import ProtocolError, UsageError
 from ..export.agui import AGUI_TARGETS
 from ..export.tanstack import CONVERT_TARGETS, render_converted
 from ..formats import FORMATS
-from ..framing import FRAMINGS, Frame
+from ..framing import FRAMINGS, Frame, RecordingProblem
 from ..io.recording import Recording, read_recording
 from ..model.text import dumps
 from ..notifications import Notification
@@ -45,6 +47,8 @@ from ..reducer import Reducer
 from ..safe_text import escape_json_output, inline
 from .keys import terminal_keys
 from .replay import Player, Position, fixed_pacer, frame_times, replay_live, replay_plain
+from .transcript import add_commands as add_transcript_commands
+from .transcript import cmd_timeline, cmd_transcript
 
 __all__ = [
     "DEMO_RECORDING",
@@ -246,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="fold many files or a split log into Parquet / JSON Lines tables"
     )
     add_export_arguments(export)
+    add_transcript_commands(commands, strict)
     return parser
 
 
@@ -363,6 +368,30 @@ def _fold(
             on_notes(notes)
     except ProtocolError as exc:
         _protocol_error(name, exc)
+
+
+def _fold_files(args: argparse.Namespace) -> tuple[Reducer, Recording, str]:
+    """``args.files`` folded into one reducer in order (transcript, timeline); the recordings'
+    problems gathered for :func:`_report`. Raises :class:`_Fail` for an unknown session."""
+    reducer = _reducer(args)
+    problems: list[RecordingProblem] = []
+    names: list[str] = []
+    for path in args.files:
+        recording, name = _read(argparse.Namespace(**{**vars(args), "file": path}))
+        problems += recording.problems
+        names.append(name)
+        try:
+            for frame in recording:
+                reducer.feed_frame(frame)
+        except ProtocolError as exc:
+            _protocol_error(name, exc)
+    try:
+        reducer.close()
+    except ProtocolError as exc:
+        _protocol_error(names[-1], exc)
+    if args.session is not None and args.session not in reducer.conversation.sessions:
+        raise _Fail(f"no session {inline(args.session)} in the input", EXIT_USAGE)
+    return reducer, Recording((), "ndjson", problems=tuple(problems)), ", ".join(names)
 
 
 def _report(reducer: Reducer, recording: Recording, name: str, *, hint: bool = True) -> int:
@@ -562,6 +591,8 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "convert": _cmd_convert,
     "serve": _cmd_serve,
     "export": _cmd_export,
+    "transcript": lambda args: cmd_transcript(args, _fold_files(args), _report, _Fail),
+    "timeline": lambda args: cmd_timeline(args, _fold_files(args), _report, _Fail),
 }
 
 

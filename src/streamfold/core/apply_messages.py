@@ -65,6 +65,7 @@ def apply_append_text(state: FoldState, e: ev.AppendText, notes: Notes) -> None:
     if type(part) is not TextPart:
         part = TextPart(TextBuffer())
         parts.append(part)
+        state.stamp_first_token(message)
     buffer = part.buffer
     delta = e.delta
     if state.text_check:  # input may hold surrogate halves (core/text.py; docs/model.md)
@@ -94,6 +95,7 @@ def apply_replace_text(state: FoldState, e: ev.ReplaceText, notes: Notes) -> Non
     if type(part) is not TextPart:
         part = TextPart(TextBuffer())
         parts.append(part)
+        state.stamp_first_token(message)
     text = e.text
     if state.text_check:  # a text still streaming: its last half may pair later
         stream = (message, part)
@@ -118,6 +120,7 @@ def _reasoning_part(state: FoldState, message: Message, step_id: str | None) -> 
             return found
     part = ReasoningPart(step_id=step_id)
     parts.append(part)
+    state.stamp_first_token(message)
     if key is not None:
         state.keyed_parts[key] = part
     return part
@@ -157,6 +160,7 @@ def apply_end_message(state: FoldState, e: ev.EndMessage, notes: Notes) -> None:
         flush_halves(state, notes, owner=message)
     if not message.completed:
         message.completed = True
+        state.stamp_end(message)
         notes.append(MessageCompleted(e.run_id, e.message_id, message))
 
 

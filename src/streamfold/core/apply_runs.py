@@ -76,6 +76,8 @@ def apply_start_run(state: FoldState, e: ev.StartRun, notes: Notes) -> None:
         parent_run_id=e.parent_run_id,
         metadata=dict(e.metadata) if e.metadata else {},
         start_frame=state.index,
+        start_time=state.now(),
+        time_source=state.time_source(),
     )
     if e.thread_id and session.thread_id is None:
         session.thread_id = e.thread_id
@@ -112,11 +114,11 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
         return
     if state.halves:  # the run's text streams end: pending surrogate halves (core/text.py)
         flush_halves(state, notes, run_id=run.run_id)
-    index = state.index
+    index, now = state.index, state.now()
     for span in run.walk_spans():
         if span.status is SpanStatus.OPEN:
             span.status = SpanStatus.UNCLOSED
-            span.end_frame = index
+            span.end_frame, span.end_time = index, now
             notes.append(SpanExited(run.run_id, span.span_id, span.name, False, None, span))
     for call in run.tool_calls.values():
         if call.state in INPUT_OPEN:
@@ -126,6 +128,7 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
     for message in run.messages:
         if not message.completed:
             message.completed = True
+            message.end_frame, message.end_time = index, now
             notes.append(MessageCompleted(run.run_id, message.message_id, message))
     run.status = e.status
     state.open_runs.pop(run.run_id, None)
@@ -133,7 +136,9 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
     run.stop_reason = e.stop_reason if e.stop_reason is not None else run.stop_reason
     run.error = e.error if e.error is not None else run.error
     run.error_code = e.error_code if e.error_code is not None else run.error_code
-    run.end_frame = index
+    run.end_frame, run.end_time = index, now
+    if run.time_source is None:
+        run.time_source = state.time_source()
     notes.append(
         RunFinished(run.run_id, run.status, run.finish_reason, run.stop_reason, run.error, run)
     )
@@ -163,6 +168,7 @@ def apply_open_span(state: FoldState, e: ev.OpenSpan, notes: Notes) -> None:
         parent=parent,
         parent_tool_call_id=e.parent_tool_call_id,
         start_frame=state.index,
+        start_time=state.now(),
     )
     if parent is not None:
         parent._children = _appended(parent._children, span)
@@ -189,7 +195,7 @@ def apply_close_span(state: FoldState, e: ev.CloseSpan, notes: Notes) -> None:
     else:
         span.status = SpanStatus.ERROR if e.error is not None else SpanStatus.OK
     span.error = e.error
-    span.end_frame = state.index
+    span.end_frame, span.end_time = state.index, state.now()
     ok = span.status is SpanStatus.OK
     notes.append(SpanExited(e.run_id, e.span_id, span.name, ok, e.error, span))
 

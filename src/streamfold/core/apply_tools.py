@@ -100,6 +100,7 @@ def apply_start_tool_call(state: FoldState, e: ev.StartToolCall, notes: Notes) -
         message_id=e.message_id,
         span_id=e.span_id,
         metadata=dict(e.metadata) if e.metadata else {},
+        start_time=state.now(),
     )
     call._record_state(call.state, state.index)
     run.tool_calls[e.call_id] = call

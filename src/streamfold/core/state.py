@@ -32,13 +32,26 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
 frame context      ``index`` (the frame's 0-based index), ``frame`` (the parsed frame),
                    ``raw`` (its text as received), ``dropped`` (a diagnostic said the frame
-                   was not applied); set by the reducer before each frame
+                   was not applied); set by the reducer before each frame; ``time``: the
+                   arrival time last given (``feed(at=...)``, a frame's ``t``; seconds),
+                   held for frames without one, ``None`` before any
+clock              ``clock``: the caller's clock (``Reducer(clock=...)``, seconds), read only
+                   by :meth:`FoldState.now`, never per frame; not in a snapshot;
+                   ``time_decoder``: the decoder of the current format when it reads the
+                   sender's own timestamps (a ``frame_time`` hook), else ``None``;
+                   ``wire_time``: the latest wire time stamped (held for frames without one;
+                   :meth:`FoldState.reindex` derives it from the model)
 =================  ==========================================================================
+
+Times (``docs/transcript.md``, "Time") are read only where a start or an end is stamped
+(:meth:`FoldState.now`), never per text delta: the wire's own timestamp when the format has one,
+else the arrival time, else ``None`` (the frame indexes remain).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 import attrs
@@ -83,6 +96,7 @@ Notes = list[Notification]
 _S = ToolCallState
 INPUT_OPEN: Final = frozenset({_S.AWAITING_INPUT, _S.INPUT_STREAMING})
 """Tool-call states whose arguments may still grow; any later step completes them first."""
+TERMINAL_TOOL_STATES: Final = frozenset({_S.COMPLETE, _S.ERROR, _S.DENIED, _S.CANCELLED})
 
 RESULT_PART: Final = "tool-result"
 REASONING_PART: Final = "reasoning"
@@ -119,11 +133,29 @@ def parse_json(text: str) -> Any:
         return UNSET
 
 
+def _latest_wire_time(conversation: Conversation) -> float | None:
+    """The latest time stamped on a wire-clocked run (what :meth:`FoldState.now` holds)."""
+    times: list[float] = []
+    for session in conversation.sessions.values():
+        for run in session.runs:
+            if run.time_source != "wire":
+                continue
+            timed: list[Run | Span] = [run, *run.walk_spans()]
+            for obj in timed:
+                times += [t for t in (obj.start_time, obj.end_time) if t is not None]
+            for m in run.messages:
+                times += [t for t in (m.start_time, m.first_token_time, m.end_time) if t]
+            for call in run.tool_calls.values():
+                times += [t for t in (call.start_time, call.input_time, call.end_time) if t]
+    return max(times, default=None)
+
+
 class FoldState:
     """The core's state between frames; see the module docstring for every field."""
 
     __slots__ = (
         "calls",
+        "clock",
         "conversation",
         "dropped",
         "frame",
@@ -143,7 +175,10 @@ class FoldState:
         "seq",
         "spans",
         "text_check",
+        "time",
+        "time_decoder",
         "usage_set",
+        "wire_time",
     )
 
     def __init__(
@@ -176,6 +211,10 @@ class FoldState:
         self.frame: Any = None
         self.raw: bytes | str | None = None
         self.dropped = False
+        self.time: float | None = None
+        self.clock: Callable[[], float] | None = None
+        self.time_decoder: Any = None
+        self.wire_time: float | None = None
 
     # ------------------------------------------------------------------------- indexes
 
@@ -208,10 +247,22 @@ class FoldState:
                     if call_id not in latest or first >= latest[call_id][0]:
                         latest[call_id] = (first, call)
         self.latest_call = {call_id: call for call_id, (_, call) in latest.items()}
+        self.wire_time = _latest_wire_time(self.conversation)
         self.open_runs = dict(
             sorted(self.open_runs.items(), key=lambda item: item[1].start_frame or -1)
         )
         self.seq = max(self.seq, seq)
+
+    def stamp_end(self, message: Message) -> None:
+        """Record the current frame as the end of ``message``."""
+        message.end_frame = self.index
+        message.end_time = self.now()
+
+    def stamp_first_token(self, message: Message) -> None:
+        """Record the current frame as ``message``'s first text or reasoning, once."""
+        if message.first_token_frame is None:
+            message.first_token_frame = self.index
+            message.first_token_time = self.now()
 
     def index_parts(self, message: Message) -> None:
         """Index the keyed parts of ``message`` (the first part per key wins)."""
@@ -243,6 +294,40 @@ class FoldState:
             del self.messages[message.message_id]
         self.unindex_parts(message)
 
+    # ------------------------------------------------------------------------------ time
+
+    def use_decoder(self, decoder: Any) -> None:
+        """The current format is ``decoder``'s: its optional ``frame_time(frame)`` hook (seconds
+        since the Unix epoch or ``None``; ``docs/write-a-format.md``) reads the wire's times."""
+        self.time_decoder = decoder if callable(getattr(decoder, "frame_time", None)) else None
+
+    def now(self, *, hold: bool = True) -> float | None:
+        """The current frame's time in seconds: its wire timestamp when the format reads one
+        (the latest wire time stamped when this frame has none, so a run never mixes clocks),
+        else the arrival time the caller gave (``at=``, else the ``clock``'s now), else
+        ``None`` (``docs/transcript.md``, "Time").
+        Called where a start or end is stamped, not per frame; ``hold=False`` (a diagnostic's
+        time) leaves the held wire time as it is (it is derived from the model on restore)."""
+        decoder = self.time_decoder
+        if decoder is not None:
+            frame = self.frame
+            wire = decoder.frame_time(frame) if frame is not None else None
+            if wire is not None:
+                if hold and (self.wire_time is None or wire > self.wire_time):
+                    self.wire_time = wire
+                return wire  # type: ignore[no-any-return]
+            if self.wire_time is not None:
+                return self.wire_time
+        if self.time is None and self.clock is not None:
+            return self.clock()
+        return self.time
+
+    def time_source(self) -> str | None:
+        """``"wire"``, ``"arrival"`` or ``None``: what :meth:`now` reads (call it after)."""
+        if self.time_decoder is not None and self.wire_time is not None:
+            return "wire"
+        return "arrival" if self.time is not None or self.clock is not None else None
+
     # ------------------------------------------------------------------------ primitives
 
     def new_message(
@@ -272,9 +357,15 @@ class FoldState:
             metadata=metadata if metadata is not None else {},
             seq=self.seq,
             completed=completed,
+            start_frame=self.index,
+            start_time=self.now(),
         )
+        if completed:
+            message.end_frame, message.end_time = message.start_frame, message.start_time
         if text is not None:
             message.parts.append(TextPart(TextBuffer(text)))
+            message.first_token_frame = message.start_frame
+            message.first_token_time = message.start_time
         run.messages.append(message)
         self.messages[message_id] = message
         holders = self.message_runs.get(run.session_id)
@@ -312,6 +403,10 @@ class FoldState:
             )
         call.state = new
         call._record_state(new, self.index)
+        if new is ToolCallState.INPUT_COMPLETE:
+            call.input_time = self.now()
+        elif new in TERMINAL_TOOL_STATES:
+            call.end_time = self.now()
         notes.append(ToolCallStateChanged(call.run_id or "", call.call_id, old, new, call))
 
     def complete_input(self, call: ToolCall, notes: Notes) -> None:
@@ -415,6 +510,12 @@ class FoldState:
             self.dropped = True
         notes.append(diagnostic)
 
+    def decoder_failed(self, what: str, exc: Exception, notes: Notes) -> None:
+        """A decoder raised (a bug that must not take the caller down): an ERROR
+        ``decoder_error`` diagnostic saying ``what`` and the exception."""
+        text = f"{what}: {type(exc).__name__}: {exc}"
+        self.diagnose(Diagnose("decoder_error", text, Severity.ERROR), notes)
+
     def make_diagnostic(self, event: Diagnose) -> Diagnostic:
         """The :class:`~streamfold.model.Diagnostic` for ``event`` at the current frame."""
         return Diagnostic(
@@ -427,6 +528,7 @@ class FoldState:
             session_id=event.session_id,
             run_id=event.run_id,
             event_id=event.event_id,
+            time=self.now(hold=False),
         )
 
     def raw_text(self) -> str | None:

@@ -159,6 +159,12 @@ class ToolCall:
     interrupt_id: str | None = None
     """The id of the interrupt that asked for the client execution, to answer when resuming."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
+    start_time: float | None = None
+    """When the call started, in seconds on its run's clock (``docs/transcript.md``, "Time");
+    ``input_time`` when its arguments were complete, ``end_time`` when it reached a terminal
+    state. ``None`` when the input carries no time (the frame indexes are in ``timeline``)."""
+    input_time: float | None = None
+    end_time: float | None = None
     _timeline: _Timeline = attrs.field(
         default=_NO_TIMELINE,
         alias="timeline",

@@ -60,6 +60,9 @@ class Diagnostic:
     session_id: str | None = None
     run_id: str | None = None
     event_id: int | None = None
+    time: float | None = None
+    """When the frame arrived, in seconds on the run's clock (``docs/transcript.md``, "Time");
+    ``None`` when the input carries no time."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,6 +158,16 @@ class Message:
     """Position in the conversation's message order: the reducer numbers messages as they are
     created (across runs and sessions), and a messages snapshot renumbers its messages in the
     snapshot's order. Sort a session's messages by it to get the thread as the sender sees it."""
+    start_frame: int | None = None
+    """Index of the frame that started the message; ``end_frame`` the one that completed it;
+    ``first_token_frame`` the first frame with text or reasoning (``None`` until there is)."""
+    end_frame: int | None = None
+    first_token_frame: int | None = None
+    start_time: float | None = None
+    """The times of those frames in seconds (``docs/transcript.md``, "Time"); ``None`` when the
+    input carries no time."""
+    end_time: float | None = None
+    first_token_time: float | None = None
 
     @property
     def text(self) -> str:
@@ -198,6 +211,9 @@ class Span:
     _message_ids: list[str] | None = attrs.field(default=None, alias="message_ids", repr=_list_repr)
     start_frame: int | None = None
     end_frame: int | None = None
+    start_time: float | None = None
+    """Seconds on the run's clock (``docs/transcript.md``, "Time"); ``None`` without time."""
+    end_time: float | None = None
 
     @property
     def children(self) -> list[Span]:
@@ -327,6 +343,14 @@ class Run:
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
     start_frame: int | None = None
     end_frame: int | None = None
+    start_time: float | None = None
+    """Seconds on the run's clock (``docs/transcript.md``, "Time"); ``None`` without time."""
+    end_time: float | None = None
+    time_source: str | None = None
+    """Where the run's times come from: ``"wire"`` (the sender's own timestamps, AG-UI
+    ``timestamp``: seconds since the Unix epoch), ``"arrival"`` (the arrival times the caller
+    gave, ``feed(..., at=...)``, a reducer ``clock`` or a recording's ``t``), or ``None`` (no
+    times: only frame indexes order events)."""
 
     # The usually-empty lists are None until the reducer adds to them (see ``_appended``).
 

@@ -11,8 +11,8 @@ session in a reducer of its own and maps the session's frame indexes back to the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import orjson
 
@@ -58,13 +58,22 @@ def empty_rows() -> Rows:
 def model_times(obj: _Timed) -> tuple[datetime | None, datetime | None]:
     """``(start_time, end_time)`` of a model object, as UTC datetimes.
 
-    THE ONE PLACE where model times become table columns. The model keeps no wall-clock times
-    yet (the transcript issue adds start/end times to runs, spans, messages and tool calls), so
-    this returns ``(None, None)`` today: when the model gains them, read them here (converted
-    to UTC ``datetime``) and every table fills its ``start_time`` / ``end_time``.
+    THE ONE PLACE where model times become table columns. The model's times are seconds
+    (docs/transcript.md, "Time"): the wire's epoch times, or arrival times of any origin. Only
+    wall-clock times become columns: a time from 2001 on (``>= 1e9`` s since the Unix epoch;
+    AG-UI ``timestamp``, a ``time.time`` clock) is converted to a UTC ``datetime``; a time
+    counted from the start of a stream (a recording's ``t``) or no time gives ``None``.
     """
-    del obj  # unused until the model has times
-    return None, None
+    return _wall(obj.start_time), _wall(obj.end_time)
+
+
+_WALL_CLOCK_FROM: Final = 1.0e9
+
+
+def _wall(seconds: float | None) -> datetime | None:
+    if seconds is None or not _WALL_CLOCK_FROM <= seconds < 1.0e11:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 # ------------------------------------------------------------------------------------- rows
@@ -241,8 +250,7 @@ def _message_row(
         "completed": message.completed,
         "part_count": len(message.parts),
         "tool_call_ids": [p.call.call_id for p in message.parts if isinstance(p, ToolCallPart)],
-        # The model keeps no frame indexes for messages.
-        **_times(message, None, None, fmap),
+        **_times(message, message.start_frame, message.end_frame, fmap),
     }
 
 

@@ -16,9 +16,9 @@ object: ``session_id``, ``run_id`` and the span / message / tool call id. Column
 written as Arrow type names (``string``, ``int64``, ``float64``, ``bool``, ``list<string>``,
 ``timestamp[us, UTC]``); :mod:`streamfold.tables.arrow` maps them to pyarrow types.
 
-Times: ``start_time`` / ``end_time`` are ``timestamp[us, UTC]`` and null until the model keeps
-times (:func:`streamfold.tables.rows.model_times`); ``start_frame`` / ``end_frame`` are 0-based
-frame indexes in the input (the log's, with ``--log``).
+Times: ``start_time`` / ``end_time`` are ``timestamp[us, UTC]``, null when the input has no
+wall-clock times (:func:`streamfold.tables.rows.model_times`); ``start_frame`` / ``end_frame``
+are 0-based frame indexes in the input (the log's, with ``--log``).
 
 Versioning (docs/batch.md "Versioning"): :data:`SCHEMA_VERSION` is written into every Parquet
 file's metadata (``streamfold.schema_version``) and into ``_schema.json``. Adding a nullable
@@ -69,8 +69,8 @@ _SESSION: Final = _c(
 )
 _RUN: Final = _c("run_id", "string", "the run (canonical run id, docs/model.md)")
 _TIMES: Final = (
-    _c("start_time", _TS, "when it started (null until the model keeps times)"),
-    _c("end_time", _TS, "when it ended (null until the model keeps times)"),
+    _c("start_time", _TS, "when it started (null without wall-clock times)"),
+    _c("end_time", _TS, "when it ended (null without wall-clock times)"),
     _c("start_frame", "int64", "0-based index of the first frame of it in the input"),
     _c("end_frame", "int64", "0-based index of the frame that ended it"),
 )

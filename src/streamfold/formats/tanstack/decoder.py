@@ -124,6 +124,7 @@ from .vocab import (
     LEGACY_CHUNK_TYPES,
 )
 from .vocab import detect as _detect
+from .wire_time import frame_time as _frame_time
 
 __all__ = ["TanStackDecoder"]
 
@@ -147,6 +148,8 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
 
     else:
         detect = staticmethod(_detect)  # vocab.detect itself: no extra call per frame
+
+    frame_time = staticmethod(_frame_time)  # the wire's timestamp (docs/transcript.md, "Time")
 
     # ------------------------------------------------------------------------------ entry
 
