@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from .core import FoldState
 from .errors import UsageError
 from .events import Event
 from .formats import Decoder
@@ -37,9 +38,16 @@ class Seedable(Protocol):
 
     _last_decoder: tuple[str, Decoder] | None
 
+    @property
+    def state(self) -> FoldState:
+        """The fold's state (:attr:`streamfold.reducer.Reducer.state`)."""
+        ...
+
     def _decoder_for(self, name: str) -> Decoder: ...
 
-    def apply(self, events: Iterable[Event]) -> list[Notification]: ...
+    def apply(self, events: Iterable[Event]) -> list[Notification]:
+        """Apply canonical events (:meth:`streamfold.reducer.Reducer.apply`)."""
+        ...
 
 
 Reducer = TypeVar("Reducer", bound=Seedable)
@@ -114,6 +122,7 @@ def seed(
         raise UsageError("the 'tanstack' decoder given cannot be seeded")
     reducer.apply(decoder.seed(messages, session_id=session_id, state=state, metadata=metadata))
     reducer._last_decoder = ("tanstack", decoder)
+    reducer.state.use_decoder(decoder)  # its wire timestamps stamp the model's times
     return reducer
 
 

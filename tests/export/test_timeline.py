@@ -219,7 +219,10 @@ def test_cli_timeline(tmp_path: Any, capsys: Any) -> None:
     assert orjson.loads(out.read_bytes())["traceEvents"]
     assert main(["timeline", str(MULTI["agui"]), "--format", "otlp-json"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 and spans_of(parse_otlp(lines[0]))
+    # One ExportTraceServiceRequest per run; the sub-agents are child runs of their own.
+    runs = [r for s in fold_path(MULTI["agui"]).conversation.sessions.values() for r in s.runs]
+    assert len(lines) == len(runs) > 1
+    assert all(spans_of(parse_otlp(line)) for line in lines)
     assert main(["timeline", str(MULTI["loom"])]) == 2  # --format is required
     hostile = tmp_path / "hostile.ndjson"
     hostile.write_bytes(b"\n".join(hostile_loom()) + b"\n")
