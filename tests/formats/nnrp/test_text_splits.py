@@ -4,10 +4,12 @@ window, several lanes interleaved; OpenAI-profile deltas cut the same way."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from streamfold import Reducer
@@ -69,6 +71,7 @@ def test_property_text_chunks_cut_at_code_units_in_any_order(
 
 @settings(max_examples=60, deadline=None)
 @given(text=texts, cuts=st.lists(st.integers(0, 200), max_size=12), seed=st.randoms())
+@example(text="🚀" * 10, cuts=[37, 38], seed=random.Random(3))
 def test_property_byte_chunks_cut_anywhere_in_any_order(
     text: str, cuts: list[int], seed: random.Random
 ) -> None:
@@ -79,6 +82,19 @@ def test_property_byte_chunks_cut_anywhere_in_any_order(
     (run,) = reducer.conversation.runs
     assert run.text == text
     assert [d.code for d in reducer.conversation.diagnostics if d.code == "invalid_utf8"] == []
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_character_tail_spanning_chunks_waits_for_its_head(order: tuple[int, ...]) -> None:
+    """The last rocket's bytes F0 | 9F | 9A 80: when 9F or 9A 80 arrive before F0, the tail
+    (two chunks of continuation bytes) waits for the start window instead of being decoded
+    alone (a spurious ``invalid_utf8``; found by the property test below)."""
+    text = "🚀" * 10
+    pieces = cut_bytes(text.encode(), [37, 38])
+    reducer = fold_lines(lane_frames(Op(), pieces, list(order)))
+    (run,) = reducer.conversation.runs
+    assert run.text == text
+    assert "invalid_utf8" not in [d.code for d in reducer.conversation.diagnostics]
 
 
 @settings(max_examples=40, deadline=None)

@@ -276,15 +276,29 @@ def _chunk_data(chunk: HeldChunk) -> str | bytes:
     return chunk.text if chunk.text is not None else chunk.data  # type: ignore[return-value]
 
 
-def _without_leading_half(data: str | bytes) -> str | bytes:
+def _without_leading_half(data: str | bytes, limit: int = 3) -> str | bytes:
     """``data`` without the second half of a character at its start (a low surrogate, or
-    up to three UTF-8 continuation bytes); ``data`` itself when there is none."""
+    up to ``limit`` UTF-8 continuation bytes); ``data`` itself when there is none."""
     if isinstance(data, str):
         return data[1:] if data and "\udc00" <= data[0] <= "\udfff" else data
     cut = 0
-    while cut < 3 and cut < len(data) and 0x80 <= data[cut] <= 0xBF:
+    while cut < limit and cut < len(data) and 0x80 <= data[cut] <= 0xBF:
         cut += 1
     return data[cut:] if cut else data
+
+
+def _lead_left(log: list[str | bytes]) -> int:
+    """How many more UTF-8 continuation bytes may still belong to a character cut at the
+    start window's first position: 3 minus those withheld so far, while every chunk so far
+    was withheld whole (a character's tail can span several one-byte chunks); 0 otherwise."""
+    left = 3
+    for data in log:
+        if not isinstance(data, bytes) or len(data) > left:
+            return 0
+        if any(byte < 0x80 or byte > 0xBF for byte in data):
+            return 0
+        left -= len(data)
+    return left
 
 
 class SequenceReassembler:
@@ -758,11 +772,16 @@ class SequenceReassembler:
 
     def _apply(self, data: str | bytes, start: int, end: int, out: Outcome) -> None:
         log = self._start_log
-        if log is not None and not log and self.base:
-            # The first chunk, past 0: a character cut at its start may be completed by an
-            # earlier chunk still in flight, so its second half waits for the window.
-            shown = _without_leading_half(data)
-            self._cut_start = shown is not data
+        left = 0
+        if log is not None and self.base:
+            # The first chunks, past 0: a character cut at the start may be completed by an
+            # earlier chunk still in flight, so its second half (which can span chunks) waits
+            # for the window.
+            left = 3 if not log else _lead_left(log) if self._cut_start else 0
+        if left:
+            shown = _without_leading_half(data, left)
+            if not log:
+                self._cut_start = shown is not data
             text = self._decode(shown, out)
         else:
             text = self._decode(data, out)
@@ -850,10 +869,14 @@ class SequenceReassembler:
         self._decoder = None
         self._cut_start = False
         decoded = Outcome()
-        for i, data in enumerate(log):
-            if i == 0 and not final and self.base:
-                shown = _without_leading_half(data)
-                self._cut_start = shown is not data
+        left = 3 if not final and self.base else 0
+        for data in log:
+            if left:
+                shown = _without_leading_half(data, left)
+                if shown is not data:
+                    self._cut_start = True
+                # A chunk withheld whole may be followed by more of the same character's tail.
+                left = left - len(data) if isinstance(data, bytes) and not shown else 0
                 data = shown
             decoded.pieces.append(Piece(self._decode(data, decoded)))
         out.pieces.append(Piece("".join(p.text for p in decoded.pieces), replace=True))
