@@ -373,19 +373,23 @@ def pkt(
     flags: int = 0,
     session: int = 7,
     version: int = 1,
+    view: int = 0,
 ) -> bytes:
     return Packet(
-        version, 0, MESSAGE_TYPE_CODES[kind], flags, session, frame, 0, 0, 0, meta, body
+        version, 0, MESSAGE_TYPE_CODES[kind], flags, session, frame, view, 0, 0, meta, body
     ).pack()
 
 
-def partial(seq: int, body: bytes, *, frame: int = 1, op: int = 11, flags: int = 0) -> bytes:
+def partial(
+    seq: int, body: bytes, *, frame: int = 1, op: int = 11, flags: int = 0, view: int = 0
+) -> bytes:
     return pkt(
         "PARTIAL_RESULT",
         struct.pack("<QQQQII", op, seq, 0, seq, len(body), 0),
         body,
         frame=frame,
         flags=flags,
+        view=view,
     )
 
 
@@ -397,6 +401,7 @@ def push(
     frames: int = 1,
     bitmap: int = 2,
     result_class: int = 0,
+    view: int = 0,
 ) -> bytes:
     meta = struct.pack(
         "<HHHHHHHHHHIIQQBBHIHHIHH",
@@ -424,7 +429,7 @@ def push(
         frames,
         0,
     )
-    return pkt("RESULT_PUSH", meta, body, frame=frame)
+    return pkt("RESULT_PUSH", meta, body, frame=frame, view=view)
 
 
 def text_of(reducer: Reducer, frame: int = 1) -> str:
@@ -447,6 +452,46 @@ def test_reordered_and_repeated_partials_fold_by_result_sequence() -> None:
     (run,) = runs(reducer).values()
     assert run.status == "completed"
     assert [d.code for d in reducer.conversation.diagnostics if d.dropped] == ["duplicate_chunk"]
+
+
+def test_views_of_one_frame_are_lanes_of_their_own() -> None:
+    """Two views of frame 1, interleaved, each ending with a RESULT_PUSH whose raw body is its
+    last chunk: each view keeps its own text, sequence and terminal (docs/nnrp.md, lanes)."""
+    data = (
+        partial(1, b"Hel", view=0)
+        + partial(1, b"Bon", view=1)
+        + partial(2, b"lo, ", view=0)
+        + partial(3, b"wor", view=0)
+        + partial(2, b"jour", view=1)
+        + push(b"ld", view=0)
+        + push(b" monde", view=1)
+    )
+    reducer = fold(data)
+    got = runs(reducer)
+    assert sorted(got) == ["nnrp:0x00000007:0x00000001", "nnrp:0x00000007:0x00000001:0x0001"]
+    texts = {
+        run_id: "".join(m.text for m in run.messages if m.role == "assistant")
+        for run_id, run in got.items()
+    }
+    assert texts == {
+        "nnrp:0x00000007:0x00000001": "Hello, world",
+        "nnrp:0x00000007:0x00000001:0x0001": "Bonjour monde",
+    }
+    assert {run.status for run in got.values()} == {"completed"}
+    assert warnings(reducer) == []
+
+
+def test_a_frame_scoped_drop_ends_every_view() -> None:
+    drop = pkt("RESULT_DROP", b"", b"gone")
+    data = partial(1, b"a", view=0) + partial(1, b"b", view=1) + drop + partial(2, b"c", view=1)
+    reducer = fold(data)
+    assert {run_id: run.status for run_id, run in runs(reducer).items()} == {
+        "nnrp:0x00000007:0x00000001": "failed",
+        "nnrp:0x00000007:0x00000001:0x0001": "failed",
+    }
+    # The view's chunk after the drop is late, reported, not applied.
+    assert [d.code for d in reducer.conversation.diagnostics] == ["late_frame"]
+    assert text_of(reducer) == "a"
 
 
 def test_result_push_body_shapes() -> None:

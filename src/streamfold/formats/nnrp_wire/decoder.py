@@ -40,7 +40,7 @@ what the wire has and the JSON lacks:
 
 Per packet the work is a ``struct`` unpack, one small dict and the inner decoder's work; the
 header dicts an operation repeats are cached. Memory: the inner decoder's, plus two integers
-per open operation (at most ``max_operations``).
+per open operation (one per view of a frame; at most ``max_operations`` frames).
 """
 
 from __future__ import annotations
@@ -110,7 +110,9 @@ class NnrpWireDecoder(DecoderBase):
             whole text (``"replace"``).
         inner: the :class:`~streamfold.formats.nnrp.NnrpDecoder` that folds the translated
             frames (for its reorder-window options); default ``NnrpDecoder()``.
-        max_operations: operations whose profile and last sequence are remembered.
+        max_operations: frames (``(session_id, frame_id)``) whose operations' profile and last
+            sequence are remembered, for every view of the frame (a view is its own lane,
+            docs/nnrp.md); the oldest frame is forgotten first.
     """
 
     name: ClassVar[str] = "nnrp-wire"
@@ -137,7 +139,9 @@ class NnrpWireDecoder(DecoderBase):
         self.max_operations = max_operations
         self.packets = 0
         """Packets decoded so far."""
-        self._ops: dict[tuple[int, int], _OpState] = {}
+        # Per frame (session_id, frame_id), the lanes by view_id: a view is an operation of its
+        # own, and a frame-scoped end (drop, error, a new FRAME_SUBMIT) ends every view.
+        self._ops: dict[tuple[int, int], dict[int, _OpState]] = {}
         self._headers: dict[tuple[int, int, int, int, int, int], dict[str, Any]] = {}
 
     @staticmethod
@@ -240,11 +244,25 @@ class NnrpWireDecoder(DecoderBase):
 
     def _state(self, p: Packet) -> _OpState:
         key = (p.session_id, p.frame_id)
-        state = self._ops.get(key)
-        if state is None:
+        views = self._ops.get(key)
+        if views is None:
             if len(self._ops) >= self.max_operations:
                 del self._ops[next(iter(self._ops))]
-            state = self._ops[key] = _OpState()
+            views = self._ops[key] = {}
+        state = views.get(p.view_id)
+        if state is None:
+            state = views[p.view_id] = _OpState()
+        return state
+
+    def _end_view(self, p: Packet) -> _OpState | None:
+        """Forget the packet's lane (its operation ended); its state, if it had one."""
+        key = (p.session_id, p.frame_id)
+        views = self._ops.get(key)
+        if views is None:
+            return None
+        state = views.pop(p.view_id, None)
+        if not views:
+            del self._ops[key]
         return state
 
     def _profile(self, state: _OpState, body: bytes) -> tuple[str, Any]:
@@ -332,7 +350,7 @@ class NnrpWireDecoder(DecoderBase):
     def _push(
         self, p: Packet, header: dict[str, Any], fields: dict[str, Any], out: list[Event]
     ) -> list[dict[str, Any]]:
-        state = self._ops.pop((p.session_id, p.frame_id), None) or _OpState()
+        state = self._end_view(p) or _OpState()
         status: int = fields.get("status_code", 0)
         meta: dict[str, Any] = {"status_code": status}
         result_class = fields.get("result_class_name")
