@@ -44,11 +44,12 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
+import attrs
 import orjson
 
 from . import events as ev
 from . import hydrate as _hydrate
-from .core import APPLY, FoldState, Notes, flush_halves
+from .core import APPLY, FoldState, Notes, clean_fields, flush_halves, may_hold_surrogates
 from .errors import FramingError, ProtocolError, SnapshotError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
@@ -198,16 +199,7 @@ class Reducer:
         given the restored core state, framing and decoders."""
         o = resume.options
         try:
-            reducer = cls(
-                o.format,
-                strict=o.strict,
-                max_line_bytes=o.max_line_bytes,
-                max_diagnostics=o.max_diagnostics,
-                max_raw_chars=o.max_raw_chars,
-                max_text_chars=o.max_text_chars,
-                max_open_runs=o.max_open_runs,
-                max_sessions=o.max_sessions,
-            )
+            reducer = cls(**attrs.asdict(o, recurse=False))  # its fields are the parameters
         except (UsageError, ValueError) as exc:
             raise SnapshotError(str(exc), "reducer.options") from None
         reducer._state = resume.fold
@@ -311,6 +303,10 @@ class Reducer:
             self._reject("decoder_error", f"{type(exc).__name__}: {exc}", notes)
             self.frames_dropped += 1
             return notes
+        if not (valid_text or state.field_check):
+            state.field_check = may_hold_surrogates(frame)
+        if state.field_check:  # ids, names and values follow the text rule (docs/model.md)
+            events = [clean_fields(state, event, notes) for event in events]
         if self.strict:
             for event in events:
                 if isinstance(event, ev.Diagnose) and event.severity is not Severity.INFO:
@@ -532,14 +528,19 @@ class Reducer:
         error."""
         if self._lifecycle not in LIFECYCLE_ALLOWS_APPLY:
             self._check_usable()
-        self._state.text_check = True  # events from the caller may hold surrogate halves
+        state = self._state
+        state.text_check = state.field_check = True  # the caller's events may hold halves
         notes: _Notes = []
         self._apply_all(events, notes)
         return notes
 
     def _apply_all(self, events: Iterable[ev.Event], notes: _Notes) -> None:
-        state, apply = self._state, APPLY
+        """Events from the caller or from a decoder's end-of-input hooks; once input that may
+        hold lone surrogates was seen, every field follows the text rule (docs/model.md)."""
+        state, apply, check = self._state, APPLY, self._state.field_check
         for event in events:
+            if check:
+                event = clean_fields(state, event, notes)
             apply[type(event)](state, event, notes)
 
     # ------------------------------------------------------------------------ frame intake

@@ -85,9 +85,17 @@ from .apply_tools import (
     apply_start_tool_execution,
 )
 from .state import FoldState, Notes
-from .text import flush_halves
+from .text import clean_fields, flush_halves, may_hold_surrogates
 
-__all__ = ["APPLY", "Applier", "FoldState", "Notes", "flush_halves"]
+__all__ = [
+    "APPLY",
+    "Applier",
+    "FoldState",
+    "Notes",
+    "clean_fields",
+    "flush_halves",
+    "may_hold_surrogates",
+]
 
 Applier = Callable[[FoldState, Any, Notes], None]
 """``apply_x(state, event, notes)``: apply one event of its type."""

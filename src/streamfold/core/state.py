@@ -27,6 +27,9 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 ``seq``            ``Message.seq`` of the last message numbered
 ``text_check``     input that may hold lone surrogates was seen: text appends follow the text
                    integrity rule (:mod:`streamfold.core.text`); sticky
+``field_check``    a lone surrogate outside text streams may have been seen (a decoder may hold
+                   it in its state): every event's other fields follow the text rule too
+                   (:func:`streamfold.core.text.clean_fields`); sticky
 ``halves``         the pending high surrogates of open text streams
                    (:class:`~streamfold.core.text.PendingHalf`; ``docs/model.md``)
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
@@ -158,6 +161,7 @@ class FoldState:
         "clock",
         "conversation",
         "dropped",
+        "field_check",
         "frame",
         "halves",
         "index",
@@ -206,6 +210,7 @@ class FoldState:
         self.usage_set: dict[str, Usage] = {}
         self.seq = 0
         self.text_check = False
+        self.field_check = False
         self.halves: list[PendingHalf] = []
         self.index = -1
         self.frame: Any = None
@@ -482,7 +487,7 @@ class FoldState:
         notes.append(note)
 
     def surrogates_replaced(
-        self, count: int, run_id: str, owner: str, kind: str, notes: Notes
+        self, count: int, run_id: str | None, owner: str, kind: str, notes: Notes
     ) -> None:
         """The ``unpaired_surrogate`` diagnostic: ``count`` lone surrogates became U+FFFD."""
         what = "a lone surrogate" if count == 1 else f"{count} lone surrogates"

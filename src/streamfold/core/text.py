@@ -27,12 +27,27 @@ so a stream that never needs the rule pays one attribute test per delta.
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+import attrs
+import orjson
+
+from .. import events as ev
 from ..model import Message, TextBuffer, ToolCall
 from ..model.text import has_surrogate, well_formed
 from ..model.tree import Part
 from .state import FoldState, Notes, PendingHalf, StreamKind, _name
 
-__all__ = ["PendingHalf", "StreamKind", "flush_halves", "set_text", "stream_text"]
+__all__ = [
+    "PendingHalf",
+    "StreamKind",
+    "clean_fields",
+    "flush_halves",
+    "may_hold_surrogates",
+    "set_text",
+    "stream_text",
+]
 
 
 def _is_high(char: str) -> bool:
@@ -128,3 +143,121 @@ def flush_halves(
     """The streams that ended (all, or those of ``run_id`` / ``owner`` / ``kind``): each pending
     half becomes U+FFFD (``unpaired_surrogate``); :meth:`FoldState.flush_halves`."""
     state.flush_halves(notes, run_id=run_id, owner=owner, kind=kind)
+
+
+# ------------------------------------------------------------------ ids, names and values
+# The fields the appliers pass through stream_text / set_text above (a text stream's deltas
+# and whole texts, whose halves may pair across events); every other string an event carries
+# (ids, names, roles, metadata, values, snapshots) is made well formed by clean_fields.
+_TEXT_FIELDS: dict[type[Any], frozenset[str]] = {
+    ev.StartMessage: frozenset({"text"}),
+    ev.AppendText: frozenset({"delta"}),
+    ev.ReplaceText: frozenset({"text"}),
+    ev.AppendReasoning: frozenset({"delta"}),
+    ev.AppendToolArguments: frozenset({"delta"}),
+    ev.SetToolArguments: frozenset({"arguments"}),
+    ev.AppendToolOutput: frozenset({"delta"}),
+    ev.SetToolResult: frozenset({"content"}),
+}
+
+
+@cache
+def _checked_fields(kind: type[Any]) -> tuple[str, ...]:
+    keep = _TEXT_FIELDS.get(kind, frozenset())
+    return tuple(f.name for f in attrs.fields(kind) if f.name not in keep)
+
+
+def may_hold_surrogates(frame: Any) -> bool:
+    """Whether a frame given as a Python object holds a lone surrogate anywhere (a string, a
+    dict key, at any depth). orjson answers for most frames (it refuses lone surrogates); for
+    a frame it refuses for another reason (too deep, an integer past 64 bits, a non-JSON
+    type) an iterative walk does. O(frame)."""
+    try:
+        orjson.dumps(frame)
+    except orjson.JSONEncodeError as exc:
+        if "surrogates" in str(exc):
+            return True
+    except TypeError:
+        pass
+    else:
+        return False
+    stack = [frame]
+    while stack:
+        value = stack.pop()
+        if type(value) is str:
+            if has_surrogate(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False
+
+
+_MAX_DEPTH = 200
+"""How deep :func:`_clean` looks: values nested deeper keep their strings as they are (the
+JSON encoders replace what is left, docs/model.md)."""
+
+
+def _clean(value: Any, depth: int = 0) -> tuple[Any, int]:
+    """``value`` with every lone surrogate in it (strings, dict keys, lists, tuples, attrs
+    objects such as snapshot parts) replaced by U+FFFD, and how many were; containers are
+    copied where something changed (the caller's objects are never modified)."""
+    kind = type(value)
+    if kind is str:
+        return well_formed(value)
+    count = 0
+    depth += 1
+    if depth > _MAX_DEPTH:
+        return value, 0
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            new_key, n_key = _clean(key, depth)
+            new_item, n_item = _clean(item, depth)
+            out[new_key] = new_item
+            count += n_key + n_item
+        return (out, count) if count else (value, 0)
+    if kind is list or kind is tuple:
+        items = []
+        for item in value:
+            new, n = _clean(item, depth)
+            items.append(new)
+            count += n
+        if not count:
+            return value, 0
+        return (items, count) if kind is list else (tuple(items), count)
+    if attrs.has(kind):
+        changes: dict[str, Any] = {}
+        for name in _checked_fields(kind):
+            new, n = _clean(getattr(value, name), depth)
+            if n:
+                changes[name] = new
+                count += n
+        return (attrs.evolve(value, **changes), count) if count else (value, 0)
+    return value, 0
+
+
+def clean_fields(state: FoldState, event: ev.Event, notes: Notes) -> ev.Event:
+    """``event`` with the text rule applied to every field that is not a text stream's (see
+    :data:`_TEXT_FIELDS`): each lone surrogate in an id, a name, metadata or a value becomes
+    U+FFFD, with one ``unpaired_surrogate`` diagnostic per event (docs/model.md, "Text
+    integrity"). The event itself when nothing changed; a new event otherwise. Called for
+    input that may hold lone surrogates only (``Reducer.feed`` of a dict, ``Reducer.apply``)."""
+    fixed, count = _clean(event)
+    if count:
+        run_id = getattr(fixed, "run_id", None)
+        owner = next(
+            (
+                value
+                for name in ("call_id", "message_id", "span_id", "run_id", "session_id")
+                if isinstance(value := getattr(fixed, name, None), str)
+            ),
+            "",
+        )
+        where = f"{type(event).__name__} field"
+        state.surrogates_replaced(
+            count, run_id if isinstance(run_id, str) else None, owner, where, notes
+        )
+    return fixed  # type: ignore[no-any-return]

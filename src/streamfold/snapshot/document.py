@@ -225,7 +225,7 @@ def _decode(document: Any) -> ResumeState:
         indexes.open_runs[run_id] = run
     indexes.usage_set = dict(section.usage_set)
     fold = fold_state(options, conversation, indexes, section.index, section.seq)
-    fold.text_check = section.text_check
+    fold.text_check = fold.field_check = section.text_check
     fold.halves = _load_halves(fold, section.halves)
     return ResumeState(
         options=options,

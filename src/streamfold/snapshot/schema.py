@@ -100,7 +100,8 @@ def _count(_: Any, attribute: Any, value: int) -> None:
 
 @attrs.frozen
 class ReducerOptions:
-    """The reducer's constructor options (docs/snapshot.md, ``reducer.options``)."""
+    """The reducer's constructor options (docs/snapshot.md, ``reducer.options``): each field is
+    the ``Reducer`` parameter of the same name (a restore passes them as keywords)."""
 
     format: str | None = None
     strict: bool = False
