@@ -276,6 +276,8 @@ class Reducer:
         state.frame, state.raw, state.dropped = frame, raw, False
         if not valid_text:  # the text integrity rule from now on (docs/model.md)
             state.text_check = True
+            if not state.field_check:  # ids, names and values too, once one may hold a half
+                state.field_check = may_hold_surrogates(frame)
         if at is not None:
             state.time = at
         notes: _Notes = []
@@ -303,8 +305,6 @@ class Reducer:
             self._reject("decoder_error", f"{type(exc).__name__}: {exc}", notes)
             self.frames_dropped += 1
             return notes
-        if not (valid_text or state.field_check):
-            state.field_check = may_hold_surrogates(frame)
         if state.field_check:  # ids, names and values follow the text rule (docs/model.md)
             events = [clean_fields(state, event, notes) for event in events]
         if self.strict:
