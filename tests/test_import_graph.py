@@ -53,13 +53,8 @@ FLOORS: dict[str, int] = {
     "__main__": 10,
 }
 
-# Known upward arrows, allowed but not required (the test passes with or without them):
-# export.agui reading a file in convert_to_agui(path), which belongs on the sync edge
-# (io.sync, as convert_file does).
-KNOWN_UPWARD = {
-    ("streamfold.export.agui", "streamfold.io.recording"),
-    ("streamfold.export.agui", "streamfold.reducer"),
-}
+# Known upward arrows, allowed but not required (the test passes with or without them): none.
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
@@ -153,11 +148,9 @@ GRAPH = graph()
 
 
 def test_the_walk_sees_lazy_and_type_checking_imports() -> None:
-    # The reducer imports the snapshot codec only lazily and under TYPE_CHECKING, export.agui
-    # reads a recording inside a function: the walk must see them, or it could not find hidden
-    # cycles.
+    # The reducer imports the snapshot codec only lazily and under TYPE_CHECKING: the walk
+    # must see it, or it could not find hidden cycles.
     assert "streamfold.snapshot.state" in GRAPH["streamfold.reducer"]
-    assert "streamfold.io.recording" in GRAPH["streamfold.export.agui"]
     assert "streamfold.framing.frames" in GRAPH["streamfold.framing"]
 
 

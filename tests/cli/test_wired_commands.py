@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streamfold.export.agui import convert_to_agui
+from streamfold.io.sync import convert_file_to_agui
 
 from .run import RECORDINGS, ROOT, env, streamfold
 
@@ -29,7 +29,7 @@ def test_convert_to_agui_ndjson_is_the_encoders_output(path: Path) -> None:
     result = streamfold("convert", str(path), "--to", "agui-ndjson")
     assert result.returncode == 0, result.stderr
     events = [orjson.loads(line) for line in result.stdout.splitlines()]
-    assert events == [orjson.loads(line) for line in convert_to_agui(path, "agui-ndjson")]
+    assert events == [orjson.loads(line) for line in convert_file_to_agui(path, "agui-ndjson")]
     assert events[0]["type"] == "RUN_STARTED"
     assert events[-1]["type"] in {"RUN_FINISHED", "RUN_ERROR"}
 

@@ -20,8 +20,8 @@ from typing import Any, Final
 import pytest
 
 from streamfold import Reducer
-from streamfold.export.agui import convert_to_agui
 from streamfold.export.tanstack import to_ui_messages
+from streamfold.io.sync import convert_file_to_agui
 from streamfold.model import Conversation, RunStatus
 
 from .agui_support import fold_frames, recordings, require_node, run_node
@@ -32,7 +32,7 @@ assert len(set(NAMES)) == len(NAMES)
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in convert_to_agui(path, "agui-ndjson")]
+    return [json.loads(line) for line in convert_file_to_agui(path, "agui-ndjson")]
 
 
 def test_every_format_is_covered() -> None:
@@ -66,7 +66,7 @@ def test_verify_events_accepts_every_sequence(tmp_path: Path) -> None:
     jobs = []
     for path in RECORDINGS:
         out = tmp_path / f"{path.name}.agui.ndjson"
-        out.write_text("".join(convert_to_agui(path, "agui-ndjson")))
+        out.write_text("".join(convert_file_to_agui(path, "agui-ndjson")))
         jobs.append({"key": path.name, "file": str(out)})
     # A sequence the verifier must refuse: arguments for a call that is not open.
     bad = tmp_path / "bad.ndjson"
@@ -190,7 +190,7 @@ def test_tanstack_stream_processor_builds_the_same_text_and_tool_calls(tmp_path:
     for path in RECORDINGS:
         _, conversation, renames = fold_frames(path)
         out = tmp_path / f"{path.name}.agui.sse"
-        out.write_text("".join(convert_to_agui(path, "agui-sse")))
+        out.write_text("".join(convert_file_to_agui(path, "agui-sse")))
         jobs.append({"key": path.name, "version": "current", "file": str(out)})
         expected[path.name] = (
             ui_view(to_ui_messages(conversation, all_sessions=True), renames),
@@ -228,7 +228,7 @@ ROUND_TRIP_DIVERGENCES: Final[dict[str, tuple[set[str], str]]] = {
 def test_folding_the_agui_output_gives_back_the_conversation(path: Path) -> None:
     _, conversation, renames = fold_frames(path)
     original = model_view(conversation, renames)
-    data = "".join(convert_to_agui(path, "agui-ndjson")).encode()
+    data = "".join(convert_file_to_agui(path, "agui-ndjson")).encode()
     reducer = Reducer()
     reducer.feed_bytes(data)
     reducer.close()

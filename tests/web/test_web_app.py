@@ -18,7 +18,7 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response, StreamingResponse  # noqa: E402
 from starlette.routing import Mount, Route  # noqa: E402
 
-from streamfold.export.agui import convert_to_agui  # noqa: E402
+from streamfold.io.sync import convert_file_to_agui  # noqa: E402
 from streamfold.web import create_app, page_html  # noqa: E402
 
 from .server import running  # noqa: E402
@@ -52,7 +52,7 @@ def test_events_endpoint_streams_the_recording_as_agui() -> None:
         with httpx.stream("GET", base + "/events", timeout=30) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             body = "".join(response.iter_text())
-    expected = [json.loads(line) for line in convert_to_agui(path, "agui-ndjson")]
+    expected = [json.loads(line) for line in convert_file_to_agui(path, "agui-ndjson")]
     assert _sse_events(body) == expected
 
 
@@ -92,7 +92,9 @@ def test_proxies_a_live_upstream_and_mounts_under_a_prefix() -> None:
     events = _sse_events(body)
     expected = [
         json.loads(line)
-        for line in convert_to_agui(RECORDINGS / "loom-react-parallel-tools.ndjson", "agui-ndjson")
+        for line in convert_file_to_agui(
+            RECORDINGS / "loom-react-parallel-tools.ndjson", "agui-ndjson"
+        )
     ]
     assert events == expected
     assert any(e["type"] == "TOOL_CALL_RESULT" for e in events)

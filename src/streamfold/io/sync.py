@@ -4,7 +4,8 @@
   :class:`~streamfold.model.Conversation` out (notifications are not kept);
 * :class:`Reduction` / :func:`reduce_sync` — iterate the notifications of any iterable source
   (bytes split anywhere, text lines, parsed frames), optionally recording every frame;
-* :func:`convert` / :func:`convert_file` — fold, then export (``streamfold convert``).
+* :func:`convert` / :func:`convert_file` — fold, then export (``streamfold convert``);
+  :func:`convert_file_to_agui` — fold a file and re-emit it as AG-UI events as it is read.
 
 All of them go through the one intake, :class:`~streamfold.io.intake.Intake`: the framings are
 ``"ndjson"``, ``"sse"``, ``"chunk-recording"`` and ``"recording"``, given or detected from the
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..export.agui import convert_to_agui
 from ..export.tanstack import render_converted
 from ..framing.detect import Framing
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
@@ -25,13 +27,14 @@ from ..model import Conversation
 from ..notifications import Notification
 from ..reducer import Reducer
 from .intake import Intake, Item, ReductionState, distinct, make_reducer
-from .recording import RecordingWriter
+from .recording import RecordingWriter, read_recording
 
 __all__ = [
     "CHUNK_SIZE",
     "Reduction",
     "convert",
     "convert_file",
+    "convert_file_to_agui",
     "fold",
     "fold_file",
     "reduce_sync",
@@ -126,6 +129,29 @@ def convert_file(
     """
     conversation = fold_file(path, framing=framing, format=format)
     return render_converted(conversation, to, session_id)
+
+
+def convert_file_to_agui(
+    path: str | os.PathLike[str],
+    to: str = "agui-sse",
+    *,
+    thread_id: str | None = None,
+) -> Iterator[str]:
+    """A recording file (any format and framing streamfold reads) as AG-UI 1.0 text: SSE
+    frames (``"agui-sse"``) or NDJSON lines (``"agui-ndjson"``), one string per event,
+    produced as the file is read (``streamfold convert FILE --to agui-sse``,
+    ``docs/agui-out.md``). Raises :class:`~streamfold.errors.UsageError` for an unknown target
+    and :class:`OSError` when the file cannot be read."""
+    return convert_to_agui(_notes_of_file(path), to, thread_id=thread_id)
+
+
+def _notes_of_file(path: str | os.PathLike[str]) -> Iterator[list[Notification]]:
+    """Each frame's notifications, then those of ``close()``, of a recording file."""
+    recording = read_recording(path)
+    reducer = Reducer()
+    for frame in recording.frames:
+        yield reducer.feed_frame(frame)
+    yield reducer.close()
 
 
 # ------------------------------------------------------------------------------- reduction

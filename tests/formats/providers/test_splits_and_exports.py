@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamfold.export.agui import convert_to_agui
 from streamfold.export.json import to_dict
+from streamfold.io.sync import convert_file_to_agui
 
 from .corpus import corpus_streams, fold
 
@@ -47,7 +47,7 @@ def test_agui_events_validate(path: Path) -> None:
     pydantic = pytest.importorskip("pydantic")
     core = pytest.importorskip("ag_ui.core")
     adapter = pydantic.TypeAdapter(core.Event)
-    events = [json.loads(line) for line in convert_to_agui(path, "agui-ndjson")]
+    events = [json.loads(line) for line in convert_file_to_agui(path, "agui-ndjson")]
     types = [event["type"] for event in events]
     assert types[0] == "RUN_STARTED"
     assert types[-1] in ("RUN_FINISHED", "RUN_ERROR")
