@@ -20,11 +20,30 @@ from typing import Any, Literal
 
 import attrs
 
-from .model import UNSET, MissingUnit, RunStatus, Severity, Usage
+from ..model import UNSET, MissingUnit, RunStatus, Severity, Usage
 
 # Events are built on the hot path (one per text delta, plus the notification) and consumed at
 # once by the reducer; nobody mutates them, so they are plain slotted classes (`attrs.define`):
 # a frozen attrs class costs ~3x more to construct (docs/performance.md, "Where the time goes").
+from .search import (
+    AddTasks,
+    Backtrack,
+    ExpandSearch,
+    PlanTasks,
+    ScoreSearch,
+    SetTaskStatus,
+    TaskStatus,
+)
+from .snapshot import (
+    ReplaceMessages,
+    SnapshotActivity,
+    SnapshotMessage,
+    SnapshotPart,
+    SnapshotReasoning,
+    SnapshotText,
+    SnapshotToolCall,
+    SnapshotToolResult,
+)
 
 __all__ = [
     "AddTasks",
@@ -219,90 +238,6 @@ class EndMessage:
 
     run_id: str
     message_id: str
-
-
-@attrs.define
-class SnapshotText:
-    """A text part of a :class:`SnapshotMessage`: the part's whole ``text``."""
-
-    text: str
-
-
-@attrs.define
-class SnapshotReasoning:
-    """A reasoning part of a :class:`SnapshotMessage`: its whole ``text``, the provider
-    ``signature`` and the reasoning ``step_id`` when the snapshot gives them."""
-
-    text: str
-    signature: str | None = None
-    step_id: str | None = None
-    encrypted: str | None = None
-    """The provider's opaque reasoning value (AG-UI ``encryptedValue``)."""
-
-
-@attrs.define
-class SnapshotActivity:
-    """The content of an activity message in a snapshot (AG-UI ``role: "activity"``)."""
-
-    activity_type: str
-    content: Any
-
-
-@attrs.define
-class SnapshotToolCall:
-    """A tool call in a snapshot message. ``arguments=None`` keeps the known call as it is
-    (the snapshot only says where it sits); a call the reducer does not know is created with
-    state ``input-complete``."""
-
-    call_id: str
-    name: str | None = None
-    arguments: str | None = None
-    metadata: dict[str, Any] | None = None
-
-
-@attrs.define
-class SnapshotToolResult:
-    """A tool result in a snapshot message. It completes the call only when the call has no
-    result yet (what the client saw before the snapshot wins)."""
-
-    call_id: str
-    content: str
-    is_error: bool = False
-    error: str | None = None
-    value: Any = UNSET
-
-
-SnapshotPart = (
-    SnapshotText | SnapshotReasoning | SnapshotToolCall | SnapshotToolResult | SnapshotActivity
-)
-
-
-@attrs.define
-class SnapshotMessage:
-    """One message of a messages snapshot (:class:`ReplaceMessages`): ``message_id``, ``role`` and
-    its ``parts`` in order, decoded from AG-UI ``MESSAGES_SNAPSHOT`` wire messages
-    (``docs/tanstack.md``)."""
-
-    message_id: str
-    role: str
-    parts: tuple[SnapshotPart, ...] = ()
-    metadata: dict[str, Any] | None = None
-    """Replaces the message's metadata when given; kept otherwise."""
-
-
-@attrs.define
-class ReplaceMessages:
-    """A messages snapshot (AG-UI ``MESSAGES_SNAPSHOT``): the session's message list becomes
-    ``messages``, in this order.
-
-    Known messages keep their identity and run and get the snapshot's parts; unknown ones are
-    created in ``run_id``; messages of the session that the snapshot leaves out are removed
-    (reported in the :class:`~streamfold.notifications.MessagesReplaced` notification). Tool
-    calls keep their state: a call the snapshot mentions is re-homed into its snapshot message,
-    never reset."""
-
-    run_id: str
-    messages: tuple[SnapshotMessage, ...]
 
 
 @attrs.define
@@ -545,76 +480,6 @@ class RecordCustom:
     run_id: str
     name: str | None
     value: Any
-
-
-# Search (Tree-of-Thoughts steps, Graph-of-Thoughts tasks; ``docs/model.md``, "Search"). The
-# decoder validates the wire's types; these carry only checked values.
-
-
-@attrs.define
-class ExpandSearch:
-    """A Tree-of-Thoughts step proposes ``candidates`` (a new
-    :class:`~streamfold.model.TotStep`)."""
-
-    run_id: str
-    candidates: list[str]
-
-
-@attrs.define
-class ScoreSearch:
-    """The latest step is evaluated: ``scores`` (may be shorter than the candidates: only the
-    scored ones) and the index of the ``chosen`` candidate (``None`` when not given)."""
-
-    run_id: str
-    scores: list[float]
-    chosen: int | None = None
-
-
-@attrs.define
-class Backtrack:
-    """The search abandons its latest step: ``reason``, and the depth it returns to."""
-
-    run_id: str
-    reason: str
-    to_depth: int | None = None
-
-
-@attrs.define
-class PlanTasks:
-    """A Graph-of-Thoughts plan: ``task_ids`` become pending tasks (known ones are kept);
-    ``edge_count`` is the plan's number of dependency edges (``None`` when not given)."""
-
-    run_id: str
-    task_ids: list[str]
-    edge_count: int | None = None
-
-
-TaskStatus = Literal["running", "complete", "failed"]
-
-
-@attrs.define
-class SetTaskStatus:
-    """A task starts, completes (with a result ``summary``) or fails (with an ``error``); an
-    unknown task is added."""
-
-    run_id: str
-    task_id: str
-    status: TaskStatus
-    summary: str | None = None
-    error: str | None = None
-
-
-@attrs.define
-class AddTasks:
-    """The running graph expands: task ``added_by`` added ``task_ids`` (when the sender names
-    them; each becomes a pending task with ``added_by`` set) or only reports the counts
-    ``tasks_added`` / ``edges_added``. Recorded as a :class:`~streamfold.model.TaskExpansion`."""
-
-    run_id: str
-    added_by: str | None = None
-    task_ids: list[str] = attrs.field(factory=list)
-    tasks_added: int | None = None
-    edges_added: int | None = None
 
 
 @attrs.define
