@@ -36,21 +36,23 @@ FLOORS: dict[str, int] = {
     "tables": 3,  # the model as rows (an exporter)
     "hydrate": 4,  # seeding a reducer with a conversation (never imports the reducer)
     "snapshot": 4,  # the resume codec: core, formats and framing state (never the reducer)
-    "reducer": 5,
-    "io": 6,
-    "actions": 6,
-    "batch": 6,  # folding many logs: reducer + framing + tables
-    "aio": 7,
-    "replay": 7,
-    "chat": 7,  # the Python useChat: reducer + actions + exporters
-    "sources": 7,  # deprecated re-export shim
-    "recording": 7,  # deprecated re-export shim
-    "dask": 7,
-    "__init__": 8,  # the package's public face
-    "cli": 9,
-    "web": 8,  # the web bridge (the CLI serves it)
-    "render": 10,  # deprecated re-export of the CLI's views
-    "__main__": 10,
+    "lifecycle": 1,  # the reducer's lifecycle enum
+    "resume": 5,  # the reducer's state read for a snapshot and restored (never imports it)
+    "reducer": 6,
+    "io": 7,
+    "actions": 7,
+    "batch": 7,  # folding many logs: reducer + framing + tables
+    "aio": 8,
+    "replay": 8,
+    "chat": 8,  # the Python useChat: reducer + actions + exporters
+    "sources": 8,  # deprecated re-export shim
+    "recording": 8,  # deprecated re-export shim
+    "dask": 8,
+    "__init__": 9,  # the package's public face
+    "cli": 10,
+    "web": 9,  # the web bridge (the CLI serves it)
+    "render": 11,  # deprecated re-export of the CLI's views
+    "__main__": 11,
 }
 
 # Known upward arrows, allowed but not required (the test passes with or without them): none.

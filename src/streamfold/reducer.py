@@ -39,23 +39,23 @@ FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR sta
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
-import attrs
 import orjson
 
 from . import events as ev
 from . import hydrate as _hydrate
 from .core import APPLY, FoldState, Notes, clean_fields, flush_halves, may_hold_surrogates
-from .errors import FramingError, ProtocolError, SnapshotError, UsageError
+from .errors import FramingError, ProtocolError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
+from .lifecycle import LIFECYCLE_ALLOWS_APPLY, Lifecycle
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
 from .model.text import loads_with_surrogates
+from .resume import restore, resume_state
 
 if TYPE_CHECKING:
     from .framing import Frame
@@ -63,23 +63,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Lifecycle", "Reducer"]
 
+_OPEN: Final = Lifecycle.OPEN
+
 _Notes = Notes
 
 DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
-
-
-class Lifecycle(enum.Enum):
-    """The reducer's lifecycle; see the module docstring's table."""
-
-    OPEN = "open"
-    CLOSED = "closed"
-    FAILED = "failed"
-
-
-_OPEN: Final = Lifecycle.OPEN
-LIFECYCLE_ALLOWS_APPLY: Final = frozenset({Lifecycle.OPEN, Lifecycle.CLOSED})
-"""States in which :meth:`Reducer.apply` is allowed: apply after close is (client actions)."""
 
 
 class Reducer:
@@ -171,52 +160,12 @@ class Reducer:
 
     # ------------------------------------------------------------------------ snapshots
 
-    # The one place that reads and writes this reducer's state for a snapshot (the two methods
-    # below); streamfold.snapshot is the codec and never imports this module.
+    # What defines this reducer between two frames, for a snapshot (streamfold.resume reads
+    # and restores it; streamfold.snapshot is the codec and never imports this module).
 
     def _resume_state(self) -> ResumeState:
         """Everything that defines this reducer between two frames (docs/snapshot.md)."""
-        from .snapshot.schema import ReducerOptions
-        from .snapshot.state import ResumeState
-
-        state, last = self._state, self._last_decoder
-        maxlen = state.conversation.diagnostics.maxlen or 1
-        options = ReducerOptions(
-            self.format, self.strict, self.max_line_bytes, maxlen, state.max_raw_chars,
-            state.max_text_chars, state.max_open_runs, state.max_sessions
-        )  # fmt: skip
-        failed = self._lifecycle is Lifecycle.FAILED
-        return ResumeState(
-            options, state, self.frames_in, self.frames_dropped,
-            self._lifecycle is Lifecycle.CLOSED, self._failure if failed else None,
-            self.sse_last_event_id, self._decoders, None if last is None else last[0],
-            self._splitter, self._sse
-        )  # fmt: skip
-
-    @classmethod
-    def _from_resume_state(cls, resume: ResumeState) -> Reducer:
-        """A reducer in ``resume``: made by the constructor (which checks the options), then
-        given the restored core state, framing and decoders."""
-        o = resume.options
-        try:
-            reducer = cls(**attrs.asdict(o, recurse=False))  # its fields are the parameters
-        except (UsageError, ValueError) as exc:
-            raise SnapshotError(str(exc), "reducer.options") from None
-        reducer._state = resume.fold
-        reducer.frames_in, reducer.frames_dropped = resume.frames_in, resume.frames_dropped
-        if resume.failure is not None:
-            reducer._lifecycle, reducer._failure = Lifecycle.FAILED, resume.failure
-        elif resume.closed:
-            reducer._lifecycle = Lifecycle.CLOSED
-        reducer._decoders, name = resume.decoders, resume.last_decoder
-        if name is not None:
-            reducer._last_decoder = (name, resume.decoders[name])
-        elif o.format is not None:
-            reducer._last_decoder = (o.format, reducer._decoder_for(o.format))
-        reducer._state.use_decoder(reducer._last_decoder and reducer._last_decoder[1])
-        reducer._splitter, reducer._sse = resume.ndjson, resume.sse
-        reducer.sse_last_event_id = resume.sse_last_event_id
-        return reducer
+        return resume_state(self)
 
     def snapshot(self) -> dict[str, Any]:
         """This reducer's complete state as a JSON-safe ``dict`` (docs/snapshot.md). Raises
@@ -237,7 +186,7 @@ class Reducer:
             state = load_bytes(bytes(data), max_snapshot_bytes=max_snapshot_bytes)
         else:
             state = load(data)
-        return cls._from_resume_state(state)
+        return restore(cls, state)
 
     # ------------------------------------------------------------------ hydration
 

@@ -1,8 +1,8 @@
 """A reducer's resume state as live objects, and its lookup indexes rebuilt from the model.
 
 :class:`ResumeState` is what ``Reducer._resume_state()`` hands to the snapshot and what a
-restore hands back to ``Reducer._from_resume_state()`` (reducer.py: the one place that reads and
-writes the reducer's own attributes); the core's state travels as the
+restore hands back to :func:`streamfold.resume.restore` (the one place besides the reducer that
+reads and writes the reducer's own attributes); the core's state travels as the
 :class:`~streamfold.core.FoldState` itself, read through its public fields and rebuilt by
 :func:`fold_state` (the indexes the snapshot does not carry — keyed parts, message runs — by
 ``FoldState.reindex``). The indexes are not written to a snapshot: they are
