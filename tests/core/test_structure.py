@@ -54,12 +54,18 @@ def test_the_model_imports_only_itself() -> None:
         assert all(m.startswith("streamfold.model") for m in inside), (path.name, inside)
 
 
-def test_core_model_and_reducer_modules_stay_small() -> None:
-    paths = [*(SRC / "core").glob("*.py"), *(SRC / "model").glob("*.py")]
-    sizes = {p.relative_to(SRC).as_posix(): len(p.read_text().splitlines()) for p in paths}
-    assert max(sizes.values()) <= 600, sizes
-    # The facade also holds the frame intake (feed_frame, feed_stream: issue #15 "one intake"),
-    # the text-integrity fallback parse (#17), the hydration constructors (#16) and arrival
-    # times (feed(at=), a frame's t, the clock: #19). At 645 lines it is at its bound: the next
-    # addition moves the resume-state pair out first.
-    assert len((SRC / "reducer.py").read_text().splitlines()) <= 600
+# The one documented exception (docs/concepts/data-flow.md): the NNRP sequence reassembler, one
+# state machine whose parts share every invariant.
+LARGE_MODULES = {"formats/nnrp/reassembly.py"}
+
+
+def test_every_module_stays_small() -> None:
+    """Issue #15: no module over 600 lines except the documented reassembler; the facade
+    (reducer.py) is held to the same bound."""
+    sizes = {
+        p.relative_to(SRC).as_posix(): len(p.read_text().splitlines())
+        for p in SRC.rglob("*.py")
+        if p.relative_to(SRC).as_posix() not in LARGE_MODULES
+    }
+    assert {path: n for path, n in sizes.items() if n > 600} == {}
+    assert sizes["reducer.py"] <= 600

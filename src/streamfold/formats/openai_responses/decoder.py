@@ -44,6 +44,27 @@ from .. import DecoderBase
 from .._common import drop, keep_unknown_type, str_or_none, warn
 from .._openai_events import HANDLERS, error_body, usage_from_counts
 from .._provider import SESSION_ID, issue_id, not_finished
+from .items import (
+    CALL_ITEMS as _CALL_ITEMS,
+)
+from .items import (
+    CUSTOM_ITEMS as _CUSTOM_ITEMS,
+)
+from .items import (
+    INCOMPLETE_FINISH as _INCOMPLETE_FINISH,
+)
+from .items import (
+    QUIET as _QUIET,
+)
+from .items import (
+    SERVER_ITEMS as _SERVER_ITEMS,
+)
+from .items import (
+    server_input as _server_input,
+)
+from .items import (
+    server_output as _server_output,
+)
 from .state import ResponsesItem, ResponsesState
 
 __all__ = ["OpenAIResponsesDecoder", "detect"]
@@ -51,61 +72,6 @@ __all__ = ["OpenAIResponsesDecoder", "detect"]
 _FORMAT: Final = "openai-responses"
 
 _TEXT_DELTA: Final = HANDLERS["response.output_text.delta"]
-
-_CALL_ITEMS: Final = frozenset({"function_call", "custom_tool_call"})
-_SERVER_ITEMS: Final = frozenset(
-    {
-        "web_search_call",
-        "code_interpreter_call",
-        "file_search_call",
-        "image_generation_call",
-        "computer_call",
-        "local_shell_call",
-        "shell_call",
-        "apply_patch_call",
-    }
-)
-_CUSTOM_ITEMS: Final = frozenset({"mcp_list_tools", "mcp_approval_request", "compaction"})
-
-# Events applied without an event of their own: progress of an item, or a ``.done`` whose
-# content the deltas (or the finished item) give.
-_QUIET: Final = frozenset(
-    {
-        "response.in_progress",
-        "response.queued",
-        "response.content_part.added",
-        "response.content_part.done",
-        "response.output_text.done",
-        "response.refusal.done",
-        "response.reasoning_summary_part.added",
-        "response.reasoning_summary_part.done",
-        "response.reasoning_summary_text.done",
-        "response.reasoning_text.done",
-        "response.code_interpreter_call.in_progress",
-        "response.code_interpreter_call.interpreting",
-        "response.code_interpreter_call.completed",
-        "response.code_interpreter_call_code.delta",
-        "response.code_interpreter_call_code.done",
-        "response.web_search_call.in_progress",
-        "response.web_search_call.searching",
-        "response.web_search_call.completed",
-        "response.file_search_call.in_progress",
-        "response.file_search_call.searching",
-        "response.file_search_call.completed",
-        "response.image_generation_call.in_progress",
-        "response.image_generation_call.generating",
-        "response.image_generation_call.partial_image",
-        "response.image_generation_call.completed",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.mcp_call.failed",
-        "response.mcp_list_tools.in_progress",
-        "response.mcp_list_tools.completed",
-        "response.mcp_list_tools.failed",
-    }
-)
-
-_INCOMPLETE_FINISH: Final = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 
 def detect(frame: Mapping[str, Any]) -> float:
@@ -566,31 +532,6 @@ class OpenAIResponsesDecoder(DecoderBase):
                 error=message,
                 error_code=code,
             )
-
-
-def _server_input(kind: str, item: Mapping[str, Any]) -> Any:
-    """A server tool call's input, from its finished item: ``action`` (web search, computer,
-    shell), ``code`` (code interpreter), ``queries`` (file search); the item minus its id,
-    type, status and outputs otherwise."""
-    if kind == "code_interpreter_call":
-        return {"code": item.get("code")}
-    if kind == "file_search_call":
-        return {"queries": item.get("queries")}
-    action = item.get("action")
-    if isinstance(action, Mapping):
-        return action
-    skip = {"id", "type", "status", "outputs", "results", "result", "output"}
-    return {k: v for k, v in item.items() if k not in skip}
-
-
-def _server_output(kind: str, item: Mapping[str, Any]) -> Any:
-    """A server tool call's output: ``outputs`` (code interpreter), ``results`` (file search),
-    ``result`` (image generation), ``output``; ``None`` when the item has none."""
-    for key in ("outputs", "results", "result", "output"):
-        value = item.get(key)
-        if value is not None:
-            return value
-    return None
 
 
 _Handler = Any
