@@ -6,18 +6,27 @@ from __future__ import annotations
 import glob
 import json
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
-import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from streamfold import Reducer, SpanStatus
+from streamfold.export.json import to_json
+from streamfold.export.timeline import write_chrome_trace
+from streamfold.export.transcript import write_html, write_json, write_markdown
 from streamfold.framing import detect_framing
 from streamfold.io.sync import fold_file
 from streamfold.model import Conversation, ToolCallPart
+from streamfold.model.text import dumps
+from streamfold.snapshot import to_bytes
+from streamfold.tables.rows import conversation_rows
 
 from .formats.loom.test_loom import react_run, sub_agent_run
+from .support import mutations
+
+T = TypeVar("T")
 
 RECORDINGS = sorted(
     glob.glob(os.path.join(os.path.dirname(__file__), "..", "examples", "recordings", "*.*"))
@@ -67,71 +76,42 @@ def check_consistent(reducer: Reducer) -> None:
                 assert child.parent is span
     usage = sum(run.usage.total_tokens for run in conv.runs)
     assert usage == conv.usage.total_tokens
+    check_outputs(reducer)
+
+
+def check_outputs(reducer: Reducer) -> None:
+    """Every writer takes the model, whatever the stream nested or counted in it (deep values
+    inside strings, integers past 64 bits): JSON export, snapshot and back, transcripts,
+    timelines, table rows."""
+    conv = reducer.conversation
+    exported = to_json(conv)
+    assert json.loads(exported)["version"] == 1
+    saved = to_bytes(reducer)
+    assert to_json(Reducer.from_snapshot(saved).conversation) == exported
+    pieces: list[str] = []
+    for writer in (write_markdown, write_html, write_json, write_chrome_trace):
+        writer(conv, pieces.append)
+    "".join(pieces).encode()  # strict UTF-8
+    for rows in conversation_rows(conv, "fuzz").values():
+        for row in rows:
+            dumps(row, default=str)
+
+
+class HypothesisPick:
+    """The mutator's choices drawn by hypothesis (so a failure shrinks)."""
+
+    def __init__(self, data: st.DataObject) -> None:
+        self.data = data
+
+    def integer(self, low: int, high: int, label: str) -> int:
+        return self.data.draw(st.integers(low, high), label=label)
+
+    def choice(self, options: Sequence[T], label: str) -> T:
+        return self.data.draw(st.sampled_from(options), label=label)
 
 
 def mutate(lines: list[bytes], data: st.DataObject) -> list[bytes]:
-    out = list(lines)
-    for _ in range(data.draw(st.integers(0, 6), label="mutations")):
-        if not out:
-            break
-        i = data.draw(st.integers(0, len(out) - 1), label="at")
-        kind = data.draw(
-            st.sampled_from(
-                [
-                    "drop",
-                    "duplicate",
-                    "swap",
-                    "truncate",
-                    "corrupt",
-                    "retype",
-                    "huge",
-                    "nest",
-                    "bad_utf8",
-                    "unknown_type",
-                    "null_fields",
-                ]
-            ),
-            label="kind",
-        )
-        line = out[i]
-        if kind == "drop":
-            del out[i]
-        elif kind == "duplicate":
-            out.insert(i, line)
-        elif kind == "swap" and i + 1 < len(out):
-            out[i], out[i + 1] = out[i + 1], out[i]
-        elif kind == "truncate":
-            out[i] = line[: data.draw(st.integers(0, len(line)), label="cut")]
-        elif kind == "corrupt":
-            pos = data.draw(st.integers(0, max(len(line) - 1, 0)), label="pos")
-            out[i] = line[:pos] + b"\x00}{" + line[pos + 1 :]
-        elif kind in ("retype", "null_fields", "unknown_type", "huge", "nest"):
-            try:
-                frame: Any = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(frame, dict) or not frame:
-                continue
-            key = data.draw(st.sampled_from(sorted(frame)), label="key")
-            if kind == "retype":
-                frame[key] = data.draw(
-                    st.sampled_from([1, -1, 2**70, 1.5, True, "x", [], {}, None]), label="value"
-                )
-            elif kind == "null_fields":
-                frame = dict.fromkeys(frame)
-            elif kind == "unknown_type":
-                frame["type"] = "never_seen_before"
-            elif kind == "huge":
-                frame[key] = "A" * 200_000
-            else:
-                nested: Any = 0
-                for _ in range(200):
-                    nested = [nested]
-                frame[key] = nested
-            out[i] = json.dumps(frame).encode()
-        elif kind == "bad_utf8":
-            out[i] = line + b"\xff\xfe\xc3"
-    return out
+    return mutations.mutate(lines, HypothesisPick(data))
 
 
 @given(st.sampled_from(BASE_STREAMS), st.data())

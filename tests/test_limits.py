@@ -3,10 +3,16 @@ an unbounded buffer or an exception."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from streamfold import Reducer, RunStatus, UsageError
+from streamfold.core.apply_runs import MAX_SPAN_DEPTH
+from streamfold.export.json import to_json
+from streamfold.model import Diagnostic
 from streamfold.notifications import Evicted, TextDelta, Truncated
+from streamfold.snapshot import to_bytes
 
 from .formats.loom.loomscript import Envelope, ev
 
@@ -95,7 +101,61 @@ def test_a_running_session_is_never_evicted() -> None:
     assert list(reducer.conversation.sessions) == ["a", "b"]
 
 
-@pytest.mark.parametrize("option", ["max_text_chars", "max_open_runs", "max_sessions"])
+@pytest.mark.parametrize(
+    "option", ["max_text_chars", "max_open_runs", "max_sessions", "max_json_depth"]
+)
 def test_limits_must_be_positive(option: str) -> None:
     with pytest.raises(UsageError):
         Reducer(**{option: 0})  # type: ignore[arg-type]
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "0" + "]" * depth
+
+
+@pytest.mark.parametrize("as_text", [bytes, str])
+def test_a_frame_past_max_json_depth_is_kept_as_text_not_applied(as_text: type) -> None:
+    """Issue #23, item 3: orjson reads 1,024 levels; a frame past max_json_depth is a dropped
+    ``too_deep`` diagnostic with its own text, and the frame at the limit is applied."""
+    reducer = Reducer()
+    at_limit = '{"type":"node_enter","id":"think","session_id":"s","x":' + _nested(127) + "}"
+    too_deep = '{"type":"node_enter","id":"act","session_id":"s","x":' + _nested(128) + "}"
+    reducer.feed_line(as_text(at_limit, "utf-8") if as_text is bytes else at_limit)
+    notes = reducer.feed_line(as_text(too_deep, "utf-8") if as_text is bytes else too_deep)
+    [diagnostic] = [d for d in reducer.conversation.diagnostics if d.code == "too_deep"]
+    assert diagnostic.dropped and diagnostic.frame_index == 1
+    assert diagnostic.raw is not None and diagnostic.raw.startswith(
+        '{"type":"node_enter","id":"act"'
+    )
+    assert [n.code for n in notes if isinstance(n, Diagnostic)] == ["too_deep"]
+    assert (reducer.frames_in, reducer.frames_applied, reducer.frames_dropped) == (2, 1, 1)
+    assert [s.name for s in reducer.conversation.runs[0].walk_spans()] == ["think"]
+
+
+def test_max_json_depth_counts_parsed_frames_and_long_flat_lines_alike() -> None:
+    reducer = Reducer(max_json_depth=3)
+    reducer.feed({"type": "node_enter", "id": "a", "x": [[0]]})  # 3 levels: applied
+    reducer.feed({"type": "node_enter", "id": "b", "x": [[[0]]]})  # 4: dropped
+    flat = {"type": "node_enter", "id": "c", "x": "[" * 5000, "y": [[]] * 100}  # long, shallow
+    reducer.feed_line(json.dumps(flat))
+    assert [d.code for d in reducer.conversation.diagnostics if d.dropped] == ["too_deep"]
+    assert [s.name for s in reducer.conversation.runs[0].walk_spans()] == ["a", "c"]
+    restored = Reducer.from_snapshot(to_bytes(reducer))
+    assert restored.max_json_depth == 3
+
+
+def test_spans_nest_at_most_max_span_depth_levels() -> None:
+    """A span opened at the deepest level is placed beside its parent: every span is kept,
+    and every writer takes the tree (1,500 levels used to exhaust orjson and the recursion
+    limit of the terminal and transcript views)."""
+    reducer = Reducer()
+    for i in range(MAX_SPAN_DEPTH + 10):
+        reducer.feed_line(json.dumps({"type": "node_enter", "id": f"n{i}", "session_id": "s"}))
+    spans = list(reducer.conversation.runs[0].walk_spans())
+    assert len(spans) == MAX_SPAN_DEPTH + 10
+    assert max(span.depth for span in spans) == MAX_SPAN_DEPTH - 1  # depth 0 is level 1
+    deep = [d for d in reducer.conversation.diagnostics if d.code == "span_too_deep"]
+    assert len(deep) == 10 and not any(d.dropped for d in deep)
+    last = spans[-1]
+    assert last.parent is not None and last.parent.name == f"n{MAX_SPAN_DEPTH - 2}"
+    json.loads(to_json(reducer.conversation))

@@ -37,8 +37,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import orjson
-
 from .errors import UsageError
 from .events import Event, ResolveInterrupt, RespondApproval, SetToolResult
 from .model import (
@@ -51,6 +49,7 @@ from .model import (
     ToolCallState,
     ToolResultPart,
 )
+from .model.text import dumps
 from .notifications import Notification
 from .reducer import Reducer
 
@@ -121,7 +120,7 @@ def normalize_tool_result(output: Any) -> str:
     (the reference's ``normalizeToolResult``)."""
     if isinstance(output, str):
         return output
-    return orjson.dumps(output, default=str).decode()
+    return dumps(output, default=str).decode()
 
 
 def add_tool_result(

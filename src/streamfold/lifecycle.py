@@ -1,5 +1,17 @@
-"""The reducer's lifecycle: ``OPEN`` → ``CLOSED`` or ``FAILED`` (the table is in
-:mod:`streamfold.reducer`'s docstring and ``docs/model.md``)."""
+"""The reducer's lifecycle (``docs/model.md``): one state at a time.
+
+=========  ================  ===============  ====================================
+state      feed / feed_*     ``apply``        ``close``
+=========  ================  ===============  ====================================
+OPEN       applied           applied          → CLOSED (flushes, ends open runs)
+CLOSED     ``UsageError``    applied (client  no-op
+                             actions come
+                             after the end)
+FAILED     ``UsageError``    ``UsageError``   ``UsageError`` only if it must feed
+=========  ================  ===============  ====================================
+
+FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR state).
+"""
 
 from __future__ import annotations
 

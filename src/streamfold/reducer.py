@@ -11,50 +11,34 @@
   ``APPLY[type(event)](state, event, notes)``;
 * **notifications** (:mod:`streamfold.notifications`): what changed, returned per call.
 
-Rules:
+Rules: no I/O, clock or threads (time and bytes enter as arguments: ``at=``, a frame's ``t``,
+an injected ``clock``); per frame, work proportional to the frame; nothing lost (every frame is
+applied or kept in ``conversation.diagnostics`` with its raw text, so ``frames_in ==
+frames_applied + frames_dropped``); lenient by default, and with ``strict=True`` the first
+WARNING or ERROR raises :class:`~streamfold.errors.ProtocolError` and the reducer refuses more.
 
-* No I/O, no clock, no threads. Time and bytes enter only as arguments (``at=``, a frame's
-  ``t``, an injected ``clock``: ``docs/transcript.md``, "Time").
-* Per frame, work is proportional to the frame (the core's rule too).
-* Nothing is lost. Every frame is either applied or kept in ``conversation.diagnostics`` with its
-  raw text (``frames_applied + frames_dropped == frames_in`` at all times).
-* Lenient by default: a bad frame becomes a :class:`~streamfold.model.Diagnostic` and reduction
-  goes on. ``strict=True`` raises :class:`~streamfold.errors.ProtocolError` instead, before the
-  offending frame is applied, and the reducer then refuses further input.
-
-Lifecycle (:class:`Lifecycle`, one state; ``docs/model.md``):
-
-=========  ================  ===============  ====================================
-state      feed / feed_*     ``apply``        ``close``
-=========  ================  ===============  ====================================
-OPEN       applied           applied          → CLOSED (flushes, ends open runs)
-CLOSED     ``UsageError``    applied (client  no-op
-                             actions come
-                             after the end)
-FAILED     ``UsageError``    ``UsageError``   ``UsageError`` only if it must feed
-=========  ================  ===============  ====================================
-
-FAILED is entered by a strict-mode protocol error and is sticky (h11's ERROR state).
+Lifecycle: ``OPEN`` → ``CLOSED`` or ``FAILED`` (sticky), as :mod:`streamfold.lifecycle` says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, Self
 
 import orjson
 
 from . import events as ev
 from . import hydrate as _hydrate
 from .core import APPLY, FoldState, Notes, clean_fields, flush_halves, may_hold_surrogates
+from .core.depth import DEFAULT_MAX_JSON_DEPTH, text_too_deep, value_too_deep
 from .errors import FramingError, ProtocolError, UsageError
 from .formats import Decoder, make_decoder
 from .formats.select import non_json_rule, select_decoder
 from .framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, SSEEvent, SSESplitter
 from .lifecycle import LIFECYCLE_ALLOWS_APPLY, Lifecycle
 from .model import Conversation, Diagnostic, Run, Severity, ToolCall
-from .model.text import loads_with_surrogates
+from .model.text import loads_with_surrogates, object_after_prefix
 from .resume import restore, resume_state
 
 if TYPE_CHECKING:
@@ -71,6 +55,10 @@ DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
 
 
+def _too_deep(limit: int) -> str:
+    return f"frame nests deeper than max_json_depth ({limit} levels)"
+
+
 class Reducer:
     """Fold frames of one or more wire formats into a :class:`~streamfold.model.Conversation`.
 
@@ -83,25 +71,23 @@ class Reducer:
         format: a format name (``"loom"``, …; see :data:`streamfold.formats.FORMATS`) or
             ``None`` to detect the format of each frame. Unknown names raise
             :class:`~streamfold.errors.UsageError`.
-        strict: raise :class:`~streamfold.errors.ProtocolError` on the first WARNING or ERROR
-            diagnostic instead of recording it.
-        max_line_bytes: NDJSON lines longer than this are skipped (not buffered whole) and
-            reported as ``line_too_long``.
+        strict: the first WARNING or ERROR diagnostic raises ``ProtocolError`` instead.
+        max_line_bytes: longer lines are skipped, not buffered whole (``line_too_long``).
         max_diagnostics: how many diagnostics ``conversation.diagnostics`` keeps (a ring; older
             ones are counted in ``conversation.diagnostics_evicted``).
         max_raw_chars: how much of a frame's raw text a diagnostic keeps.
         decoders: ready-made decoders by format name, for formats with options (e.g.
             ``{"nnrp": NnrpDecoder(range_mode="inclusive")}``); other formats get defaults.
         max_text_chars: the most characters kept per text part, reasoning part, tool-call
-            arguments and tool output (default 16 Mi); the rest is dropped with a
-            :class:`~streamfold.notifications.Truncated` notification and a ``truncated``
-            diagnostic, and counted in the buffer's ``dropped``.
+            arguments and tool output (default 16 Mi); the rest is dropped and counted, with a
+            ``Truncated`` notification and a ``truncated`` diagnostic.
         max_open_runs: the most runs open at once (default 10,000); starting one more ends the
             oldest open run as ``incomplete`` (a ``run_evicted`` diagnostic).
         max_sessions: keep at most this many sessions (default: no limit); when a new session
             would exceed it, the oldest *finished* session leaves the model with an
-            :class:`~streamfold.notifications.Evicted` notification carrying it. For
-            transcript jobs over logs larger than memory.
+            :class:`~streamfold.notifications.Evicted` notification carrying it.
+        max_json_depth: the deepest a frame may nest (default 128; an object or array is a
+            level); a deeper frame is a dropped ``too_deep`` diagnostic with its text.
         clock: read (seconds) where a time is stamped without an arrival time; not snapshotted.
     """
 
@@ -117,6 +103,7 @@ class Reducer:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
         max_open_runs: int = DEFAULT_MAX_OPEN_RUNS,
         max_sessions: int | None = None,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if max_diagnostics < 1 or max_raw_chars < 0:
@@ -125,8 +112,11 @@ class Reducer:
             max_text_chars < 1
             or max_open_runs < 1
             or (max_sessions is not None and max_sessions < 1)
+            or max_json_depth < 1
         ):
-            raise UsageError("max_text_chars, max_open_runs and max_sessions must be >= 1")
+            raise UsageError(
+                "max_text_chars, max_open_runs, max_sessions and max_json_depth must be >= 1"
+            )
         self._state = FoldState(
             max_diagnostics=max_diagnostics,
             max_raw_chars=max_raw_chars,
@@ -136,7 +126,9 @@ class Reducer:
         )
         """Everything the core keeps: the model, its indexes, limits, the current frame."""
         self.format = format
-        self.strict = strict
+        self.strict = strict  # (a property: the core calls _fail on a WARNING or ERROR)
+        self._max_json_depth = max_json_depth
+        self._deep_text = 2 * max_json_depth  # a shorter JSON text cannot nest deeper
         self.frames_in = 0
         """Frames offered so far (lines, SSE events, records, parsed objects)."""
         self.frames_dropped = 0
@@ -144,6 +136,7 @@ class Reducer:
         self._lifecycle = Lifecycle.OPEN
         self._failure: Diagnostic | None = None  # what put the reducer in FAILED
         self._decoders: dict[str, Decoder] = dict(decoders) if decoders else {}
+        self._state.decoders = self._decoders  # (eviction reaches them: FoldState.tell_decoders)
         self._last_decoder: tuple[str, Decoder] | None = None
         if format is not None:
             self._last_decoder = (format, self._decoder_for(format))
@@ -160,11 +153,8 @@ class Reducer:
 
     # ------------------------------------------------------------------------ snapshots
 
-    # What defines this reducer between two frames, for a snapshot (streamfold.resume reads
-    # and restores it; streamfold.snapshot is the codec and never imports this module).
-
     def _resume_state(self) -> ResumeState:
-        """Everything that defines this reducer between two frames (docs/snapshot.md)."""
+        """What defines this reducer between frames, for streamfold.resume (docs/snapshot.md)."""
         return resume_state(self)
 
     def snapshot(self) -> dict[str, Any]:
@@ -215,18 +205,13 @@ class Reducer:
         ``raw``: the text as received, for diagnostics (else re-serialized if one needs it).
         ``valid_text=True``: no string holds a lone surrogate (docs/model.md, text integrity).
         ``at``: the arrival time (s), held for later frames without one (docs/transcript.md)."""
-        # The body of the per-frame hot path: _check_usable and the decode step are inlined
-        # (two calls fewer per frame, about 0.1 µs of a Loom text delta's 2.5 µs).
+        # The per-frame hot path: _check_usable and the decode step inlined (0.1 of 2.5 µs).
         if self._lifecycle is not _OPEN:
             self._check_usable()
         state = self._state
         state.index += 1
         self.frames_in += 1
         state.frame, state.raw, state.dropped = frame, raw, False
-        if not valid_text:  # the text integrity rule from now on (docs/model.md)
-            state.text_check = True
-            if not state.field_check:  # ids, names and values too, once one may hold a half
-                state.field_check = may_hold_surrogates(frame)
         if at is not None:
             state.time = at
         notes: _Notes = []
@@ -237,6 +222,14 @@ class Reducer:
             )
             self.frames_dropped += 1
             return notes
+        if not valid_text:  # the text integrity rule from now on (docs/model.md)
+            if value_too_deep(frame, self._max_json_depth):  # (feed_line checked its text)
+                self._reject("too_deep", _too_deep(self._max_json_depth), notes)
+                self.frames_dropped += 1
+                return notes
+            state.text_check = True
+            if not state.field_check:  # ids, names and values too, once one may hold a half
+                state.field_check = may_hold_surrogates(frame)
         try:
             last = self._last_decoder
             if last is not None and (self.format is not None or last[1].detect(frame)):
@@ -256,15 +249,16 @@ class Reducer:
             return notes
         if state.field_check:  # ids, names and values follow the text rule (docs/model.md)
             events = [clean_fields(state, event, notes) for event in events]
-        if self.strict:
+        if state.strict_stop is not None:  # a decoder's diagnostics before the frame applies
             for event in events:
                 if isinstance(event, ev.Diagnose) and event.severity is not Severity.INFO:
                     self._fail(state.make_diagnostic(event))
         apply = APPLY
         for event in events:
             apply[type(event)](state, event, notes)
-        if state.dropped:
-            self.frames_dropped += 1
+        if state.dropped or state.late_drops:
+            self.frames_dropped += state.dropped + state.late_drops
+            state.late_drops = 0
         return notes
 
     def feed_line(self, line: bytes | str) -> _Notes:
@@ -280,6 +274,8 @@ class Reducer:
         except orjson.JSONDecodeError:
             return self._feed_non_json(line)
         if type(frame) is dict:
+            if len(line) > self._deep_text and text_too_deep(line, frame, self._max_json_depth):
+                return self._feed_rejected(line, "too_deep", _too_deep(self._max_json_depth))
             return self.feed(frame, raw=line, valid_text=True)
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
@@ -294,11 +290,8 @@ class Reducer:
     def feed_sse(self, data: bytes) -> _Notes:
         """Feed a chunk of a Server-Sent Events byte stream (split anywhere).
 
-        Each dispatched event's data is applied as one JSON frame. ``data: [DONE]`` is recorded
-        as an INFO ``sse_done`` diagnostic and handed to the current decoder's
-        :meth:`~streamfold.formats.Decoder.end_of_stream` (TanStack ends the stream's open runs
-        the way the reference client does, ``docs/tanstack.md``).
-        """
+        Each event's data is one JSON frame; ``data: [DONE]`` is an INFO ``sse_done`` diagnostic
+        and the decoder's :meth:`~streamfold.formats.Decoder.end_of_stream` (docs/tanstack.md)."""
         self._check_usable()
         notes: _Notes = []
         for event in self._sse.feed(data):
@@ -332,10 +325,8 @@ class Reducer:
         return self.feed_line(frame.data)
 
     def feed_stream(self, chunks: Iterable[bytes], framing: Literal["ndjson", "sse"]) -> None:
-        """Apply a byte stream's frames as the reducer's own splitter yields them (continuing
-        :meth:`feed_bytes` / :meth:`feed_sse`), keeping no notifications: a chunk's, kept
-        alive, doubled full garbage collections on large files (docs/performance.md). Raises
-        :class:`UsageError` for another framing, and as :meth:`feed_bytes` does."""
+        """:meth:`feed_bytes` / :meth:`feed_sse` over ``chunks``, keeping no notifications (kept
+        alive, they doubled full garbage collections on large files: docs/performance.md)."""
         if framing not in ("ndjson", "sse"):
             raise UsageError(f"feed_stream splits 'ndjson' or 'sse', not {framing!r}")
         self._check_usable()
@@ -414,6 +405,15 @@ class Reducer:
         return self._lifecycle is not _OPEN
 
     @property
+    def strict(self) -> bool:
+        """The first WARNING or ERROR diagnostic raises ``ProtocolError`` (docs/diagnostics.md)."""
+        return self._state.strict_stop is not None
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._state.strict_stop = self._fail if value else None
+
+    @property
     def state(self) -> FoldState:
         """The core's state: model, indexes, limits (:class:`~streamfold.core.FoldState`)."""
         return self._state
@@ -434,6 +434,11 @@ class Reducer:
     @property
     def max_sessions(self) -> int | None:
         return self._state.max_sessions
+
+    @property
+    def max_json_depth(self) -> int:
+        """Frames nested deeper are dropped as ``too_deep`` (the constructor's option)."""
+        return self._max_json_depth
 
     @property
     def max_raw_chars(self) -> int:
@@ -491,6 +496,9 @@ class Reducer:
             if check:
                 event = clean_fields(state, event, notes)
             apply[type(event)](state, event, notes)
+        if state.late_drops:  # frames a decoder held until its end (docs/diagnostics.md)
+            self.frames_dropped += state.late_drops
+            state.late_drops = 0
 
     # ------------------------------------------------------------------------ frame intake
 
@@ -535,19 +543,16 @@ class Reducer:
         frame = loads_with_surrogates(text)  # JSON but for lone surrogates (docs/model.md)
         if type(frame) is dict:
             return self.feed(frame, raw=line)
-        brace = text.find("{")
-        if brace > 0:
-            try:
-                frame = orjson.loads(text[brace:])
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                if type(frame) is dict:
-                    self._check_usable()
-                    notes = self.feed(frame, raw=line, valid_text=True)
-                    why = f"skipped {text[:brace]!r} before the JSON object"
-                    self._state.diagnose(ev.Diagnose("text_before_json", why, Severity.INFO), notes)
-                    return notes
+        found = object_after_prefix(text)  # a REPL prompt before the JSON object
+        if found is not None:
+            frame, brace = found
+            if text_too_deep(text, frame, self._max_json_depth):
+                return self._feed_rejected(line, "too_deep", _too_deep(self._max_json_depth))
+            self._check_usable()
+            notes = self.feed(frame, raw=line, valid_text=True)
+            why = f"skipped {text[:brace]!r} before the JSON object"
+            self._state.diagnose(ev.Diagnose("text_before_json", why, Severity.INFO), notes)
+            return notes
         rule = non_json_rule(text, self._last_decoder)  # e.g. the Loom REPL's prompts
         if rule is None:
             return self._feed_rejected(
@@ -589,7 +594,7 @@ class Reducer:
             self._fail(diagnostic, framing=framing)
         self._state.diagnose(event, notes)
 
-    def _fail(self, diagnostic: Diagnostic, *, framing: bool = False) -> None:
+    def _fail(self, diagnostic: Diagnostic, *, framing: bool = False) -> NoReturn:
         error = FramingError(diagnostic) if framing else ProtocolError(diagnostic)
         self._lifecycle, self._failure = Lifecycle.FAILED, diagnostic
         raise error

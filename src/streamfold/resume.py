@@ -11,7 +11,7 @@ that the snapshot codec (:mod:`streamfold.snapshot`) never imports the reducer
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
@@ -21,8 +21,9 @@ from .formats import Decoder
 from .framing import LineSplitter, SSESplitter
 from .lifecycle import Lifecycle
 from .model import Diagnostic
-from .snapshot.schema import ReducerOptions
-from .snapshot.state import ResumeState
+
+if TYPE_CHECKING:  # the codec is imported when a snapshot is made (not with the reducer)
+    from .snapshot.state import ResumeState
 
 __all__ = ["Resumable", "restore", "resume_state"]
 
@@ -31,7 +32,6 @@ class Resumable(Protocol):
     """The reducer as :func:`resume_state` and :func:`restore` see it."""
 
     format: str | None
-    strict: bool
     frames_in: int
     frames_dropped: int
     sse_last_event_id: str | None
@@ -48,6 +48,19 @@ class Resumable(Protocol):
         """The longest NDJSON or SSE line accepted (bytes)."""
         ...
 
+    @property
+    def max_json_depth(self) -> int:
+        """The deepest a frame may nest (levels)."""
+        ...
+
+    @property
+    def strict(self) -> bool:
+        """Strict mode (the first WARNING or ERROR raises)."""
+        ...
+
+    @strict.setter
+    def strict(self, value: bool) -> None: ...
+
     def _decoder_for(self, name: str) -> Decoder: ...
 
 
@@ -56,11 +69,14 @@ R = TypeVar("R", bound=Resumable)
 
 def resume_state(reducer: Resumable) -> ResumeState:
     """Everything that defines ``reducer`` between two frames (docs/snapshot.md)."""
+    from .snapshot.schema import ReducerOptions
+    from .snapshot.state import ResumeState
+
     state, last = reducer._state, reducer._last_decoder
     maxlen = state.conversation.diagnostics.maxlen or 1
     options = ReducerOptions(
         reducer.format, reducer.strict, reducer.max_line_bytes, maxlen, state.max_raw_chars,
-        state.max_text_chars, state.max_open_runs, state.max_sessions
+        state.max_text_chars, state.max_open_runs, state.max_sessions, reducer.max_json_depth
     )  # fmt: skip
     failed = reducer._lifecycle is Lifecycle.FAILED
     return ResumeState(
@@ -81,12 +97,14 @@ def restore(cls: type[R], resume: ResumeState) -> R:
     except (UsageError, ValueError) as exc:
         raise SnapshotError(str(exc), "reducer.options") from None
     reducer._state = resume.fold
+    reducer.strict = o.strict  # the restored core calls this reducer in strict mode
     reducer.frames_in, reducer.frames_dropped = resume.frames_in, resume.frames_dropped
     if resume.failure is not None:
         reducer._lifecycle, reducer._failure = Lifecycle.FAILED, resume.failure
     elif resume.closed:
         reducer._lifecycle = Lifecycle.CLOSED
     reducer._decoders, name = resume.decoders, resume.last_decoder
+    reducer._state.decoders = reducer._decoders
     if name is not None:
         reducer._last_decoder = (name, resume.decoders[name])
     elif o.format is not None:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streamfold import Reducer
 from streamfold.framing import sse
 from streamfold.framing.lines import OversizedLine
 from streamfold.framing.sse import SSEEvent, SSESplitter, SSESplitterState
@@ -81,6 +82,18 @@ def test_event_type_id_and_retry() -> None:
     out = splitter.feed(b"id: x\x00y\nretry: 1s\ndata: c\n\nid\nid:\ndata: d\n\n")
     assert out == [SSEEvent("c", None, "7"), SSEEvent("d", None, "")]
     assert splitter.retry == 1500
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1" * 5000, "-1", "+5", " 5"])
+def test_a_retry_that_is_not_ascii_digits_is_ignored(value: str) -> None:
+    """Issue #23: ``"²".isdigit()`` is true in Python and ``int("²")`` raises; a 5,000-digit
+    value passes Python's int-from-text limit. Both are ignored, never raised."""
+    splitter = SSESplitter()
+    out = splitter.feed(f"retry: 100\n\nretry: {value}\ndata: x\n\n".encode())
+    assert out == [SSEEvent("x")]
+    assert splitter.retry == 100
+    reducer = Reducer()
+    reducer.feed_sse(f"retry: {value}\ndata: {{}}\n\n".encode())  # no exception
 
 
 def test_comments_unknown_fields_and_lines_without_colon_are_ignored() -> None:

@@ -42,7 +42,7 @@ from ..io.recording import Recording, read_recording
 from ..model.text import dumps
 from ..notifications import Notification
 from ..reducer import Reducer
-from ..safe_text import escape_json_output, inline
+from ..safe_text import escape_json_output, inline, preview
 from .keys import terminal_keys
 from .parser import build_parser
 from .replay import Player, fixed_pacer, frame_times, replay_live, replay_plain
@@ -68,6 +68,7 @@ EXIT_UNREADABLE: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_NOT_UNDERSTOOD: Final = 3
 EXIT_PROTOCOL_ERROR: Final = 4
+EXIT_INTERNAL: Final = 70  # sysexits.h EX_SOFTWARE: a streamfold bug, never the input's fault
 EXIT_INTERRUPTED: Final = 130
 
 
@@ -447,3 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, AttributeError):
             pass
         return EXIT_OK
+    except Exception as exc:  # a bug: one line, no traceback (docs/cli.md, exit codes)
+        if os.environ.get("STREAMFOLD_DEBUG"):
+            raise
+        text = preview(f"{type(exc).__name__}: {exc}", 300)  # the input's text may be in it
+        print(
+            f"streamfold: internal error ({text}); please report it with the input"
+            " (STREAMFOLD_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from .. import events as ev
 from ..model import (
     RUN_TRANSITIONS,
@@ -156,9 +158,39 @@ def apply_set_reply(state: FoldState, e: ev.SetReply, notes: Notes) -> None:
     notes.append(ReplyReceived(run.run_id, e.text, run))
 
 
+MAX_SPAN_DEPTH: Final = 64
+"""The deepest a span tree nests (a run's top-level spans are level 1). A span opened inside a
+span at this level is placed beside it, with a ``span_too_deep`` diagnostic: every span and its
+messages are kept, and every view of the tree (the JSON export, the terminal, a transcript)
+stays within what its writer and reader can nest (docs/how-to/bound-memory.md)."""
+
+
+def _at_depth_limit(span: Span) -> bool:
+    """Whether ``span`` is at level :data:`MAX_SPAN_DEPTH` (at most that many steps up)."""
+    level = 1
+    parent = span.parent
+    while parent is not None:
+        level += 1
+        parent = parent.parent
+        if level >= MAX_SPAN_DEPTH:
+            return True
+    return level >= MAX_SPAN_DEPTH
+
+
 def apply_open_span(state: FoldState, e: ev.OpenSpan, notes: Notes) -> None:
     run = get_run(state, e.run_id, notes)
     parent = state.spans.get(e.parent_span_id) if e.parent_span_id else None
+    if parent is not None and _at_depth_limit(parent):
+        state.diagnose(
+            ev.Diagnose(
+                "span_too_deep",
+                f"span {e.span_id!r} would nest {MAX_SPAN_DEPTH + 1} levels deep: placed beside"
+                f" its parent {parent.span_id!r}",
+                run_id=e.run_id,
+            ),
+            notes,
+        )
+        parent = parent.parent
     span = Span(
         span_id=e.span_id,
         name=e.name,
@@ -239,6 +271,7 @@ def _limit_open_runs(state: FoldState, notes: Notes) -> None:
             ev.EndRun(oldest.run_id, RunStatus.INCOMPLETE, error="evicted: too many open runs"),
             notes,
         )
+        state.tell_decoders("run_evicted", notes, oldest.session_id, oldest.run_id)
 
 
 def _limit_sessions(state: FoldState, keep: str, notes: Notes) -> None:
@@ -266,3 +299,4 @@ def _limit_sessions(state: FoldState, keep: str, notes: Notes) -> None:
             if state.latest_call.get(call_id) is call:
                 del state.latest_call[call_id]
     notes.append(Evicted(session_id, session))
+    state.tell_decoders("session_evicted", notes, session)

@@ -30,6 +30,10 @@ Fields (all public to :mod:`streamfold.core`; the reducer and the snapshot read 
 ``field_check``    a lone surrogate outside text streams may have been seen (a decoder may hold
                    it in its state): every event's other fields follow the text rule too
                    (:func:`streamfold.core.text.clean_fields`); sticky
+``decoders``       the reducer's decoders by format name (the same dict), for
+                   :meth:`FoldState.tell_decoders`
+``strict_stop``    strict mode: called with a WARNING or ERROR diagnostic instead of keeping it
+                   (the reducer's, which raises ``ProtocolError``); ``None`` when lenient
 ``halves``         the pending high surrogates of open text streams
                    (:class:`~streamfold.core.text.PendingHalf`; ``docs/model.md``)
 limits             ``max_text_chars``, ``max_open_runs``, ``max_sessions``, ``max_raw_chars``
@@ -54,8 +58,8 @@ else the arrival time, else ``None`` (the frame indexes remain).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Final, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Literal, NoReturn
 
 import attrs
 import orjson
@@ -79,7 +83,7 @@ from ..model import (
     ToolResultPart,
     Usage,
 )
-from ..model.text import REPLACEMENT
+from ..model.text import REPLACEMENT, dumps
 from ..model.values import _appended
 from ..notifications import (
     MessageStarted,
@@ -160,12 +164,14 @@ class FoldState:
         "calls",
         "clock",
         "conversation",
+        "decoders",
         "dropped",
         "field_check",
         "frame",
         "halves",
         "index",
         "keyed_parts",
+        "late_drops",
         "latest_call",
         "max_open_runs",
         "max_raw_chars",
@@ -178,6 +184,7 @@ class FoldState:
         "runs",
         "seq",
         "spans",
+        "strict_stop",
         "text_check",
         "time",
         "time_decoder",
@@ -211,6 +218,9 @@ class FoldState:
         self.seq = 0
         self.text_check = False
         self.field_check = False
+        self.decoders: Mapping[str, Any] = {}  # the reducer's, by name (eviction hooks)
+        self.late_drops = 0  # held frames found unusable during this frame (reducer counts)
+        self.strict_stop: Callable[[Diagnostic], NoReturn] | None = None
         self.halves: list[PendingHalf] = []
         self.index = -1
         self.frame: Any = None
@@ -305,6 +315,20 @@ class FoldState:
         """The current format is ``decoder``'s: its optional ``frame_time(frame)`` hook (seconds
         since the Unix epoch or ``None``; ``docs/write-a-format.md``) reads the wire's times."""
         self.time_decoder = decoder if callable(getattr(decoder, "frame_time", None)) else None
+
+    def tell_decoders(self, hook: str, notes: Notes, *args: Any) -> None:
+        """Call ``hook(*args)`` on every decoder that has it: ``run_evicted(session_id, run_id)``
+        and ``session_evicted(session)``, the model's limits reaching the decoders'
+        state (``docs/write-a-format.md``, "Hooks"). A decoder that raises is a
+        ``decoder_error`` diagnostic."""
+        for name, decoder in self.decoders.items():
+            method = getattr(decoder, hook, None)
+            if method is None:
+                continue
+            try:
+                method(*args)
+            except Exception as exc:  # a decoder bug must not take the caller down
+                self.decoder_failed(f"{name} decoder failed at {hook}", exc, notes)
 
     def now(self, *, hold: bool = True) -> float | None:
         """The current frame's time in seconds: its wire timestamp when the format reads one
@@ -504,15 +528,21 @@ class FoldState:
     # ----------------------------------------------------------------------- diagnostics
 
     def diagnose(self, e: Diagnose, notes: Notes) -> None:
-        """Keep a diagnostic (in the conversation's ring) and announce it."""
+        """Keep a diagnostic (in the conversation's ring) and announce it; in strict mode a
+        WARNING or ERROR calls ``strict_stop`` instead, which raises ``ProtocolError``."""
         conversation = self.conversation
         diagnostics = conversation.diagnostics
         if diagnostics.maxlen is not None and len(diagnostics) == diagnostics.maxlen:
             conversation.diagnostics_evicted += 1
         diagnostic = self.make_diagnostic(e)
+        if self.strict_stop is not None and e.severity is not Severity.INFO:
+            self.strict_stop(diagnostic)  # strict mode: raises (docs/diagnostics.md)
         diagnostics.append(diagnostic)
         if e.dropped:
-            self.dropped = True
+            if e.frame_index is None:
+                self.dropped = True
+            else:  # an earlier frame a decoder held, counted as applied until now
+                self.late_drops += 1
         notes.append(diagnostic)
 
     def decoder_failed(self, what: str, exc: Exception, notes: Notes) -> None:
@@ -523,11 +553,12 @@ class FoldState:
 
     def make_diagnostic(self, event: Diagnose) -> Diagnostic:
         """The :class:`~streamfold.model.Diagnostic` for ``event`` at the current frame."""
+        held = event.frame_index is not None  # about a frame a decoder held until now
         return Diagnostic(
             code=event.code,
             message=event.message,
-            frame_index=self.index,
-            raw=self.raw_text(),
+            frame_index=event.frame_index if held else self.index,
+            raw=self._cut(event.raw) if held else self.raw_text(),
             severity=event.severity,
             dropped=event.dropped,
             session_id=event.session_id,
@@ -544,10 +575,16 @@ class FoldState:
             if self.frame is None:
                 return None
             try:
-                raw = orjson.dumps(self.frame, default=repr)
+                raw = dumps(self.frame, default=repr)
             except TypeError:
                 raw = repr(self.frame)
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return self._cut(text)
+
+    def _cut(self, text: str | None) -> str | None:
+        """``text`` without its line end, cut to ``max_raw_chars``."""
+        if text is None:
+            return None
         text = text.rstrip("\r\n")
         limit = self.max_raw_chars
         return text if len(text) <= limit else text[:limit] + "…"

@@ -518,6 +518,12 @@ class Diagnose:
     session_id: str | None = None
     run_id: str | None = None
     event_id: int | None = None
+    frame_index: int | None = None
+    """Set when the diagnostic is about an earlier frame, one a decoder held until now (a
+    TanStack ``CUSTOM`` frame waiting for its run): that frame's index. ``None``: the current
+    frame. A held frame found unusable is counted as dropped then (docs/diagnostics.md)."""
+    raw: str | None = None
+    """With ``frame_index``: the held frame's own text (re-serialized)."""
 
 
 Event = (

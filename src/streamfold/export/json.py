@@ -75,6 +75,8 @@ def configure_unstructure(
     """
     if share_values:
         conv.register_unstructure_hook_func(lambda t: t is Any, _same)
+    else:  # copied without recursion: a stream's value may nest past the recursion limit
+        conv.register_unstructure_hook_func(lambda t: t is Any, lambda v: _copy(v, conv))
     conv.register_unstructure_hook(type(UNSET), lambda _: None)
     for kind in (RunStatus, SpanStatus, ToolCallState, Severity):  # plain str, not the member
         conv.register_unstructure_hook(kind, _value)
@@ -145,6 +147,37 @@ def configure_unstructure(
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _copy(value: Any, conv: cattrs.Converter) -> Any:
+    """A copy of a stream's JSON value (dicts and lists new, scalars shared), by an explicit
+    stack; anything else (an object a caller applied) is unstructured by ``conv``."""
+    kind = type(value)
+    if kind is not dict and kind is not list and kind is not tuple:
+        return value if kind in _SCALARS else conv.unstructure(value)
+    root: Any = {} if kind is dict else []
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        items = source.items() if type(source) is dict else enumerate(source)
+        is_dict = type(target) is dict
+        for key, item in items:
+            kind = type(item)
+            if kind is dict or kind is list or kind is tuple:
+                child: Any = {} if kind is dict else []
+                stack.append((item, child))
+            elif kind in _SCALARS:
+                child = item
+            else:
+                child = conv.unstructure(item)
+            if is_dict:
+                target[key] = child
+            else:
+                target.append(child)
+    return root
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _value(member: enum.Enum) -> Any:

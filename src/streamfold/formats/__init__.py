@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..errors import UsageError
 from ..events import Diagnose, Event
+from ..model import Session
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -89,6 +90,19 @@ class Decoder(Protocol):
         """Events at end of input (e.g. end runs that never received their terminal frame)."""
         ...
 
+    def run_evicted(self, session_id: str, run_id: str) -> None:
+        """The reducer ended run ``run_id`` as ``incomplete`` to stay within ``max_open_runs``
+        (a ``run_evicted`` diagnostic): forget it as an open run, so that later frames of its
+        session do not feed an ended run and the end of input does not end it again. Optional
+        (the reducer looks it up by name); :class:`DecoderBase`'s does nothing."""
+        ...
+
+    def session_evicted(self, session: Session) -> None:
+        """``session`` (the model's, with its runs, messages and tool calls) left the model to
+        stay within ``max_sessions``: release every piece of state kept for it, so that a long
+        job's memory is bounded by the limit. Optional; :class:`DecoderBase`'s does nothing."""
+        ...
+
     cursor_module: ClassVar[str | None]
     """Resume hook (docs/snapshot.md): the module that owns this decoder's snapshot cursor, a
     :class:`CursorCodec` (``None``: the decoder cannot be snapshotted)."""
@@ -134,8 +148,9 @@ class DecoderBase:
 
     Hooks and their defaults: ``detect`` → ``0.0``; ``non_json`` → ``None`` (the default
     ``not_json`` diagnostic); ``decode`` raises :class:`NotImplementedError` (a decoder must
-    implement it); ``end_of_stream`` → no events; ``finish`` → no events; ``cursor_module`` →
-    ``None`` (the decoder cannot be snapshotted, docs/snapshot.md).
+    implement it); ``end_of_stream`` → no events; ``finish`` → no events; ``run_evicted`` and
+    ``session_evicted`` → nothing; ``cursor_module`` → ``None`` (the decoder cannot be
+    snapshotted, docs/snapshot.md).
     """
 
     name: ClassVar[str] = ""
@@ -156,6 +171,12 @@ class DecoderBase:
 
     def finish(self) -> list[Event]:
         return []
+
+    def run_evicted(self, session_id: str, run_id: str) -> None:
+        """The reducer ended an open run (``max_open_runs``); nothing kept here to forget."""
+
+    def session_evicted(self, session: Session) -> None:
+        """A session left the model (``max_sessions``); nothing kept here to release."""
 
     cursor_module: ClassVar[str | None] = None
 

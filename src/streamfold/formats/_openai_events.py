@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
 import attrs
-import orjson
 
 from ..events import (
     AppendText,
@@ -40,6 +39,7 @@ from ..events import (
     StartToolCall,
 )
 from ..model import RunStatus, Severity, Usage
+from ..model.text import dumps
 from ._common import drop
 
 __all__ = [
@@ -104,7 +104,7 @@ def error_body(error: Any) -> tuple[str, str | None]:
         if type(code) is not str:
             code = error.get("type")
         return (
-            message if type(message) is str else orjson.dumps(error).decode(),
+            message if type(message) is str else dumps(error).decode(),
             code if type(code) is str else None,
         )
     if type(error) is str:
@@ -146,7 +146,7 @@ def _call_id(target: EventTarget, event: Mapping[str, Any], out: list[Event]) ->
 
 def _arguments_text(arguments: Any) -> str | None:
     if arguments is not None and type(arguments) is not str:
-        return orjson.dumps(arguments).decode()
+        return dumps(arguments).decode()
     return arguments
 
 

@@ -12,6 +12,7 @@ A document must be read whole to be parsed; :class:`ChunkDocument` holds it, bou
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Final, cast
 
@@ -56,10 +57,23 @@ def read_chunk_recording(document: bytes) -> list[Frame]:
         t = None if stamp is None or base is None else (stamp - base) / 1000.0
         chunk = entry.get("chunk") if isinstance(entry, dict) else None
         if isinstance(chunk, dict):
-            out.append(Frame(orjson.dumps(chunk).decode(), t, value=chunk))
+            out.append(Frame(_json_text(chunk), t, value=chunk))
         else:
-            out.append(Frame(orjson.dumps(entry).decode(), t))
+            out.append(Frame(_json_text(entry), t))
     return out
+
+
+def _json_text(value: object) -> str:
+    """``value`` as JSON text; past what orjson writes (nesting deeper than 254 levels) the
+    standard library's, past its recursion limit the ``repr`` (the frame's raw text only)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        pass
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return repr(value)
 
 
 def _stamp(value: object) -> float | None:

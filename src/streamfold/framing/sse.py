@@ -90,7 +90,9 @@ class SSESplitter:
     * ``data:`` lines accumulate (one leading space removed) and are joined with ``\\n`` when a
       blank line dispatches the event. Events with no data are not dispatched.
     * ``id:`` sets the resume cursor (kept across events; an id containing NUL is ignored);
-      ``event:`` names the event; ``retry:`` is read into :attr:`retry`; ``:`` lines are
+      ``event:`` names the event; ``retry:`` is read into :attr:`retry` when it is ASCII digits
+      only, as the standard says (``²`` is a digit to Python, not to SSE), and under 10^15
+      ms; ``:`` lines are
       comments (keep-alives); unknown fields are ignored, as the standard says.
     * A line that is a bare JSON object (``{`` first), outside any event, is dispatched as an
       event of its own: TanStack's client accepts such lines (docs/tanstack.md).
@@ -300,6 +302,6 @@ class SSESplitter:
                     self._last_id = value
             elif field == "event":
                 self._event = value
-            elif field == "retry" and value.isdigit():
+            elif field == "retry" and value.isascii() and value.isdigit() and len(value) < 16:
                 self.retry = int(value)
         return out

@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-import orjson
 
 from ..errors import UsageError
 from ..framing.detect import Framing, FramingDetector, check_framing
@@ -29,6 +28,7 @@ from ..framing.frame import Frame, RecordingProblem
 from ..framing.frames import FrameSplitter
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
 from ..model import Conversation
+from ..model.text import dumps
 from ..notifications import Notification
 from ..reducer import Reducer
 
@@ -148,7 +148,7 @@ class Intake:
 
     def _feed_object(self, obj: Mapping[str, Any]) -> list[Notification]:
         if self.recorder is not None:
-            text = orjson.dumps(obj, default=str).decode()
+            text = dumps(obj, default=str).decode()
             self.recorder.write_many([Frame(text, self._now(), value=obj)])
         notes = self.reducer.feed(obj)
         return notes if self._keep else []

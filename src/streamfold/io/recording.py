@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import IO, Any, cast
 
 import attrs
-import orjson
 
 from ..errors import UsageError
 from ..framing.detect import HEADER_KEY, Framing, WireFraming
@@ -36,6 +35,7 @@ from ..framing.frame import Frame, RecordingProblem
 from ..framing.frames import FrameSplitter
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
 from ..framing.records import RECORDING_VERSION
+from ..model.text import dumps
 
 __all__ = ["Recording", "RecordingWriter", "read_recording"]
 
@@ -246,7 +246,7 @@ class RecordingWriter:
                 record["event"] = frame.sse_event
         if frame.oversized is not None:
             record["oversized"] = frame.oversized
-        return orjson.dumps(record) + b"\n"
+        return dumps(record) + b"\n"
 
     def _check(self, frame: Frame) -> None:
         if self._closed:
@@ -257,7 +257,7 @@ class RecordingWriter:
         elif self.framing != want:
             raise UsageError(f"a {frame.kind!r} frame in a {self.framing!r} recording")
         if not self._header_written:
-            self._fh.write(orjson.dumps(self.header()) + b"\n")
+            self._fh.write(dumps(self.header()) + b"\n")
             self._header_written = True
 
     def write(self, frame: Frame) -> None:
@@ -291,7 +291,7 @@ class RecordingWriter:
         if self._closed:
             return
         if not self._header_written:
-            self._fh.write(orjson.dumps(self.header()) + b"\n")
+            self._fh.write(dumps(self.header()) + b"\n")
             self._header_written = True
         self.flush()
         self._closed = True

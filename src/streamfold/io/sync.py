@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..export.agui import convert_to_agui
 from ..export.tanstack import render_converted
 from ..framing.detect import Framing
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
@@ -142,6 +141,8 @@ def convert_file_to_agui(
     produced as the file is read (``streamfold convert FILE --to agui-sse``,
     ``docs/agui-out.md``). Raises :class:`~streamfold.errors.UsageError` for an unknown target
     and :class:`OSError` when the file cannot be read."""
+    from ..export.agui import convert_to_agui  # the AG-UI encoder only when it is asked for
+
     return convert_to_agui(_notes_of_file(path), to, thread_id=thread_id)
 
 

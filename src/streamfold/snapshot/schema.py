@@ -11,8 +11,7 @@ with an explicit stack, without recursion. Anything else raises
 :class:`~streamfold.errors.SnapshotError` with the path of the first problem
 (``model.sessions['s'].runs[0].usage.prompt_tokens``).
 
-Unknown keys are ignored and missing keys with a default take it: a field added with a default
-needs no version bump (docs/snapshot.md, "Version policy").
+Unknown keys are ignored, missing keys with a default take it (no version bump: docs/snapshot.md).
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
+from ..core.depth import DEFAULT_MAX_JSON_DEPTH
 from ..errors import SnapshotError
 from ..export.json import configure_unstructure
 from ..framing import DEFAULT_MAX_LINE_BYTES
@@ -111,6 +111,7 @@ class ReducerOptions:
     max_text_chars: int = attrs.field(default=16 * 1024 * 1024, validator=_limit(1))
     max_open_runs: int = attrs.field(default=10_000, validator=_limit(1))
     max_sessions: int | None = attrs.field(default=None, validator=_limit(1))
+    max_json_depth: int = attrs.field(default=DEFAULT_MAX_JSON_DEPTH, validator=_limit(1))
 
 
 @attrs.frozen

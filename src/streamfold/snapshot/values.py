@@ -3,8 +3,9 @@
 A model holds values from the wire as they came (run state, tool inputs, custom event values,
 metadata). Two kinds of them are legal in the model but beyond what orjson writes: integers
 outside 64 bits (a sum of usage reports near ``2**64``) and nesting deeper than 254 levels
-(orjson reads 1,024). :func:`dumps` writes such a document with the standard library's encoder
-instead, or, past its recursion limit, with the iterative one below, and marks it
+(orjson reads 1,024). :func:`dumps` writes such a document with
+:func:`streamfold.model.text.dumps` (the standard library's encoder, or past its recursion limit
+an iterative one), and marks it
 ``"encoding": "wide"`` so that :func:`loads` reads it back exactly (orjson would read a large
 integer as a float). Neither side recurses on the document's depth where it matters.
 
@@ -24,6 +25,7 @@ from typing import Any, Final
 import orjson
 
 from ..errors import SnapshotError
+from ..model.text import dumps as text_dumps
 
 __all__ = ["MAX_VALUE_DEPTH", "WIDE", "check_value", "dumps", "loads"]
 
@@ -82,56 +84,10 @@ def dumps(document: dict[str, Any]) -> bytes:
         return orjson.dumps(document)
     except TypeError:
         pass  # an int beyond 64 bits, nesting past 254, or not JSON at all: the wide path
-    wide = {WIDE[0]: WIDE[1], **document}
     try:
-        try:
-            text = json.dumps(wide, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-        except RecursionError:
-            text = _dumps_iteratively(wide)
+        return text_dumps({WIDE[0]: WIDE[1], **document})
     except (TypeError, ValueError) as exc:
         raise SnapshotError(f"the reducer holds a value that is not JSON: {exc}") from None
-    return text.encode()
-
-
-def _dumps_iteratively(document: Any) -> str:
-    out: list[str] = []
-    # Work items: a value to write, or a literal piece of text.
-    stack: list[tuple[bool, Any]] = [(False, document)]
-    depth_marks: list[int] = []
-    while stack:
-        literal, item = stack.pop()
-        if literal:
-            out.append(item)
-            continue
-        kind = type(item)
-        if kind is dict:
-            if len(depth_marks) > 100_000:
-                raise ValueError("nesting too deep")
-            pieces: list[tuple[bool, Any]] = [(True, "}")]
-            entries = list(item.items())
-            for i in range(len(entries) - 1, -1, -1):
-                key, value = entries[i]
-                if type(key) is not str:
-                    raise TypeError(f"object key {key!r} is not a string")
-                pieces.append((False, value))
-                pieces.append((True, ("," if i else "") + json.dumps(key) + ":"))
-            out.append("{")
-            stack += pieces
-        elif kind is list:
-            pieces = [(True, "]")]
-            for i in range(len(item) - 1, -1, -1):
-                pieces.append((False, item[i]))
-                if i:
-                    pieces.append((True, ","))
-            out.append("[")
-            stack += pieces
-        elif kind is str or kind is int or kind is bool or item is None:
-            out.append(json.dumps(item))
-        elif kind is float:
-            out.append(json.dumps(item, allow_nan=False))
-        else:
-            raise TypeError(f"a {kind.__name__} is not JSON")
-    return "".join(out)
 
 
 # ------------------------------------------------------------------------------------ decode

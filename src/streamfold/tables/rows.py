@@ -28,6 +28,7 @@ from ..model import (
     ToolCallPart,
     Usage,
 )
+from ..model.text import dumps
 from .schema import TABLE_NAMES
 
 __all__ = [
@@ -84,7 +85,7 @@ def _identity(index: int | None) -> int | None:
 
 
 def _details(values: dict[str, int]) -> str | None:
-    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else None
+    return dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else None
 
 
 def _tokens(usage: Usage) -> dict[str, Any]:

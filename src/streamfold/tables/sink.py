@@ -15,6 +15,7 @@ from typing import IO, Any, Literal, Protocol
 
 import orjson
 
+from ..model.text import dumps
 from .layout import part_path
 from .schema import TABLES, schema_document
 
@@ -39,7 +40,7 @@ def write_manifest(out_dir: str | os.PathLike[str]) -> Path:
     """Write ``OUT_DIR/_schema.json`` (the schema version and every table's columns)."""
     path = Path(out_dir) / "_schema.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(schema_document(), option=orjson.OPT_INDENT_2) + b"\n")
+    path.write_bytes(dumps(schema_document(), option=orjson.OPT_INDENT_2) + b"\n")
     return path
 
 
@@ -56,7 +57,7 @@ class JsonlSink:
         for table, batch in rows.items():
             if batch:
                 fh = self._files[table]
-                fh.write(b"".join(orjson.dumps(row) + b"\n" for row in batch))
+                fh.write(b"".join(dumps(row) + b"\n" for row in batch))
 
     def close(self) -> None:
         """Close every table's file."""

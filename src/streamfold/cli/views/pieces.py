@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Final
 
-import orjson
-
 from ...model import Run, RunStatus, Span, SpanStatus, ToolCall, ToolCallState, Usage
+from ...model.text import dumps
 from ...safe_text import inline
 
 __all__ = [
@@ -88,7 +87,7 @@ def tool_outcome(call: ToolCall) -> str:
         return "null" if call.result is not None else ""  # a JSON null result
     if isinstance(shown, str):
         return shown
-    return orjson.dumps(shown, default=str).decode()
+    return dumps(shown, default=str).decode()
 
 
 def call_name(call: ToolCall) -> str:

@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-import orjson
-
 from ...model import Conversation
+from ...model.text import dumps
 from ...safe_markup import fold
 from ...safe_text import escape_json_output
 from ..transcript.structure import document_head, iter_runs
@@ -47,7 +46,7 @@ def _text(value: Any) -> Any:
     if isinstance(value, str):
         return fold(value, FOLD_CHARS)
     try:
-        text = orjson.dumps(value).decode()
+        text = dumps(value).decode()
     except TypeError:
         text = repr(value)
     return value if len(text) <= FOLD_CHARS else fold(text, FOLD_CHARS)
@@ -193,7 +192,7 @@ def write_chrome_trace(
     write('{"traceEvents":[')
     first = True
     for event in trace_events(conversation, session_id):
-        text = escape_json_output(orjson.dumps(event, default=repr).decode())
+        text = escape_json_output(dumps(event, default=repr).decode())
         write(("\n" if first else ",\n") + text)
         first = False
     source = head["time"]["source"]
@@ -203,4 +202,4 @@ def write_chrome_trace(
         "time_unit": "1 frame = 1 us" if source == "frames" else "us",
         "about": head["time"]["about"],
     }
-    write('\n],"displayTimeUnit":"ms","otherData":' + orjson.dumps(other).decode() + "}\n")
+    write('\n],"displayTimeUnit":"ms","otherData":' + dumps(other).decode() + "}\n")

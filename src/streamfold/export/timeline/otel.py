@@ -28,9 +28,8 @@ import base64
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-import orjson
-
 from ...model import Conversation
+from ...model.text import dumps
 from ...safe_markup import fold
 from ...safe_text import escape_json_output
 from ..transcript.structure import iter_runs, time_basis
@@ -59,7 +58,7 @@ def _json(value: Any) -> str:
     if isinstance(value, str):
         return fold(value, FOLD_CHARS)
     try:
-        return fold(orjson.dumps(value).decode(), FOLD_CHARS)
+        return fold(dumps(value).decode(), FOLD_CHARS)
     except TypeError:
         return fold(repr(value), FOLD_CHARS)
 
@@ -367,4 +366,4 @@ def write_otlp_json(
 ) -> None:
     """Write :func:`otlp_requests` through ``write``, one JSON object per line."""
     for request in otlp_requests(conversation, session_id=session_id):
-        write(escape_json_output(orjson.dumps(request).decode()) + "\n")
+        write(escape_json_output(dumps(request).decode()) + "\n")

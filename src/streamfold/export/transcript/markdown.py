@@ -15,6 +15,7 @@ from typing import Any, Final
 import orjson
 
 from ...model import Conversation
+from ...model.text import dumps
 from ...safe_markup import fold, md_code, md_inline, md_quote
 from .structure import document_head, iter_runs, session_head
 
@@ -47,7 +48,7 @@ def _json_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        return dumps(value, option=orjson.OPT_INDENT_2).decode()
     except TypeError:
         return repr(value)
 

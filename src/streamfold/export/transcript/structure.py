@@ -36,8 +36,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-import orjson
-
 from ...model import (
     UNSET,
     Conversation,
@@ -53,6 +51,7 @@ from ...model import (
     ToolResultPart,
     Usage,
 )
+from ...model.text import dumps
 
 __all__ = [
     "TRANSCRIPT_VERSION",
@@ -438,7 +437,7 @@ def write_json(
     from ...safe_text import escape_json_output
 
     def dump(value: Any) -> str:
-        return escape_json_output(orjson.dumps(value, default=repr).decode())
+        return escape_json_output(dumps(value, default=repr).decode())
 
     head = document_head(conversation, stats)
     write("{")

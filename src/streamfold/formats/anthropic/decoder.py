@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-import orjson
-
 from ...events import (
     AppendReasoning,
     AppendText,
@@ -39,6 +37,7 @@ from ...events import (
     StartToolCall,
 )
 from ...model import RunStatus, Severity, Usage
+from ...model.text import dumps
 from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_type, str_or_none, warn
 from .._openai_events import error_body
@@ -88,6 +87,8 @@ def detect(frame: Mapping[str, Any]) -> float:
     Messages API uses); 0.5 for ``ping`` and for an ``error`` whose ``error`` object has a
     ``type`` (common words: the current Anthropic stream keeps them); else 0."""
     kind = frame.get("type")
+    if type(kind) is not str:  # (a list or an object would not even hash)
+        return 0.0
     if kind in _OWN:
         return 1.0
     if kind == "ping":
@@ -278,7 +279,7 @@ class AnthropicDecoder(DecoderBase):
         if key in state.blocks:
             out.append(warn("invalid_field", f"content block {index} started twice", run_id))
             self._finish_block(run_id, state.blocks.pop(key), out)
-        kind = block.get("type")
+        kind = str_or_none(block.get("type"))  # (an unhashable type must not reach a set)
         if kind == "text":
             state.blocks[key] = AnthropicBlock("text")
             text = block.get("text")
@@ -348,7 +349,7 @@ class AnthropicDecoder(DecoderBase):
         if isinstance(content, Mapping) and type(ctype) is str and ctype.endswith("_error"):
             is_error = True
             error = str_or_none(content.get("error_code")) or str_or_none(content.get("type"))
-        text = content if type(content) is str else orjson.dumps(content).decode()
+        text = content if type(content) is str else dumps(content).decode()
         if is_error and error is None:
             error = text
         out.append(SetToolResult(run_id, call_id, text, is_error, error, content))
@@ -432,7 +433,7 @@ class AnthropicDecoder(DecoderBase):
             out.append(SetToolArguments(run_id, block.call_id))
         else:  # no JSON streamed: the start block's input (``{}`` for a call without arguments)
             start = block.start_input if block.start_input is not None else {}
-            out.append(SetToolArguments(run_id, block.call_id, orjson.dumps(start).decode()))
+            out.append(SetToolArguments(run_id, block.call_id, dumps(start).decode()))
         block.call_id = None
 
 

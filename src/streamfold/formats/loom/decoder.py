@@ -60,7 +60,7 @@ from ...events import (
     SetReply,
     StartRun,
 )
-from ...model import RunStatus, Severity
+from ...model import RunStatus, Session, Severity
 from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_fields, keep_unknown_type, str_or_none, warn
 from .handlers import _Handlers
@@ -339,6 +339,22 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
             error = run.error or "the stream ended without a reply line"
         out.append(EndRun(run.run_id, status, error=error))
         self._drop_run(session, run)
+
+    def run_evicted(self, session_id: str, run_id: str) -> None:
+        """The reducer ended the run to stay within ``max_open_runs``: it is no longer the
+        session's open run, so later frames of the session start a new run (docs/loom.md)."""
+        session = self._sessions.get(session_id)
+        if session is not None and session.run is not None and session.run.run_id == run_id:
+            self._drop_run(session, session.run)
+
+    def session_evicted(self, session: Session) -> None:
+        """The session left the model (``max_sessions``): everything kept for it goes too."""
+        mine = self._sessions.pop(session.session_id, None)
+        if mine is not None and mine is self._last_session:
+            self._last_session = None
+        for run in session.runs:
+            self._run_ids.discard(run.run_id)
+            self._activity.pop(run.run_id, None)
 
     def _drop_run(self, session: _Session, run: _Run) -> None:
         session.run = None

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from ...events import (
     AppendReasoning,
     AppendText,
@@ -22,6 +20,7 @@ from ...events import (
     SetState,
 )
 from ...model import Severity, Usage
+from ...model.text import dumps
 from .._common import drop, str_or_none, warn
 from .state import _ENVELOPE, _LoomState, _Run
 
@@ -149,9 +148,9 @@ def _node_error(result: Any, out: list[Event], run_id: str) -> str | None:
         return None
     if isinstance(result, Mapping) and "Err" in result:
         err = result["Err"]
-        return err if type(err) is str else orjson.dumps(err).decode()
+        return err if type(err) is str else dumps(err).decode()
     if result is None:
         out.append(warn("invalid_field", "node_exit without a result; taken as Ok", run_id))
         return None
     out.append(warn("invalid_field", f"node_exit result {result!r} is neither Ok nor Err", run_id))
-    return result if type(result) is str else orjson.dumps(result).decode()
+    return result if type(result) is str else dumps(result).decode()

@@ -22,6 +22,7 @@ from ...events import (
     StartToolExecution,
 )
 from ...model import UNSET
+from ...model.text import dumps
 from .._common import drop, str_or_none
 from .state import _Call, _LoomState, _Run
 
@@ -176,7 +177,7 @@ class _Tools(_LoomState):
         is_error = frame.get("is_error") is True
         raw_result = str_or_none(frame.get("raw_result"))
         if type(result) is not str:
-            result = "" if result is None else orjson.dumps(result).decode()
+            result = "" if result is None else dumps(result).decode()
         out.append(
             SetToolResult(
                 run.run_id,
@@ -214,7 +215,7 @@ def _arguments(arguments: Any) -> tuple[str, Any]:
             return arguments, UNSET
     if arguments is None:
         return "", UNSET
-    return orjson.dumps(arguments).decode(), arguments
+    return dumps(arguments).decode(), arguments
 
 
 def _result_value(result: str) -> Any:

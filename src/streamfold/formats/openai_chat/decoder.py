@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-import orjson
-
 from ...events import (
     AppendReasoning,
     AppendText,
@@ -34,6 +32,7 @@ from ...events import (
     StartToolCall,
 )
 from ...model import RunStatus
+from ...model.text import dumps
 from .. import DecoderBase
 from .._common import drop, str_or_none, warn
 from .._openai_events import error_body, usage_from_counts
@@ -258,7 +257,7 @@ class OpenAIChatDecoder(DecoderBase):
             out.append(AppendToolArguments(run_id, call_id, arguments))
         elif arguments is not None and type(arguments) is not str:
             # Some compatible servers send the arguments as an object in one delta.
-            text = orjson.dumps(arguments).decode()
+            text = dumps(arguments).decode()
             out.append(AppendToolArguments(run_id, call_id, text))
 
     def _finish_choice(

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-import orjson
-
 from ...events import (
     AppendReasoning,
     AppendToolArguments,
@@ -40,6 +38,7 @@ from ...events import (
     StartToolCall,
 )
 from ...model import RunStatus, Severity
+from ...model.text import dumps
 from .. import DecoderBase
 from .._common import drop, keep_unknown_type, str_or_none, warn
 from .._openai_events import HANDLERS, error_body, usage_from_counts
@@ -398,7 +397,7 @@ class OpenAIResponsesDecoder(DecoderBase):
                 text = arguments if type(arguments) is str else None
                 out.append(SetToolArguments(run_id, call_id, text))
             else:
-                text = orjson.dumps(_server_input(kind, item)).decode()
+                text = dumps(_server_input(kind, item)).decode()
                 out.append(SetToolArguments(run_id, call_id, text))
         if kind == "mcp_call":
             error = item.get("error")
@@ -411,9 +410,7 @@ class OpenAIResponsesDecoder(DecoderBase):
         elif kind in _SERVER_ITEMS:
             outputs = _server_output(kind, item)
             if outputs is not None:
-                out.append(
-                    SetToolResult(run_id, call_id, orjson.dumps(outputs).decode(), value=outputs)
-                )
+                out.append(SetToolResult(run_id, call_id, dumps(outputs).decode(), value=outputs))
 
     # ---------------------------------------------------------------------------- events
 

@@ -143,6 +143,8 @@ class TanStackCursor:
     session: str = "default"
     pending: list[dict[str, Any]] = attrs.Factory(list)
     """Frames that arrived before the first run and wait for it (at most 256)."""
+    pending_index: list[int] = attrs.Factory(list)
+    """The frame index of each pending frame (for its diagnostics; ``-1`` where unknown)."""
     synth: int = 0
     resume_cursor: str | None = None
     subagents: dict[str, int] = attrs.Factory(dict)
@@ -224,6 +226,7 @@ def save(decoder: TanStackDecoder) -> TanStackCursor:
         seen_reasoning=decoder._seen_reasoning,
         session=decoder._session,
         pending=[dict(frame) for frame in decoder._pending],
+        pending_index=list(decoder._pending_index),
         synth=decoder._synth,
         resume_cursor=decoder.resume_cursor,
         subagents=subagents,
@@ -365,6 +368,8 @@ def load(cursor: TanStackCursor) -> TanStackDecoder:
     decoder._seen_reasoning = cursor.seen_reasoning
     decoder._session = cursor.session
     decoder._pending = [dict(frame) for frame in cursor.pending]
+    known = cursor.pending_index[: len(cursor.pending)]
+    decoder._pending_index = known + [-1] * (len(cursor.pending) - len(known))
     decoder._synth = cursor.synth
     decoder.resume_cursor = cursor.resume_cursor
     decoder._subagents = {

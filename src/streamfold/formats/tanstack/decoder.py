@@ -206,6 +206,7 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
             and len(self._pending) < _MAX_PENDING
         ):
             self._pending.append(frame)
+            self._pending_index.append(frame_index)
             return out
         handler = _HANDLERS.get(kind)
         if handler is None:

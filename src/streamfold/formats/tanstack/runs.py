@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from ...events import (
     CloseSpan,
     Diagnose,
@@ -21,7 +23,7 @@ from ...events import (
     SetToolArguments,
     StartRun,
 )
-from ...model import UNSET, RunStatus, Severity
+from ...model import UNSET, RunStatus, Session, Severity
 from .state import _Run, _TanStackState
 from .vocab import _DEFAULT_SESSION
 from .wire import (
@@ -110,15 +112,39 @@ class _Runs(_TanStackState):
             return open_runs[-1]
         return self._continuation(out)
 
+    def session_evicted(self, session: Session) -> None:
+        """The session left the model (``max_sessions``): its runs, messages and calls are
+        forgotten here too, so that a long job's memory stays bounded (a later ``runId`` or
+        message id that equals one of them starts afresh)."""
+        for message_id in self._session_messages.pop(session.session_id, ()):
+            self._finished_messages.pop(message_id, None)
+        for run in session.runs:
+            run_id = run.run_id
+            self._run_sessions.pop(run_id, None)
+            self._run_suffix.pop(run_id, None)
+            for call_id in run.tool_calls:
+                self._finished_calls.pop(call_id, None)
+            wire = run_id.rpartition("#")[0] or run_id
+            for key in (run_id, wire):
+                if self._by_wire.get(key) == run_id:
+                    del self._by_wire[key]
+
     def _flush_pending(self, out: list[Event]) -> None:
         """Apply the frames that waited for a run (to the current run, created if need be)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        indexes, self._pending_index = self._pending_index, []
         self._current_run(out)
-        for frame in pending:
+        for position, frame in enumerate(pending):
+            start = len(out)
             handler = self._handlers[frame["type"]]
             handler(self, frame, out)
+            for k in range(start, len(out)):  # a diagnostic names the held frame, not this one
+                event = out[k]
+                if type(event) is Diagnose and event.frame_index is None:
+                    index = indexes[position] if position < len(indexes) else -1
+                    out[k] = attrs.evolve(event, frame_index=index, raw=json_text(frame))
 
     def _end_run(
         self,

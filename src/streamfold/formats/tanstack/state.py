@@ -140,6 +140,7 @@ class _TanStackState:
         self._seen_reasoning = False
         self._session = _DEFAULT_SESSION
         self._pending: list[Mapping[str, Any]] = []
+        self._pending_index: list[int] = []  # the frame index of each held frame
         self._synth = 0
         # AG-UI 1.0 sub-agents: each open sub-agent invocation (wire subagentRunId) → its child
         # run, which is in _runs but never in _open (only frames that name it go to it).

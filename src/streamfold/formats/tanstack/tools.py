@@ -21,6 +21,7 @@ from ...model import UNSET, Severity
 from .._common import drop
 from .messages import _fallback, _Messages
 from .state import _Call, _Run
+from .vocab import _MAX_RESULT_MESSAGES
 from .wire import (
     extra,
     is_mapping,
@@ -177,7 +178,10 @@ class _Tools(_Messages):
         self._result(call, content, is_error, out)
         message_id = str_or_none(frame.get("messageId"))
         if message_id is not None:  # the tool message it mints (encrypted values name it)
-            self._result_messages[message_id] = call_id
+            results = self._result_messages
+            results[message_id] = call_id
+            if len(results) > _MAX_RESULT_MESSAGES:  # the oldest first (docs/agui.md)
+                del results[next(iter(results))]
             text = content if type(content) is str else json_text(content)
             self._last_result = (message_id, text)
 

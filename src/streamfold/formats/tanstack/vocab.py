@@ -167,6 +167,10 @@ _RUNLESS: Final = frozenset({"CUSTOM", "RAW", "STATE_SNAPSHOT", "STATE_DELTA"})
 
 _MAX_PENDING: Final = 256
 
+_MAX_RESULT_MESSAGES: Final = 4096
+"""How many tool-result message ids are remembered for encrypted values that name them
+(pydantic-ai sends the value right after the result; the oldest is forgotten first)."""
+
 
 _DEFAULT_SESSION: Final = "default"
 

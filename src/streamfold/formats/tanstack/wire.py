@@ -24,6 +24,7 @@ from ...events import (
     SnapshotToolResult,
 )
 from ...model import UNSET, Usage
+from ...model.text import dumps
 from .._common import str_or_none
 
 __all__ = [
@@ -78,7 +79,7 @@ def parse_json(text: str) -> Any:
 def json_text(value: Any) -> str:
     """``JSON.stringify`` for plain JSON data (compact, no spaces)."""
     try:
-        return orjson.dumps(value).decode()
+        return dumps(value).decode()  # (integers past 64 bits, nesting past 254 levels too)
     except TypeError:
         return str(value)
 

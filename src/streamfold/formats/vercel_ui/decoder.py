@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-import orjson
-
 from ...events import (
     AppendReasoning,
     AppendText,
@@ -39,6 +37,7 @@ from ...events import (
     StartToolCall,
 )
 from ...model import RunStatus, Severity, Usage
+from ...model.text import dumps
 from .. import DecoderBase
 from .._common import drop, int_or_none, keep_unknown_type, str_or_none
 from .._provider import SESSION_ID, issue_id, not_finished
@@ -132,7 +131,7 @@ def _usage(raw: Any) -> Usage | None:
 
 
 def _text(value: Any) -> str:
-    return value if type(value) is str else orjson.dumps(value).decode()
+    return value if type(value) is str else dumps(value).decode()
 
 
 class VercelUIDecoder(DecoderBase):
@@ -397,9 +396,7 @@ class VercelUIDecoder(DecoderBase):
         self.state.calls[call_id] = "ready"
         value = frame.get("input")
         name = str_or_none(frame.get("toolName"))
-        out.append(
-            SetToolArguments(self.run_id, call_id, orjson.dumps(value).decode(), value, name)
-        )
+        out.append(SetToolArguments(self.run_id, call_id, dumps(value).decode(), value, name))
         if frame["type"] == "tool-input-error":
             self.state.calls[call_id] = "done"
             text = _text(frame.get("errorText"))
