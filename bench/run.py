@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -975,9 +975,23 @@ def main(argv: list[str] | None = None) -> None:
                 gc.collect()
     report.seconds = time.perf_counter() - start
     text = render(report, args)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text + kept_sections(args.out), encoding="utf-8")
     print(text)
     say(f"written to {args.out}")
+
+
+KEPT: Final = "<!-- kept: the sections below are written by other scripts and by hand;"
+
+
+def kept_sections(path: Path) -> str:
+    """What follows the ``KEPT`` marker in the report being replaced (snapshot, batch and
+    transcript numbers, hand-measured sections): this script rewrites only its own part."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(KEPT)
+    return "" if at < 0 else "\n" + old[at:]
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ RATIO = r"\d+\.\d\d?×"  # ratio(): two decimals, one from 10× up
 @pytest.mark.skipif(not BENCH.exists(), reason="bench/ not in this checkout")
 def test_bench_writes_every_table(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
+    kept = "<!-- kept: the sections below are written by other scripts and by hand; …-->\n## Mine\n"
+    out.write_text("## Summary\nold numbers\n" + kept, encoding="utf-8")
     cmd = [sys.executable, str(BENCH), "--sizes", "1000", "2000", "--no-peers", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -48,3 +50,4 @@ def test_bench_writes_every_table(tmp_path: Path) -> None:
         assert flat.search(text), label
     assert "| error" not in text  # a child process that failed is reported in its cell
     assert "What bounds it: a bare Python fold" in text
+    assert "old numbers" not in text and text.endswith(kept)  # own part new, rest kept
