@@ -142,7 +142,7 @@ class Severity(enum.StrEnum):
     """The frame broke its format (not JSON, wrong field types, unmatched ids)."""
 
 
-_CHUNK_PIECES = 8  # appended pieces a TextBuffer joins into one chunk (see its class)
+_CHUNK_PIECES = 32  # appended pieces a TextBuffer joins into one chunk (see its class)
 
 
 class TextBuffer:

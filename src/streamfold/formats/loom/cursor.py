@@ -17,6 +17,7 @@ import attrs
 
 from ...errors import SnapshotError
 from .decoder import LoomDecoder
+from .seen import SeenIds
 from .state import _Call, _Run, _Session
 
 __all__ = [
@@ -55,7 +56,8 @@ class LoomRun:
     seq: int
     last_event_id: int | None = None
     seen: list[tuple[int, str]] = attrs.Factory(list)
-    """``[event_id, type]`` of the events seen in the run, for duplicates."""
+    """``[event_id, type]`` of single events seen in the run (written empty since
+    ``seen_ranges``; read for older snapshots)."""
     stack: list[tuple[str, str]] = attrs.Factory(list)
     """Open spans, outermost first: ``[span_id, node name]``."""
     span_seq: int = 0
@@ -71,6 +73,9 @@ class LoomRun:
     approval_pending: bool = False
     cancelled: bool = False
     error: str | None = None
+    seen_ranges: list[tuple[int, int, str]] = attrs.Factory(list)
+    """``[first event_id, last event_id, type]``: the events seen in the run, as ranges of
+    consecutive ids of one type, in id order (for duplicates, docs/loom.md A3)."""
 
 
 @attrs.frozen
@@ -119,7 +124,7 @@ def _save_run(run: _Run) -> LoomRun:
         run.session_id,
         run.seq,
         run.last_event_id,
-        list(run.seen.items()),
+        [],
         list(run.stack),
         run.span_seq,
         run.node_id,
@@ -136,6 +141,7 @@ def _save_run(run: _Run) -> LoomRun:
         run.approval_pending,
         run.cancelled,
         run.error,
+        list(run.seen.ranges()),
     )
 
 
@@ -169,12 +175,18 @@ def _load_run(saved: LoomRun, session_id: str) -> _Run:
     calls: dict[str, _Call] = {}
     for key, c in saved.calls.items():
         calls[key] = _Call(c.call_id, c.name, c.started, c.span_id, c.synthetic)
+    try:
+        seen = SeenIds(saved.seen_ranges)
+    except ValueError as exc:
+        raise SnapshotError(str(exc), f"{where}.seen_ranges") from None
+    for event_id, kind in saved.seen:  # (a snapshot written before seen_ranges)
+        seen.add(event_id, kind)
     return _Run(
         saved.run_id,
         saved.session_id,
         saved.seq,
         saved.last_event_id,
-        dict(saved.seen),
+        seen,
         [(span_id, name) for span_id, name in saved.stack],
         saved.span_seq,
         saved.node_id,

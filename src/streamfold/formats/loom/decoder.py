@@ -43,8 +43,10 @@ session seen last, or to ``"default"``). Each session has at most one open run:
   taken in arrival order. A reply line identical to the previous one, arriving when no run is
   open, is a duplicate too.
 
-Decoder state per session is small: the open run's span stack, call maps and a set of the
-event_ids seen in the open run (one entry per event, released when the run ends).
+Decoder state per session is small: the open run's span stack, call maps and the event_ids seen
+in the open run as ranges of one type (:mod:`.seen`: one entry per change of type, not per event;
+released when the run ends). A session that leaves the model takes its state along
+(``session_evicted``).
 """
 
 from __future__ import annotations
@@ -199,7 +201,12 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         if event_id is not None:
             # The type string from the table, not the frame's own copy: one shared object per
             # type instead of a new string kept per event (~60 B per frame in a long run).
-            run.seen[event_id] = _TYPE_NAMES.get(kind, "?")
+            name = _TYPE_NAMES.get(kind, "?")
+            seen = run.seen
+            if seen.tail_kind is name and seen.tail_end == event_id - 1:
+                seen.tail_end = event_id  # the next event of the same type (SeenIds.add)
+            else:
+                seen.add(event_id, name)
         node_id = frame.get("node_id")
         if type(node_id) is str and kind != "got_expand":
             run.node_id = node_id

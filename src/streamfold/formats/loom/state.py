@@ -15,6 +15,7 @@ from ...events import (
     Event,
     StartMessage,
 )
+from .seen import SeenIds
 
 _ENVELOPE: Final = frozenset({"session_id", "node_id", "event_id"})
 
@@ -34,7 +35,7 @@ class _Run:
     session_id: str
     seq: int
     last_event_id: int | None = None
-    seen: dict[int, str] = attrs.field(factory=dict)  # event_id → type, for duplicates
+    seen: SeenIds = attrs.field(factory=SeenIds)  # event_id → type, for duplicates (A3)
     stack: list[tuple[str, str]] = attrs.field(factory=list)  # (span_id, node name)
     span_seq: int = 0
     node_id: str | None = None

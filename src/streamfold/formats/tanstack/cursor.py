@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 
 from ...errors import SnapshotError
+from ...model import TextBuffer
 from .decoder import TanStackDecoder
 from .state import _Call, _FinishedCall, _FinishedMsg, _Msg, _Run
 from .vocab import _MAX_PENDING, _RUNLESS
@@ -200,7 +201,7 @@ def save(decoder: TanStackDecoder) -> TanStackCursor:
         messages=[_save_message(m) for m in messages.items],
         live_calls=live_calls,
         calls=[
-            TanStackCall(c.call_id, c.run_id, c.message_id, "".join(c.args), c.ended)
+            TanStackCall(c.call_id, c.run_id, c.message_id, c.args.text, c.ended)
             for c in calls.items
         ],
         stragglers=stragglers,
@@ -259,10 +260,8 @@ def _save_run(run: _Run) -> TanStackRun:
 
 
 def _save_message(m: _Msg) -> TanStackMessage:
-    thinking = [(step, "".join(pieces)) for step, pieces in m.thinking.items()]
-    return TanStackMessage(
-        m.message_id, m.run_id, m.role, m.open, "".join(m.segment), m.step, thinking
-    )
+    thinking = [(step, buffer.text) for step, buffer in m.thinking.items()]
+    return TanStackMessage(m.message_id, m.run_id, m.role, m.open, m.segment.text, m.step, thinking)
 
 
 _WHERE: Final = "decoders.tanstack"
@@ -318,15 +317,14 @@ def load(cursor: TanStackCursor) -> TanStackDecoder:
             m.run_id,
             m.role,
             m.open,
-            [m.segment] if m.segment else [],
+            TextBuffer(m.segment),
             m.step,
-            {step: [text] if text else [] for step, text in m.thinking},
+            {step: TextBuffer(text) for step, text in m.thinking},
         )
         for m in cursor.messages
     ]
     calls = [
-        _Call(c.call_id, c.run_id, c.message_id, [c.args] if c.args else [], c.ended)
-        for c in cursor.calls
+        _Call(c.call_id, c.run_id, c.message_id, TextBuffer(c.args), c.ended) for c in cursor.calls
     ]
     if len(cursor.pending) > _MAX_PENDING or any(
         frame.get("type") not in _RUNLESS for frame in cursor.pending

@@ -15,7 +15,7 @@ from ...events import (
     StartRun,
     StartToolCall,
 )
-from ...model import RunStatus, Severity
+from ...model import RunStatus, Severity, TextBuffer
 from .._common import drop
 from .state import _Msg, _Run
 from .tools import _Tools
@@ -137,7 +137,7 @@ class _Legacy(_Tools):
         call = self._call(call_id)
         if call is None:
             message = self._legacy_message(run, frame, out)
-            message.segment = []
+            message.segment = TextBuffer()
             call = self._add_call(call_id, run.run_id, message.message_id)
             run.open_calls.append(call_id)
             out.append(StartToolCall(run.run_id, call_id, name, message.message_id))

@@ -17,7 +17,7 @@ from ...events import (
     SetReasoningSignature,
     StartMessage,
 )
-from ...model import Severity
+from ...model import Severity, TextBuffer
 from .._common import drop
 from .runs import _Runs
 from .state import _Msg, _Run
@@ -184,7 +184,7 @@ class _Messages(_Runs):
     ) -> None:
         buffer = message.thinking.get(step)
         if buffer is None:
-            buffer = message.thinking[step] = []
+            buffer = message.thinking[step] = TextBuffer()
         if type(delta) is str and delta:
             piece: str | None = delta
         else:
@@ -257,13 +257,12 @@ class _Messages(_Runs):
 # ----------------------------------------------------------------------------------- helpers
 
 
-def _fallback(pieces: list[str], content: Any) -> str | None:
-    """The era-B cumulative fallback (module docstring): what ``content`` adds to the text of
-    ``pieces`` (joined here, once, and kept joined)."""
+def _fallback(so_far: TextBuffer, content: Any) -> str | None:
+    """The era-B cumulative fallback (module docstring): what ``content`` adds to the text
+    ``so_far`` (joined once, and kept joined, by the buffer)."""
     if type(content) is not str or not content:
         return None
-    cur = "".join(pieces)
-    pieces[:] = [cur] if cur else []
+    cur = so_far.text
     if content.startswith(cur):
         return content[len(cur) :]
     if cur.startswith(content):

@@ -25,7 +25,7 @@ from ...events import (
     SnapshotToolResult,
     StartRun,
 )
-from ...model import RunStatus
+from ...model import RunStatus, TextBuffer
 from .._common import drop
 from .state import _Msg, _Run
 from .subagents import _Subagents
@@ -78,7 +78,7 @@ class _Snapshots(_Subagents):
             # A later TEXT_MESSAGE_CONTENT for it continues its last text part, as the
             # reference's ensureAssistantMessage does for a message it did not stream.
             text = last.text if type(last) is SnapshotText else ""
-            message.segment = [text] if text else []
+            message.segment = TextBuffer(text)
             for part in snap.parts:
                 call_id = getattr(part, "call_id", None)
                 if call_id is not None and not self._known_call(call_id):

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ...model import TextBuffer
 from .vocab import _DEFAULT_SESSION
 
 
@@ -47,9 +48,9 @@ class _Msg:
     run_id: str
     role: str
     open: bool = True
-    segment: list[str] = attrs.field(factory=list)  # deltas of the segment, for the fallback
+    segment: TextBuffer = attrs.field(factory=TextBuffer)  # the segment's text (fallback)
     step: str | None = None  # current thinking step
-    thinking: dict[str | None, list[str]] = attrs.field(factory=dict)
+    thinking: dict[str | None, TextBuffer] = attrs.field(factory=dict)
 
 
 @attrs.define(slots=True, eq=False)
@@ -57,7 +58,7 @@ class _Call:
     call_id: str
     run_id: str
     message_id: str | None
-    args: list[str] = attrs.field(factory=list)  # argument deltas, for the fallback
+    args: TextBuffer = attrs.field(factory=TextBuffer)  # the arguments so far (fallback)
     ended: bool = False
 
 
@@ -75,8 +76,8 @@ _FinishedCall = tuple[str, str | None, str, bool]
 
 def _pack_message(message: _Msg) -> _FinishedMsg:
     thinking = message.thinking
-    steps = tuple((step, "".join(pieces)) for step, pieces in thinking.items()) if thinking else ()
-    return (message.run_id, message.role, "".join(message.segment), message.step, steps)
+    steps = tuple((step, buffer.text) for step, buffer in thinking.items()) if thinking else ()
+    return (message.run_id, message.role, message.segment.text, message.step, steps)
 
 
 def _unpack_message(message_id: str, done: _FinishedMsg) -> _Msg:
@@ -86,19 +87,19 @@ def _unpack_message(message_id: str, done: _FinishedMsg) -> _Msg:
         run_id,
         role,
         open=False,  # its run has ended (`open` only counts a live run's unended messages)
-        segment=[text] if text else [],
+        segment=TextBuffer(text),
         step=step,
-        thinking={name: [piece] if piece else [] for name, piece in thinking},
+        thinking={name: TextBuffer(piece) for name, piece in thinking},
     )
 
 
 def _pack_call(call: _Call) -> _FinishedCall:
-    return (call.run_id, call.message_id, "".join(call.args), call.ended)
+    return (call.run_id, call.message_id, call.args.text, call.ended)
 
 
 def _unpack_call(call_id: str, done: _FinishedCall) -> _Call:
     run_id, message_id, text, ended = done
-    return _Call(call_id, run_id, message_id, [text] if text else [], ended)
+    return _Call(call_id, run_id, message_id, TextBuffer(text), ended)
 
 
 class _TanStackState:

@@ -17,7 +17,7 @@ from ...events import (
     SetToolResult,
     StartToolCall,
 )
-from ...model import UNSET, Severity
+from ...model import UNSET, Severity, TextBuffer
 from .._common import drop
 from .messages import _fallback, _Messages
 from .state import _Call, _Run
@@ -71,7 +71,7 @@ class _Tools(_Messages):
             message = self._active_message() or self._new_message(
                 self._synthetic_id("message"), "assistant", out
             )
-        message.segment = []  # text after a tool call is a new segment
+        message.segment = TextBuffer()  # text after a tool call is a new segment
         if known is not None:  # arguments arrived first: attach the kept call
             out.append(
                 StartToolCall(known.run_id, call_id, name, message.message_id, None, metadata)
