@@ -19,18 +19,26 @@ __all__ = ["Clock", "FakeClock", "SystemClock"]
 class Clock(Protocol):
     """Where time comes from: seconds on a monotonic scale, and a way to wait for a moment."""
 
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """The current time in seconds on the clock's monotonic scale (not the Unix epoch)."""
+        ...
 
-    async def sleep_until(self, deadline: float) -> None: ...
+    async def sleep_until(self, deadline: float) -> None:
+        """Return once :meth:`now` has reached ``deadline`` (seconds on the same scale); at once
+        when it already has."""
+        ...
 
 
 class SystemClock:
     """The event loop's clock (:func:`anyio.current_time`, :func:`anyio.sleep_until`)."""
 
     def now(self) -> float:
+        """The event loop's time in seconds (:func:`anyio.current_time`)."""
         return anyio.current_time()
 
     async def sleep_until(self, deadline: float) -> None:
+        """Sleep until the event loop's time reaches ``deadline`` (seconds,
+        :func:`anyio.sleep_until`)."""
         await anyio.sleep_until(deadline)
 
 
@@ -51,9 +59,14 @@ class FakeClock:
         self._waiters: list[tuple[float, anyio.Event]] = []
 
     def now(self) -> float:
+        """The fake time in seconds (moved only by :meth:`set`, :meth:`advance` or an autojumping
+        sleep)."""
         return self._now
 
     async def sleep_until(self, deadline: float) -> None:
+        """Record ``deadline`` in :attr:`sleeps`; with ``autojump`` move the time to it at once,
+        else wait until :meth:`set` or :meth:`advance` reaches it. Ends with a checkpoint either
+        way."""
         self.sleeps.append(deadline)
         if self.autojump:
             if deadline > self._now:
@@ -72,6 +85,7 @@ class FakeClock:
         await anyio.lowlevel.checkpoint()
 
     async def sleep(self, seconds: float) -> None:
+        """:meth:`sleep_until` the current time plus ``seconds``."""
         await self.sleep_until(self._now + seconds)
 
     def set(self, now: float) -> None:
@@ -83,4 +97,5 @@ class FakeClock:
                 event.set()
 
     def advance(self, seconds: float) -> None:
+        """Move the time forward by ``seconds`` and wake the sleepers whose deadline it reaches."""
         self.set(self._now + seconds)

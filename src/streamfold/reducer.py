@@ -55,10 +55,6 @@ DEFAULT_MAX_TEXT_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_OPEN_RUNS: Final = 10_000
 
 
-def _too_deep(limit: int) -> str:
-    return f"frame nests deeper than max_json_depth ({limit} levels)"
-
-
 class Reducer:
     """Fold frames of one or more wire formats into a :class:`~streamfold.model.Conversation`.
 
@@ -129,6 +125,7 @@ class Reducer:
         self.strict = strict  # (a property: the core calls _fail on a WARNING or ERROR)
         self._max_json_depth = max_json_depth
         self._deep_text = 2 * max_json_depth  # a shorter JSON text cannot nest deeper
+        self._too_deep = f"frame nests deeper than max_json_depth ({max_json_depth} levels)"
         self.frames_in = 0
         """Frames offered so far (lines, SSE events, records, parsed objects)."""
         self.frames_dropped = 0
@@ -224,7 +221,7 @@ class Reducer:
             return notes
         if not valid_text:  # the text integrity rule from now on (docs/model.md)
             if value_too_deep(frame, self._max_json_depth):  # (feed_line checked its text)
-                self._reject("too_deep", _too_deep(self._max_json_depth), notes)
+                self._reject("too_deep", self._too_deep, notes)
                 self.frames_dropped += 1
                 return notes
             state.text_check = True
@@ -275,7 +272,7 @@ class Reducer:
             return self._feed_non_json(line)
         if type(frame) is dict:
             if len(line) > self._deep_text and text_too_deep(line, frame, self._max_json_depth):
-                return self._feed_rejected(line, "too_deep", _too_deep(self._max_json_depth))
+                return self._feed_rejected(line, "too_deep", self._too_deep)
             return self.feed(frame, raw=line, valid_text=True)
         return self._feed_rejected(line, "not_an_object", "JSON value is not an object")
 
@@ -299,8 +296,7 @@ class Reducer:
         return notes
 
     def feed_sse_event(self, event: SSEEvent | OversizedLine) -> _Notes:
-        """Apply one already-split SSE event (from :class:`~streamfold.framing.SSESplitter` or a
-        recording): its data as a JSON frame, ``[DONE]`` as the stream's end marker."""
+        """Apply one split SSE event: its data as a JSON frame, ``[DONE]`` as the end marker."""
         if isinstance(event, OversizedLine):
             return self.feed_framed(event)
         self.sse_last_event_id = event.last_event_id
@@ -425,14 +421,17 @@ class Reducer:
 
     @property
     def max_text_chars(self) -> int:
+        """The constructor's ``max_text_chars`` (characters kept per text)."""
         return self._state.max_text_chars
 
     @property
     def max_open_runs(self) -> int:
+        """The constructor's ``max_open_runs``."""
         return self._state.max_open_runs
 
     @property
     def max_sessions(self) -> int | None:
+        """The constructor's ``max_sessions`` (``None``: no limit)."""
         return self._state.max_sessions
 
     @property
@@ -442,6 +441,7 @@ class Reducer:
 
     @property
     def max_raw_chars(self) -> int:
+        """The constructor's ``max_raw_chars`` (characters of a frame a diagnostic keeps)."""
         return self._state.max_raw_chars
 
     @property
@@ -456,9 +456,8 @@ class Reducer:
 
     @property
     def decoders(self) -> Mapping[str, Decoder]:
-        """The decoders this reducer created so far, by format name (read-only), e.g. to read
-        ``decoders["tanstack"].resume_cursor`` (the offset of the last durable NDJSON
-        envelope) when reconnecting."""
+        """The decoders created so far, by format name (read-only): e.g. the offset of the last
+        durable NDJSON envelope, ``decoders["tanstack"].resume_cursor``, to reconnect."""
         return MappingProxyType(self._decoders)
 
     def run(self, run_id: str) -> Run:
@@ -547,7 +546,7 @@ class Reducer:
         if found is not None:
             frame, brace = found
             if text_too_deep(text, frame, self._max_json_depth):
-                return self._feed_rejected(line, "too_deep", _too_deep(self._max_json_depth))
+                return self._feed_rejected(line, "too_deep", self._too_deep)
             self._check_usable()
             notes = self.feed(frame, raw=line, valid_text=True)
             why = f"skipped {text[:brace]!r} before the JSON object"

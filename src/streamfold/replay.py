@@ -71,9 +71,14 @@ class SnapshotStore(Protocol):
     snapshot (it must copy: the reducer goes on changing).
     """
 
-    def restore(self, index: int) -> tuple[int, Reducer] | None: ...
+    def restore(self, index: int) -> tuple[int, Reducer] | None:
+        """A reducer that has folded frames ``[0, k)``, ``k <= index``, as ``(k, reducer)``, or
+        ``None``; the caller owns it."""
+        ...
 
-    def offer(self, index: int, reducer: Reducer) -> None: ...
+    def offer(self, index: int, reducer: Reducer) -> None:
+        """``reducer`` has folded frames ``[0, index)``: keep a copy if the store wants one."""
+        ...
 
 
 class PeriodicSnapshots:
@@ -99,6 +104,9 @@ class PeriodicSnapshots:
         return sorted(self._snaps)
 
     def offer(self, index: int, reducer: Reducer) -> None:
+        """Keep a snapshot of ``reducer`` when ``index`` is a multiple of ``every`` (past
+        ``max_snapshots`` every other one is dropped and the spacing doubles); a reducer that cannot
+        be snapshotted turns the store off."""
         if not self.enabled or index % self.every or index in self._snaps:
             return
         try:
@@ -112,6 +120,8 @@ class PeriodicSnapshots:
             self._snaps = {k: v for k, v in self._snaps.items() if k % self.every == 0}
 
     def restore(self, index: int) -> tuple[int, Reducer] | None:
+        """The latest snapshot at or before frame ``index``, restored as ``(k, reducer)``, or
+        ``None`` (a snapshot that fails to restore is forgotten)."""
         best = max((k for k in self._snaps if k <= index), default=None)
         if best is None:
             return None
@@ -201,10 +211,12 @@ class Replayer:
 
     @property
     def reducer(self) -> Reducer:
+        """The reducer the frames are folded into (a new one after a backward seek)."""
         return self._reducer
 
     @property
     def conversation(self) -> Conversation:
+        """The conversation as of the cursor (the reducer's, live)."""
         return self._reducer.conversation
 
     @property
@@ -232,6 +244,8 @@ class Replayer:
 
     @property
     def speed(self) -> float | None:
+        """The replay speed factor (1 = the recorded timing, 4 = four times faster); ``None``:
+        instant, no waiting between frames. Settable while playing."""
         return self._speed
 
     @speed.setter
@@ -248,6 +262,7 @@ class Replayer:
 
     @property
     def paused(self) -> bool:
+        """Whether the replay is paused (:meth:`pause` / :meth:`resume`)."""
         return self._paused
 
     def index_at(self, t: float) -> int:

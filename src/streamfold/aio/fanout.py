@@ -76,6 +76,9 @@ class Subscription:
         self.closed = False
 
     def accepts(self, note: Notification, session: Callable[[Notification], str | None]) -> bool:
+        """Whether ``note`` passes this subscription's filters: its ``types`` (``isinstance``), its
+        ``session`` (compared with ``session(note)``, the broadcaster's
+        :meth:`Broadcaster.session_of`) and its ``where`` predicate."""
         if self.types is not None and not isinstance(note, self.types):
             return False
         if self.session is not None and session(note) != self.session:
@@ -157,6 +160,8 @@ class Broadcaster:
 
     @property
     def subscribers(self) -> tuple[Subscription, ...]:
+        """The open subscriptions, in subscription order (a snapshot: subscribing or closing later
+        does not change it)."""
         return tuple(self._subs)
 
     def subscribe(
@@ -194,6 +199,10 @@ class Broadcaster:
             self._subs.remove(sub)
 
     def session_of(self, note: Notification) -> str | None:
+        """The session a notification belongs to: the ``session_of`` callable given to the
+        constructor, else the notification's ``session_id``, else the session of its ``run_id``
+        (learnt from the ``RunStarted`` notifications published so far); ``None`` when unknown
+        (docs/async.md)."""
         if self._session_of is not None:
             return self._session_of(note)
         session = getattr(note, "session_id", None)
@@ -231,6 +240,7 @@ class Broadcaster:
         self._subs.clear()
 
     async def aclose(self) -> None:
+        """:meth:`close`, then one checkpoint so that waiting subscribers see the end."""
         self.close()
         await anyio.lowlevel.checkpoint()
 

@@ -69,6 +69,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``streamfold export`` argument parser (docs/batch.md): paths, ``--to parquet|jsonl``,
+    ``-o OUT_DIR``, ``--jobs``, ``--log``, ``--engine local|dask``, ``--scheduler``,
+    ``--no-progress``."""
     parser = argparse.ArgumentParser(
         prog="streamfold export",
         description="Fold many recordings or logs into Parquet / JSON Lines tables.",

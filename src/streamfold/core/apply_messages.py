@@ -36,6 +36,9 @@ def get_message(state: FoldState, run_id: str, message_id: str, notes: Notes) ->
 
 
 def apply_start_message(state: FoldState, e: ev.StartMessage, notes: Notes) -> None:
+    """Apply ``StartMessage`` (:class:`streamfold.events.StartMessage`): start message
+    ``message_id`` in run ``run_id`` with ``role``, optionally inside span ``span_id`` and with
+    initial ``text``."""
     if e.message_id in state.messages:
         state.diagnose(
             ev.Diagnose(
@@ -58,6 +61,8 @@ def apply_start_message(state: FoldState, e: ev.StartMessage, notes: Notes) -> N
 
 
 def apply_append_text(state: FoldState, e: ev.AppendText, notes: Notes) -> None:
+    """Apply ``AppendText`` (:class:`streamfold.events.AppendText`): append to the message's last
+    text part, or start a text part after a non-text part."""
     # The hottest applier (one call per text delta): written out, not factored.
     message = state.messages.get(e.message_id) or get_message(state, e.run_id, e.message_id, notes)
     parts = message.parts
@@ -89,6 +94,8 @@ def apply_append_text(state: FoldState, e: ev.AppendText, notes: Notes) -> None:
 
 
 def apply_replace_text(state: FoldState, e: ev.ReplaceText, notes: Notes) -> None:
+    """Apply ``ReplaceText`` (:class:`streamfold.events.ReplaceText`): replace the message's current
+    text segment (snapshot / replace stream semantics)."""
     message = get_message(state, e.run_id, e.message_id, notes)
     parts = message.parts
     part = parts[-1] if parts else None
@@ -127,6 +134,8 @@ def _reasoning_part(state: FoldState, message: Message, step_id: str | None) -> 
 
 
 def apply_append_reasoning(state: FoldState, e: ev.AppendReasoning, notes: Notes) -> None:
+    """Apply ``AppendReasoning`` (:class:`streamfold.events.AppendReasoning`): append reasoning
+    text; parts are keyed by ``step_id`` (one reasoning part per step)."""
     message = state.messages.get(e.message_id) or get_message(state, e.run_id, e.message_id, notes)
     part = _reasoning_part(state, message, e.step_id)
     delta = e.delta
@@ -141,6 +150,9 @@ def apply_append_reasoning(state: FoldState, e: ev.AppendReasoning, notes: Notes
 def apply_set_reasoning_signature(
     state: FoldState, e: ev.SetReasoningSignature, notes: Notes
 ) -> None:
+    """Apply ``SetReasoningSignature`` (:class:`streamfold.events.SetReasoningSignature`): attach a
+    provider signature (``signature``) or encrypted reasoning (``encrypted``) to the message's
+    reasoning part for ``step_id``."""
     message = get_message(state, e.run_id, e.message_id, notes)
     part = _reasoning_part(state, message, e.step_id)
     if e.signature is not None:
@@ -150,6 +162,8 @@ def apply_set_reasoning_signature(
 
 
 def apply_end_message(state: FoldState, e: ev.EndMessage, notes: Notes) -> None:
+    """Apply ``EndMessage`` (:class:`streamfold.events.EndMessage`): message ``message_id`` is
+    complete."""
     message = state.messages.get(e.message_id)
     if message is None:
         state.diagnose(
@@ -165,6 +179,9 @@ def apply_end_message(state: FoldState, e: ev.EndMessage, notes: Notes) -> None:
 
 
 def apply_merge_metadata(state: FoldState, e: ev.MergeMetadata, notes: Notes) -> None:
+    """Apply ``MergeMetadata`` (:class:`streamfold.events.MergeMetadata`): merge ``metadata`` into a
+    message's (``message_id``) or a tool call's (``call_id``) metadata: top-level keys replace,
+    except that two mappings under the same key are merged one level deep."""
     target: dict[str, Any] | None = None
     if e.message_id is None and e.call_id is None:
         run = state.runs.get(e.run_id)

@@ -30,6 +30,8 @@ __all__ = [
 
 
 def apply_set_state(state: FoldState, e: ev.SetState, notes: Notes) -> None:
+    """Apply ``SetState`` (:class:`streamfold.events.SetState`): replace the run's state with
+    ``state`` (any JSON value)."""
     run = get_run(state, e.run_id, notes)
     run.state = e.state
     run.state_updates += 1
@@ -37,6 +39,8 @@ def apply_set_state(state: FoldState, e: ev.SetState, notes: Notes) -> None:
 
 
 def apply_patch_state(state: FoldState, e: ev.PatchState, notes: Notes) -> None:
+    """Apply ``PatchState`` (:class:`streamfold.events.PatchState`): an RFC 6902 JSON Patch against
+    the run's state."""
     import jsonpatch
 
     run = get_run(state, e.run_id, notes)
@@ -53,23 +57,32 @@ def apply_patch_state(state: FoldState, e: ev.PatchState, notes: Notes) -> None:
 
 
 def apply_save_checkpoint(state: FoldState, e: ev.SaveCheckpoint, notes: Notes) -> None:
+    """Apply ``SaveCheckpoint`` (:class:`streamfold.events.SaveCheckpoint`): record a checkpoint on
+    the run: ``checkpoint_id`` as sent, ``data`` the rest of its payload."""
     run = get_run(state, e.run_id, notes)
     run._checkpoints = _appended(run._checkpoints, Checkpoint(e.checkpoint_id, e.data, state.index))
     notes.append(CheckpointSaved(e.run_id, e.checkpoint_id))
 
 
 def apply_record_custom(state: FoldState, e: ev.RecordCustom, notes: Notes) -> None:
+    """Apply ``RecordCustom`` (:class:`streamfold.events.RecordCustom`): record a custom event on
+    the run: ``name`` and its decoded ``value``."""
     run = get_run(state, e.run_id, notes)
     run._custom_events = _appended(run._custom_events, CustomEvent(e.name, e.value, state.index))
     notes.append(CustomEventReceived(e.run_id, e.name, e.value))
 
 
 def apply_keep_unknown(state: FoldState, e: ev.KeepUnknown, notes: Notes) -> None:
+    """Apply ``KeepUnknown`` (:class:`streamfold.events.KeepUnknown`): a frame the decoder does not
+    understand, kept verbatim on its run."""
     run = get_run(state, e.run_id, notes)
     run._unknown_events = _appended(run._unknown_events, dict(e.frame))
 
 
 def apply_mark_missing(state: FoldState, e: ev.MarkMissing, notes: Notes) -> None:
+    """Apply ``MarkMissing`` (:class:`streamfold.events.MarkMissing`): part of a run is known to be
+    missing: ``[start, end)`` counted in ``unit`` (:data:`~streamfold.model.MissingUnit`:
+    ``"event_id"`` or ``"token_seq"``)."""
     run = get_run(state, e.run_id, notes)
     if run.missing_unit is not None and run.missing_unit != e.unit:
         state.diagnose(
@@ -88,6 +101,7 @@ def apply_mark_missing(state: FoldState, e: ev.MarkMissing, notes: Notes) -> Non
 
 
 def apply_diagnose(state: FoldState, e: ev.Diagnose, notes: Notes) -> None:
+    """Apply ``Diagnose`` (:class:`streamfold.events.Diagnose`): report an anomaly."""
     state.diagnose(e, notes)
 
 
@@ -103,12 +117,17 @@ def _tree(state: FoldState, run_id: str, notes: Notes) -> tuple[Run, SearchTree]
 
 
 def apply_expand_search(state: FoldState, e: ev.ExpandSearch, notes: Notes) -> None:
+    """Apply ``ExpandSearch`` (:class:`streamfold.events.ExpandSearch`): a Tree-of-Thoughts step
+    proposes ``candidates`` (a new :class:`~streamfold.model.TotStep`)."""
     run, tree = _tree(state, e.run_id, notes)
     tree.tot_steps.append(TotStep(list(e.candidates)))
     notes.append(SearchTreeUpdated(run.run_id, "expand", {"candidates": list(e.candidates)}, tree))
 
 
 def apply_score_search(state: FoldState, e: ev.ScoreSearch, notes: Notes) -> None:
+    """Apply ``ScoreSearch`` (:class:`streamfold.events.ScoreSearch`): the latest step is evaluated:
+    ``scores`` (may be shorter than the candidates: only the scored ones) and the index of the
+    ``chosen`` candidate (``None`` when not given)."""
     run, tree = _tree(state, e.run_id, notes)
     if not tree.tot_steps:
         tree.tot_steps.append(TotStep([]))
@@ -120,6 +139,8 @@ def apply_score_search(state: FoldState, e: ev.ScoreSearch, notes: Notes) -> Non
 
 
 def apply_backtrack(state: FoldState, e: ev.Backtrack, notes: Notes) -> None:
+    """Apply ``Backtrack`` (:class:`streamfold.events.Backtrack`): the search abandons its latest
+    step: ``reason``, and the depth it returns to."""
     run, tree = _tree(state, e.run_id, notes)
     tree.backtracks.append((e.reason, e.to_depth))
     if tree.tot_steps:
@@ -129,6 +150,9 @@ def apply_backtrack(state: FoldState, e: ev.Backtrack, notes: Notes) -> None:
 
 
 def apply_plan_tasks(state: FoldState, e: ev.PlanTasks, notes: Notes) -> None:
+    """Apply ``PlanTasks`` (:class:`streamfold.events.PlanTasks`): a Graph-of-Thoughts plan:
+    ``task_ids`` become pending tasks (known ones are kept); ``edge_count`` is the plan's number of
+    dependency edges (``None`` when not given)."""
     run, tree = _tree(state, e.run_id, notes)
     for task_id in e.task_ids:
         if task_id not in tree.tasks:
@@ -139,6 +163,8 @@ def apply_plan_tasks(state: FoldState, e: ev.PlanTasks, notes: Notes) -> None:
 
 
 def apply_set_task_status(state: FoldState, e: ev.SetTaskStatus, notes: Notes) -> None:
+    """Apply ``SetTaskStatus`` (:class:`streamfold.events.SetTaskStatus`): a task starts, completes
+    (with a result ``summary``) or fails (with an ``error``); an unknown task is added."""
     run, tree = _tree(state, e.run_id, notes)
     task = tree.tasks.get(e.task_id)
     if task is None:
@@ -153,6 +179,9 @@ def apply_set_task_status(state: FoldState, e: ev.SetTaskStatus, notes: Notes) -
 
 
 def apply_add_tasks(state: FoldState, e: ev.AddTasks, notes: Notes) -> None:
+    """Apply ``AddTasks`` (:class:`streamfold.events.AddTasks`): the running graph expands: task
+    ``added_by`` added ``task_ids`` (when the sender names them; each becomes a pending task with
+    ``added_by`` set) or only reports the counts ``tasks_added`` / ``edges_added``."""
     run, tree = _tree(state, e.run_id, notes)
     for task_id in e.task_ids:
         task = tree.tasks.get(task_id)

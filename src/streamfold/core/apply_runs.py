@@ -56,6 +56,8 @@ def get_run(state: FoldState, run_id: str, notes: Notes) -> Run:
 
 
 def apply_start_run(state: FoldState, e: ev.StartRun, notes: Notes) -> None:
+    """Apply ``StartRun`` (:class:`streamfold.events.StartRun`): a run begins in session
+    ``session_id`` (the session is created on first sight)."""
     conversation = state.conversation
     session = conversation.sessions.get(e.session_id)
     if session is None:
@@ -106,6 +108,7 @@ def apply_start_run(state: FoldState, e: ev.StartRun, notes: Notes) -> None:
 
 
 def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
+    """Apply ``EndRun`` (:class:`streamfold.events.EndRun`): a run ends."""
     run = get_run(state, e.run_id, notes)
     if e.status not in RUN_TRANSITIONS[run.status]:  # the one check of a run's lifecycle
         if run.status.is_terminal:
@@ -147,6 +150,8 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
 
 
 def apply_set_reply(state: FoldState, e: ev.SetReply, notes: Notes) -> None:
+    """Apply ``SetReply`` (:class:`streamfold.events.SetReply`): the sender's authoritative final
+    answer for a run."""
     run = get_run(state, e.run_id, notes)
     run.reply = e.text
     if e.reasoning is not None:
@@ -178,6 +183,8 @@ def _at_depth_limit(span: Span) -> bool:
 
 
 def apply_open_span(state: FoldState, e: ev.OpenSpan, notes: Notes) -> None:
+    """Apply ``OpenSpan`` (:class:`streamfold.events.OpenSpan`): open span ``span_id`` named
+    ``name`` inside ``parent_span_id`` (``None``: at run level)."""
     run = get_run(state, e.run_id, notes)
     parent = state.spans.get(e.parent_span_id) if e.parent_span_id else None
     if parent is not None and _at_depth_limit(parent):
@@ -211,6 +218,7 @@ def apply_open_span(state: FoldState, e: ev.OpenSpan, notes: Notes) -> None:
 
 
 def apply_close_span(state: FoldState, e: ev.CloseSpan, notes: Notes) -> None:
+    """Apply ``CloseSpan`` (:class:`streamfold.events.CloseSpan`): close span ``span_id``."""
     span = state.spans.get(e.span_id)
     if span is None or span.status is not SpanStatus.OPEN:
         state.diagnose(
@@ -233,6 +241,7 @@ def apply_close_span(state: FoldState, e: ev.CloseSpan, notes: Notes) -> None:
 
 
 def apply_report_usage(state: FoldState, e: ev.ReportUsage, notes: Notes) -> None:
+    """Apply ``ReportUsage`` (:class:`streamfold.events.ReportUsage`): a usage report."""
     run = get_run(state, e.run_id, notes)
     session = state.conversation.sessions[run.session_id]
     targets = [run.usage, session.usage, state.conversation.usage]

@@ -29,6 +29,8 @@ __all__ = ["apply_replace_messages"]
 
 
 def apply_replace_messages(state: FoldState, e: ev.ReplaceMessages, notes: Notes) -> None:
+    """Apply ``ReplaceMessages`` (:class:`streamfold.events.ReplaceMessages`): a messages snapshot:
+    the session's message list becomes ``messages``, in this order."""
     run = get_run(state, e.run_id, notes)
     wanted = {m.message_id for m in e.messages}
     removed: list[str] = []

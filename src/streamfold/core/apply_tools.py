@@ -59,6 +59,7 @@ def get_call(state: FoldState, run_id: str, call_id: str, notes: Notes) -> ToolC
 
 
 def apply_start_tool_call(state: FoldState, e: ev.StartToolCall, notes: Notes) -> None:
+    """Apply ``StartToolCall`` (:class:`streamfold.events.StartToolCall`): a tool call appears."""
     key = (e.run_id, e.call_id)
     call = state.calls.get(key)
     if call is not None and call.message_id is None and e.message_id is not None:
@@ -112,6 +113,8 @@ def apply_start_tool_call(state: FoldState, e: ev.StartToolCall, notes: Notes) -
 
 
 def apply_append_tool_arguments(state: FoldState, e: ev.AppendToolArguments, notes: Notes) -> None:
+    """Apply ``AppendToolArguments`` (:class:`streamfold.events.AppendToolArguments`): append
+    ``delta`` to tool call ``call_id``'s argument text."""
     call = state.calls.get((e.run_id, e.call_id)) or get_call(state, e.run_id, e.call_id, notes)
     delta = e.delta
     buffer = call.arguments_buffer
@@ -126,6 +129,8 @@ def apply_append_tool_arguments(state: FoldState, e: ev.AppendToolArguments, not
 
 
 def apply_set_tool_arguments(state: FoldState, e: ev.SetToolArguments, notes: Notes) -> None:
+    """Apply ``SetToolArguments`` (:class:`streamfold.events.SetToolArguments`): the arguments are
+    complete."""
     call = state.calls.get((e.run_id, e.call_id)) or get_call(state, e.run_id, e.call_id, notes)
     if e.name is not None and call.name is None:
         call.name = e.name
@@ -167,6 +172,8 @@ def _check_input_override(state: FoldState, call: ToolCall, value: Any, notes: N
 
 
 def apply_adopt_tool_call_id(state: FoldState, e: ev.AdoptToolCallId, notes: Notes) -> None:
+    """Apply ``AdoptToolCallId`` (:class:`streamfold.events.AdoptToolCallId`): the sender revealed
+    the real id of a call known so far under a synthesized id."""
     call = get_call(state, e.run_id, e.call_id, notes)
     new = e.new_call_id
     run = get_run(state, e.run_id, notes)
@@ -205,6 +212,8 @@ def apply_adopt_tool_call_id(state: FoldState, e: ev.AdoptToolCallId, notes: Not
 
 
 def apply_request_approval(state: FoldState, e: ev.RequestApproval, notes: Notes) -> None:
+    """Apply ``RequestApproval`` (:class:`streamfold.events.RequestApproval`): tool call ``call_id``
+    needs the user's approval: its state becomes ``approval-requested``."""
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.state in INPUT_OPEN:
         state.complete_input(call, notes)
@@ -216,6 +225,8 @@ def apply_request_approval(state: FoldState, e: ev.RequestApproval, notes: Notes
 
 
 def apply_request_client_tool(state: FoldState, e: ev.RequestClientTool, notes: Notes) -> None:
+    """Apply ``RequestClientTool`` (:class:`streamfold.events.RequestClientTool`): the sender asks
+    the client to execute a tool call itself."""
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.name is None and e.name is not None:
         call.name = e.name
@@ -235,6 +246,9 @@ def apply_request_client_tool(state: FoldState, e: ev.RequestClientTool, notes: 
 
 
 def apply_respond_approval(state: FoldState, e: ev.RespondApproval, notes: Notes) -> None:
+    """Apply ``RespondApproval`` (:class:`streamfold.events.RespondApproval`): the user answered the
+    approval of ``call_id``: ``approved`` moves the call to ``approval-responded``, a denial to
+    ``denied``."""
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.state in INPUT_OPEN:
         state.complete_input(call, notes)
@@ -246,6 +260,8 @@ def apply_respond_approval(state: FoldState, e: ev.RespondApproval, notes: Notes
 
 
 def apply_start_tool_execution(state: FoldState, e: ev.StartToolExecution, notes: Notes) -> None:
+    """Apply ``StartToolExecution`` (:class:`streamfold.events.StartToolExecution`): tool call
+    ``call_id`` started executing: state ``executing``."""
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.state in INPUT_OPEN:
         state.complete_input(call, notes)
@@ -253,6 +269,8 @@ def apply_start_tool_execution(state: FoldState, e: ev.StartToolExecution, notes
 
 
 def apply_append_tool_output(state: FoldState, e: ev.AppendToolOutput, notes: Notes) -> None:
+    """Apply ``AppendToolOutput`` (:class:`streamfold.events.AppendToolOutput`): append ``delta`` to
+    the output a running tool streams."""
     call = get_call(state, e.run_id, e.call_id, notes)
     delta = e.delta
     buffer = call.output_buffer
@@ -267,6 +285,7 @@ def apply_append_tool_output(state: FoldState, e: ev.AppendToolOutput, notes: No
 
 
 def apply_set_tool_result(state: FoldState, e: ev.SetToolResult, notes: Notes) -> None:
+    """Apply ``SetToolResult`` (:class:`streamfold.events.SetToolResult`): the tool finished."""
     call = get_call(state, e.run_id, e.call_id, notes)
     if call.state in INPUT_OPEN:
         state.complete_input(call, notes)

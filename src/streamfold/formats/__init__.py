@@ -157,19 +157,27 @@ class DecoderBase:
 
     @staticmethod
     def detect(frame: Mapping[str, Any]) -> float:
+        """Not this format's (``0.0``): a format that can be detected overrides it (the
+        confidence scale is on :class:`Decoder`)."""
         return 0.0
 
     @staticmethod
     def non_json(text: str) -> Diagnose | None:
+        """``None``: a line that is not JSON is the default WARNING ``not_json`` diagnostic
+        (docs/diagnostics.md)."""
         return None
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Raises :class:`NotImplementedError`: every format writes its own (see
+        :meth:`Decoder.decode`)."""
         raise NotImplementedError(f"{type(self).__name__}.decode")
 
     def end_of_stream(self, frame_index: int) -> list[Event]:
+        """No events at the transport's end marker (SSE ``data: [DONE]``)."""
         return []
 
     def finish(self) -> list[Event]:
+        """No events at end of input."""
         return []
 
     def run_evicted(self, session_id: str, run_id: str) -> None:

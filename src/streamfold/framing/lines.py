@@ -93,6 +93,7 @@ class LineSplitter:
 
     @property
     def max_line_bytes(self) -> int:
+        """The longest line accepted, in bytes; a longer one is an :class:`OversizedLine`."""
         return self._max
 
     @property
@@ -101,6 +102,10 @@ class LineSplitter:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[bytes | OversizedLine]:
+        """The complete lines in ``data`` (split anywhere; ``\n`` or ``\r\n`` ends a line, a UTF-8
+        BOM at the start is dropped), blank lines skipped; a line over ``max_line_bytes`` is skipped
+        without being buffered whole and returned as an :class:`OversizedLine` (docs/recording.md).
+        O(len(data))."""
         if not data:
             return []
         if type(data) is not bytes:
@@ -212,6 +217,8 @@ class LineSplitter:
         return self.feed(data)
 
     def close_raw(self) -> list[bytes | OversizedLine]:
+        """Like :meth:`close`, blank lines included (what the SSE splitter needs at end of
+        stream)."""
         self._blank = True
         return self.close()
 

@@ -115,9 +115,14 @@ class SSESplitter:
 
     @property
     def last_event_id(self) -> str | None:
+        """The resume cursor: the last ``id:`` field seen (``""`` after an empty ``id:``, ``None``
+        before any); send it back as ``Last-Event-ID`` when reconnecting."""
         return self._last_id
 
     def feed(self, data: bytes) -> list[SSEEvent | OversizedLine]:
+        """The events dispatched by ``data`` (a chunk of an SSE byte stream, split anywhere; ``\r``,
+        ``\n`` and ``\r\n`` end lines as the standard says), in order; an oversized line or event is
+        an :class:`OversizedLine`. O(len(data))."""
         if not data:
             return []  # (and keep _cr: an empty chunk between \r and \n must not split them)
         if type(data) is not bytes:
@@ -198,6 +203,8 @@ class SSESplitter:
         )
 
     def close(self) -> list[SSEEvent | OversizedLine]:
+        """End of stream: an event whose blank line never came is dispatched anyway (the standard
+        drops it; streamfold keeps it so that a truncated stream loses nothing)."""
         out = self._process(self._lines.close_raw())
         # The standard discards an event that was not terminated by a blank line; we dispatch
         # it instead so that a truncated stream loses nothing (the reducer reports truncation).

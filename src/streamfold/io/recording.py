@@ -281,6 +281,8 @@ class RecordingWriter:
         self.flush()
 
     def flush(self) -> None:
+        """Flush the file; with ``fsync=True`` also ask the operating system to write it to disk
+        (errors of ``fsync`` itself are ignored: not every file has one)."""
         self._fh.flush()
         if self.fsync:
             with contextlib.suppress(OSError, ValueError, AttributeError):

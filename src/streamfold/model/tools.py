@@ -30,6 +30,7 @@ class ToolCallState(enum.StrEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """Whether the call is over: ``complete``, ``error``, ``denied`` or ``cancelled``."""
         return self in _TERMINAL_TOOL_STATES
 
 
@@ -190,10 +191,14 @@ class ToolCall:
 
     @property
     def arguments(self) -> str:
+        """The arguments as streamed so far (JSON text, possibly partial; :meth:`partial_input`
+        parses it)."""
         return self.arguments_buffer.text
 
     @property
     def output(self) -> str:
+        """The tool's streamed output so far (text; the final value, when the sender gives one, is
+        ``result``)."""
         return self.output_buffer.text
 
     def partial_input(self) -> Any:

@@ -71,16 +71,27 @@ class Diagnostic:
 
 @attrs.define(slots=True, eq=False)
 class TextPart:
+    """A run of assistant text in a message (``kind == "text"``), kept in a chunking
+    :class:`TextBuffer` (read :attr:`text`; ``buffer.chars`` is its length in characters,
+    ``buffer.dropped`` what ``max_text_chars`` cut). A message has a new text part after each tool
+    call (docs/model.md)."""
+
     buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
     kind: str = "text"
 
     @property
     def text(self) -> str:
+        """The part's text so far (joined once and cached until the next append)."""
         return self.buffer.text
 
 
 @attrs.define(slots=True, eq=False)
 class ReasoningPart:
+    """Reasoning ("thinking") in a message (``kind == "reasoning"``): its text in a
+    :class:`TextBuffer`, the sender's ``step_id`` when reasoning comes in steps, and the provider's
+    ``signature`` / ``encrypted`` content to send back unchanged (Anthropic thinking signatures,
+    OpenAI encrypted reasoning; docs/model.md)."""
+
     buffer: TextBuffer = attrs.field(factory=TextBuffer, repr=False)
     step_id: str | None = None
     signature: str | None = None
@@ -89,6 +100,7 @@ class ReasoningPart:
 
     @property
     def text(self) -> str:
+        """The reasoning text so far (joined once and cached until the next append)."""
         return self.buffer.text
 
 
@@ -101,6 +113,7 @@ class ToolCallPart:
 
     @property
     def call_id(self) -> str:
+        """The id of the call this part places (``call.call_id``)."""
         return self.call.call_id
 
 
@@ -176,9 +189,12 @@ class Message:
 
     @property
     def reasoning(self) -> str:
+        """The message's reasoning: the text of its reasoning parts, in order (``""`` when it has
+        none)."""
         return "".join(p.text for p in self.parts if isinstance(p, ReasoningPart))
 
     def tool_calls(self) -> list[ToolCall]:
+        """The tool calls placed in this message, in part order."""
         return [p.call for p in self.parts if isinstance(p, ToolCallPart)]
 
 
@@ -229,6 +245,8 @@ class Span:
 
     @property
     def depth(self) -> int:
+        """How many spans enclose this one (0 for a run's top-level span; at most ``MAX_SPAN_DEPTH -
+        1``: docs/how-to/bound-memory.md). O(depth)."""
         depth, span = 0, self.parent
         while span is not None:
             depth, span = depth + 1, span.parent
@@ -245,6 +263,8 @@ class Span:
                 stack.extend(reversed(span._children))
 
     def total_usage(self) -> Usage:
+        """The usage of this span and every span inside it, summed (a new :class:`Usage`; ``usage``
+        alone counts only what was reported while this span was the innermost)."""
         total = Usage()
         for span in self.walk():
             if span.usage:
@@ -254,6 +274,9 @@ class Span:
 
 @attrs.define(slots=True, eq=False)
 class Checkpoint:
+    """A state checkpoint the run reported (Loom ``checkpoint``; docs/loom.md, A13): its id, its
+    data as sent, and the index of the frame that carried it."""
+
     checkpoint_id: str | None
     data: dict[str, Any]
     frame_index: int | None = None
@@ -261,6 +284,9 @@ class Checkpoint:
 
 @attrs.define(slots=True, eq=False)
 class CustomEvent:
+    """An application event the sender attached to the run (AG-UI ``CUSTOM``, Loom ``custom``): its
+    name, its value as sent, and the index of the frame that carried it."""
+
     name: str | None
     value: Any
     frame_index: int | None = None
@@ -393,6 +419,7 @@ class Run:
         return [] if missing is None else missing
 
     def walk_spans(self) -> Iterator[Span]:
+        """Every span of the run, depth first in start order (an explicit stack: no recursion)."""
         for span in self._spans or ():
             yield from span.walk()
 
@@ -422,6 +449,10 @@ class Run:
 
 @attrs.define(slots=True, eq=False)
 class Session:
+    """A conversation session (Loom ``session_id``, AG-UI ``threadId``, NNRP session): its runs in
+    start order, the thread it belongs to when the wire names one, and the usage of its runs
+    summed."""
+
     session_id: str
     thread_id: str | None = None
     runs: list[Run] = attrs.field(factory=list, repr=False)
@@ -430,6 +461,10 @@ class Session:
 
 @attrs.define(slots=True, eq=False)
 class Conversation:
+    """Everything folded so far: sessions by id in first-seen order, the usage of every run summed,
+    and the diagnostics (a ring; ``diagnostics_evicted`` counts what it let go). The root of the
+    model (docs/model.md); export it with :func:`streamfold.export.json.to_dict`."""
+
     sessions: dict[str, Session] = attrs.field(factory=dict)
     usage: Usage = attrs.field(factory=Usage)
     diagnostics: deque[Diagnostic] = attrs.field(factory=deque, repr=False)
@@ -459,6 +494,8 @@ class Conversation:
         return threads
 
     def find_run(self, run_id: str) -> Run | None:
+        """The run with id ``run_id``, or ``None``. O(runs): a reducer's
+        :meth:`~streamfold.reducer.Reducer.run` looks it up in O(1)."""
         for run in self.runs:
             if run.run_id == run_id:
                 return run

@@ -107,6 +107,7 @@ class RunStatus(enum.StrEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """Whether the run has ended (every status but ``running``; see ``RUN_TRANSITIONS``)."""
         return self is not RunStatus.RUNNING
 
 
@@ -126,6 +127,9 @@ run's output (NNRP). ``docs/model.md``, "Missing ranges"."""
 
 
 class SpanStatus(enum.StrEnum):
+    """Where a span is: ``open``; closed ``ok`` or with an ``error``; or ``unclosed`` (its run or an
+    outer span ended first)."""
+
     OPEN = "open"
     OK = "ok"
     ERROR = "error"
@@ -134,6 +138,9 @@ class SpanStatus(enum.StrEnum):
 
 
 class Severity(enum.StrEnum):
+    """How serious a diagnostic is (docs/diagnostics.md): ``info``, ``warning`` or ``error``. In
+    strict mode a ``warning`` or ``error`` raises ``ProtocolError``."""
+
     INFO = "info"
     """Worth knowing; nothing was wrong (e.g. a REPL prompt line skipped)."""
     WARNING = "warning"
@@ -178,6 +185,8 @@ class TextBuffer:
         """Characters not kept because the reducer's size limit for this text was reached."""
 
     def append(self, piece: str) -> None:
+        """Add ``piece`` at the end (nothing for ``""``). Amortized O(len(piece)): pieces are joined
+        into chunks of 32."""
         if piece:
             pieces = self._pieces
             if pieces is None:
@@ -204,12 +213,15 @@ class TextBuffer:
         self._compact_at = start + 1 + _CHUNK_PIECES
 
     def replace(self, text: str) -> None:
+        """Make ``text`` the whole content (a sender's full-text correction); ``dropped`` is
+        kept."""
         self._pieces = None
         self._cache = text
         self.chars = len(text)
 
     @property
     def text(self) -> str:
+        """The whole text: O(length) the first time after an append, then cached."""
         cache = self._cache
         if cache is None:
             cache = self._cache = "".join(self._pieces or ())
@@ -247,6 +259,9 @@ class Usage:
     """How many usage reports were folded into this value."""
 
     def add(self, other: Usage, sign: int = 1) -> None:
+        """Add ``other``'s token counts (and detail counts, key by key) to this one, times ``sign``
+        (``-1`` takes a replaced report back out); ``reports`` counts the reports folded in.
+        Integers are Python ints: sums past 64 bits stay exact."""
         self.prompt_tokens += sign * other.prompt_tokens
         self.completion_tokens += sign * other.completion_tokens
         self.total_tokens += sign * other.total_tokens
@@ -259,6 +274,7 @@ class Usage:
         self.reports += sign * max(other.reports, 1)
 
     def copy(self) -> Usage:
+        """An independent copy (the detail dicts copied too)."""
         return Usage(
             self.prompt_tokens,
             self.completion_tokens,

@@ -45,6 +45,9 @@ def tool_line(call: ToolCall, *, limit: int = PREVIEW) -> Text:
 
 
 def span_label(span: Span, *, with_usage: bool = True) -> Text:
+    """A span's line in the tree view: its status mark, name and status, its error (previewed, red)
+    and, with ``with_usage``, its own tokens. The name and error are stream text, escaped for the
+    terminal (streamfold.safe_text)."""
     mark, style = SPAN_MARKS[span.status]
     label = Text()
     label.append(f"{mark} ", style=style)
@@ -59,6 +62,8 @@ def span_label(span: Span, *, with_usage: bool = True) -> Text:
 
 
 def subagent_label(call: ToolCall | None, call_id: str) -> Text:
+    """The line that opens a sub-agent under the tool call ``call_id`` that ran it (docs/loom.md,
+    A14): the call's name and state when the call is known."""
     label = Text(f"{SUBAGENT_MARK} via ", style="bold magenta")
     if call is not None:
         label.append(inline(call.name or "?"), style="bold")
@@ -69,6 +74,9 @@ def subagent_label(call: ToolCall | None, call_id: str) -> Text:
 
 
 def run_header(run: Run, *, cut: bool = False) -> Text:
+    """A run's header line: id, status (``open at cut`` for a running run of a replay stopped early,
+    with ``cut``), agent, thread, stop and finish reasons, ``lossy`` and total tokens; stream text
+    escaped for the terminal."""
     header = Text()
     header.append("▶ run ", style="bold")
     header.append(inline(run.run_id), style="bold")
@@ -90,4 +98,6 @@ def run_header(run: Run, *, cut: bool = False) -> Text:
 
 
 def one_line(text: str, style: str = "") -> Text:
+    """``text`` as one terminal line that never wraps (an ellipsis where it is cut); the caller
+    escapes stream text first."""
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")

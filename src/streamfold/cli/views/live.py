@@ -112,9 +112,13 @@ class LiveView:
 
     @property
     def conversation(self) -> Conversation:
+        """The conversation the view shows (the reducer's, live)."""
         return self._reducer.conversation
 
     def apply(self, notes: Iterable[Notification]) -> None:
+        """Take in a batch of notifications: the runs they touch are redrawn at the next
+        :meth:`render` (the others come from a cache), finished runs are remembered, evicted
+        sessions leave the cache. O(len(notes))."""
         dirty = self._dirty
         for note in notes:
             self.changed = True
@@ -129,6 +133,9 @@ class LiveView:
                 self._finished.append(note.run_id)
 
     def render(self, *, final: bool = False) -> RenderableType:
+        """The view as a rich renderable: the visible runs' trees, the usage table and the status
+        line; ``final=True`` for the last frame (every run shown, the runs that were still running
+        marked ``open at cut`` when the replay was cut)."""
         self.renders += 1
         self.changed = False
         conversation = self.conversation

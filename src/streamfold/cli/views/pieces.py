@@ -64,6 +64,7 @@ the recording goes on, so the run did not fail; it is open where the replay was 
 
 
 def usage_text(usage: Usage) -> str:
+    """``prompt N · completion N · total N`` (tokens) for the views."""
     return (
         f"prompt {usage.prompt_tokens} · completion {usage.completion_tokens}"
         f" · total {usage.total_tokens}"
@@ -91,6 +92,8 @@ def tool_outcome(call: ToolCall) -> str:
 
 
 def call_name(call: ToolCall) -> str:
+    """``name (call_id)`` of a tool call, escaped for the terminal (``?`` for a call without a name
+    yet)."""
     return f"{inline(call.name or '?')} ({inline(call.call_id)})"
 
 

@@ -61,10 +61,15 @@ class PlainPrinter:
         self._spans: dict[str, Span] = {}
 
     def line(self, run_id: str | None, text: str) -> None:
+        """Write one log line, prefixed with ``[run_id]`` when there is one; ``text`` is already
+        escaped."""
         prefix = f"[{inline(run_id)}] " if run_id is not None else ""
         self._write(prefix + text + "\n")
 
     def handle(self, notes: Iterable[Notification]) -> None:
+        """Print what a batch of notifications changed, one line per structural change (sessions,
+        runs, spans, tool calls, diagnostics) and message text as it completes (docs/cli.md, the
+        plain log)."""
         for note in notes:
             self._handle(note)
 

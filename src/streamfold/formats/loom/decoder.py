@@ -161,6 +161,10 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one Loom frame (spec or emitter shape, docs/loom.md): the session
+        from the envelope (A2), the run from ``run_start`` or the first event (A1), event_id checks
+        (gaps, duplicates, reuse: A3), then the type's handler; unknown types and fields are kept
+        verbatim (A11). Never raises on sender input."""
         kind = frame.get("type")
         if type(kind) is not str:
             if kind is None:
@@ -286,6 +290,9 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         return run
 
     def finish(self) -> list[Event]:
+        """End of input: every run still open ends without a reply line — ``failed``, or
+        ``awaiting_approval`` / ``cancelled`` when the stream said so (docs/loom.md, A1 and A9) —
+        after its open spans close as unclosed."""
         out: list[Event] = []
         for session in self._sessions.values():
             if session.run is not None:

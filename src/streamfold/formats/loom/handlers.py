@@ -24,6 +24,8 @@ from ...model.text import dumps
 from .._common import drop, str_or_none, warn
 from .state import _ENVELOPE, _LoomState, _Run
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Handlers(_LoomState):
     """Node, message, usage, state and checkpoint frames."""

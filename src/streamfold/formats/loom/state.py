@@ -17,6 +17,8 @@ from ...events import (
 )
 from .seen import SeenIds
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 _ENVELOPE: Final = frozenset({"session_id", "node_id", "event_id"})
 
 

@@ -26,6 +26,8 @@ from ...model.text import dumps
 from .._common import drop, str_or_none
 from .state import _Call, _LoomState, _Run
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Tools(_LoomState):
     """Tool-call frames."""

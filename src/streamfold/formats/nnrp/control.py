@@ -15,6 +15,8 @@ from .operations import _Operations
 from .vocab import _CANCEL_SCOPES, _CANCELLING_DROPS, _ERROR_SCOPES, DROP_REASONS, ERROR_CODES
 from .wire import _event_object, _input_text, _norm_id, _text_field, _vocab
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Control(_Operations):
     """Control messages that start, end or shape an operation."""

@@ -149,6 +149,10 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one NNRP message (docs/nnrp.md): ``FRAME_SUBMIT`` opens an operation
+        (a run), ``RESULT_PUSH`` chunks are reassembled by sequence range per (session, frame, view)
+        in the token profile or read as OpenAI-style events, control messages cancel or end it.
+        Never raises on sender input."""
         self._index = frame_index
         out: list[Event] = []
         if self._deferred:
@@ -197,6 +201,8 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         return out
 
     def finish(self) -> list[Event]:
+        """End of input: a deferred or pending terminal is applied; an operation that never reached
+        one ends ``incomplete`` with a ``missing_terminal`` warning (docs/nnrp.md)."""
         out: list[Event] = []
         for op in list(self._ops.values()):
             if op.deferred is not None:

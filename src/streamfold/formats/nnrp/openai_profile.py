@@ -19,6 +19,8 @@ from .operations import _Operations
 from .state import _once, _Op
 from .wire import _event_object, _status_terminal
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _OpenAIProfile(_Operations):
     """OpenAI-style events carried by results."""

@@ -26,6 +26,8 @@ from .state import _Ended, _NnrpState, _once, _Op
 from .vocab import _CANCEL_TYPES, _FLOW_SCOPES, _NOTICE_CODES
 from .wire import _CACHE_LIMIT, _ids_cache, _int_id, _norm_id, _str_id, _vocab
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 _MAIN_VIEW = "0x0000"
 
 

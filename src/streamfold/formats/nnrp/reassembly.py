@@ -174,6 +174,10 @@ class Piece:
 
 @attrs.frozen(slots=True, weakref_slot=False)
 class Notice:
+    """Something a lane reports besides text (a gap, an overlap, a retransmission, a reordering),
+    with the half-open sequence range ``[start, end)`` it concerns; the decoder turns it into a
+    diagnostic (docs/nnrp.md)."""
+
     kind: NoticeKind
     start: int | None = None
     """Half-open range concerned (normalised), when there is one."""
@@ -185,6 +189,9 @@ class Notice:
 
 @attrs.define(slots=True)
 class Outcome:
+    """What feeding one chunk to a lane produced: the text pieces to append (or to replace the text
+    with) in order, and the notices."""
+
     pieces: list[Piece] = attrs.field(factory=list)
     notices: list[Notice] = attrs.field(factory=list)
 
@@ -494,10 +501,12 @@ class SequenceReassembler:
 
     @property
     def held_count(self) -> int:
+        """How many chunks are held waiting for a gap before them to fill."""
         return len(self._held)
 
     @property
     def held_size(self) -> int:
+        """The characters held in those chunks (bounded by the lane's reorder window)."""
         return self._held_size
 
     @property
@@ -515,6 +524,7 @@ class SequenceReassembler:
 
     @property
     def finished(self) -> bool:
+        """Whether the lane has ended (its terminal chunk applied, or :meth:`finish` called)."""
         return self._finished
 
     def stats(self) -> dict[str, Any]:

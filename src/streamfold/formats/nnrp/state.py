@@ -18,6 +18,8 @@ from .._common import IdMap
 from .._openai_events import Terminal
 from .reassembly import RangeMode, ReassemblyOptions, SequenceReassembler
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 @attrs.define(slots=True, eq=False)
 class _Op:

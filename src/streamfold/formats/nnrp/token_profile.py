@@ -35,6 +35,8 @@ from .vocab import (
 )
 from .wire import _flags, _status_terminal, _vocab
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _TokenProfile(_Operations):
     """Token chunks and token terminals."""

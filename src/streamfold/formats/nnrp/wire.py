@@ -20,6 +20,8 @@ from .._openai_events import Terminal
 from .state import _once, _Op
 from .vocab import _PROFILE_IDS, MESSAGE_TYPES
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 def _mapping(frame: Mapping[str, Any], field: str, out: list[Event]) -> Mapping[str, Any] | None:
     """``frame[field]`` as an object (``{}`` when absent); ``None`` (dropped) when not one."""

@@ -151,12 +151,17 @@ class NnrpWireDecoder(DecoderBase):
         return 1.0 if "nnrp_packet" in frame or "nnrp_wire_fault" in frame else 0.0
 
     def finish(self) -> list[Event]:
+        """End of input: the wire lanes are dropped and the inner NNRP decoder ends what is still
+        open (:meth:`NnrpDecoder.finish`)."""
         self._ops.clear()
         return self.inner.finish()
 
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one frame of the binary framing (docs/nnrp.md, the wire): a parsed
+        ``nnrp_packet`` is decoded (:meth:`decode_packet`), a ``nnrp_wire_fault`` from the splitter
+        becomes a dropped ERROR diagnostic with its code."""
         packet = frame.get("nnrp_packet")
         if type(packet) is Packet:
             return self.decode_packet(packet, frame_index)

@@ -410,6 +410,8 @@ class TypedPayload:
 
     @property
     def kind_name(self) -> str:
+        """The payload kind's name in the wire vocabulary (``PAYLOAD_KINDS``), or ``unknown(N)`` for
+        a value it does not name."""
         return v.enum_name(self.payload_kind, v.PAYLOAD_KINDS)
 
 

@@ -154,6 +154,10 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
     # ------------------------------------------------------------------------------ entry
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
+        """Canonical events for one TanStack / AG-UI frame (docs/tanstack.md, docs/agui.md): AG-UI
+        1.0 events, the legacy chunks of every era and the durable ``{"id", "chunk"}`` envelope;
+        text and argument deltas take a fast path; frames that come before any run wait for one.
+        Never raises on sender input."""
         kind = frame.get("type")
         if kind is None and isinstance(frame.get("chunk"), Mapping):
             envelope_id = frame.get("id")
@@ -266,6 +270,9 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
         return out
 
     def finish(self) -> list[Event]:
+        """End of input: frames still waiting for a run are applied; the legacy run ends
+        ``completed`` if it had its ``done``, and every open run not finished by its sender ends
+        ``incomplete`` with a ``run_not_finished`` warning."""
         out: list[Event] = []
         self._flush_pending(out)
         if self._legacy is not None:

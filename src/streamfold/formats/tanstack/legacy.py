@@ -25,6 +25,8 @@ from .wire import (
     usage_from_wire,
 )
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Legacy(_Tools):
     """Legacy (era A) chunks."""

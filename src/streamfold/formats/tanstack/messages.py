@@ -28,6 +28,8 @@ from .wire import (
     tanstack_meta,
 )
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Messages(_Runs):
     """Text, reasoning and step frames."""

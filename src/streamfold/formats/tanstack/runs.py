@@ -36,6 +36,8 @@ from .wire import (
     usage_from_wire,
 )
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 # Interrupt reasons and TanStack metadata kinds that mean "approve this tool call" / "run this
 # tool in the client" (docs/agui.md, "Interrupts": TanStack, pydantic-ai, AG-UI 1.0).
 _APPROVAL_REASONS = frozenset({"approval_required", "tool_call"})

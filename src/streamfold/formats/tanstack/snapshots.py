@@ -38,6 +38,8 @@ from .wire import (
     tanstack_meta,
 )
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 class _Snapshots(_Subagents):
     """Snapshot, state and custom frames."""

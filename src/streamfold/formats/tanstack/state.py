@@ -14,6 +14,8 @@ import attrs
 from ...model import TextBuffer
 from .vocab import _DEFAULT_SESSION
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 
 @attrs.define(slots=True, eq=False)
 class _Run:

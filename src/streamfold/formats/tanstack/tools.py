@@ -31,6 +31,8 @@ from .wire import (
     tool_error_text,
 )
 
+__all__: list[str] = []  # the decoder's internals: nothing here is public API
+
 _FAILED_OUTCOMES = frozenset({"failed", "retried", "interrupted"})
 
 
