@@ -89,11 +89,10 @@ def dumps(value: Any, *, default: Any = None, option: int = 0) -> bytes:
         return orjson.dumps(value, default=default, option=option)
     except orjson.JSONEncodeError as exc:
         if "surrogates" in str(exc):
-            value = json_safe(value)
             try:
-                return orjson.dumps(value, default=default, option=option)
-            except orjson.JSONEncodeError:
-                pass  # also too wide or too deep
+                return orjson.dumps(json_safe(value), default=default, option=option)
+            except (orjson.JSONEncodeError, RecursionError):
+                pass  # also too wide or too deep: the wide path makes its text well formed
     return _dumps_wide(value, default, option)
 
 
@@ -112,8 +111,12 @@ def _dumps_wide(value: Any, default: Any, option: int) -> bytes:
             sort_keys=sort_keys,
             separators=separators,
         )
-    except (RecursionError, ValueError):  # deeper than the recursion limit; NaN (as null)
+    except RecursionError:  # deeper than the standard library's encoder goes
         text = _dumps_iteratively(value, default, sort_keys)
+    except ValueError as exc:
+        if "ircular" in str(exc):  # a caller's object that contains itself: not JSON
+            raise TypeError(str(exc)) from None
+        text = _dumps_iteratively(value, default, sort_keys)  # NaN, infinity: null, as orjson
     return well_formed(text)[0].encode()
 
 
