@@ -6,10 +6,12 @@ distribution (a ``.dist-info`` directory on ``sys.path``), read by ``importlib.m
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +117,31 @@ def test_the_docs_show_the_toy_format_that_this_test_runs() -> None:
     page = (ROOT / "docs" / "write-a-format.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", page, re.S)
     assert TOY_SOURCE.read_text() in blocks
+
+
+class _ToySessions:
+    """A toy session keyer: ``"desk"`` names the session; a frame without one joins the next
+    session named (as AG-UI's frames before the first run do)."""
+
+    def session_key(self, frame: Mapping[str, Any]) -> str | None:
+        desk = frame.get("desk")
+        return desk if type(desk) is str else None
+
+
+def test_a_plugin_format_routes_a_log_through_its_session_keys_hook(
+    toy_installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``export --log`` knows no format: the session key comes from the format's
+    ``session_keys()`` hook (docs/write-a-format.md), here a third-party one."""
+    from streamfold.batch.routing import PENDING, SessionRouter
+    from streamfold.framing import Frame
+
+    router = SessionRouter()
+    plain = [router.key(Frame(json.dumps({"toy": "say", "desk": "a"})))]
+    monkeypatch.setattr(ToyDecoder, "session_keys", staticmethod(_ToySessions), raising=False)
+    router = SessionRouter()
+    frames = [{"toy": "say"}, {"toy": "start", "desk": "b"}, {"toy": "say", "desk": "a"}]
+    keys = [router.key(Frame(json.dumps(frame))) for frame in frames]
+    assert plain == ["default"]  # without the hook, a toy frame goes with the frame before it
+    assert keys == [PENDING, "toy:b", "toy:a"]
+    assert router.pending_key() == "toy:a"  # the session the format named since

@@ -32,6 +32,7 @@ __all__ = [
     "Decoder",
     "DecoderBase",
     "FormatRegistry",
+    "SessionKeys",
     "cursor_codec",
     "detect_format",
     "make_decoder",
@@ -90,6 +91,15 @@ class Decoder(Protocol):
         """Events at end of input (e.g. end runs that never received their terminal frame)."""
         ...
 
+    @staticmethod
+    def session_keys() -> SessionKeys | None:
+        """A new :class:`SessionKeys` for one log of this format: which session each frame
+        belongs to, read from the wire before any decoding, so that ``export --log`` can fold
+        each session of an interleaved log on its own (docs/batch.md). ``None``: the format's
+        frames go with the session of the frame before them. Optional; :class:`DecoderBase`'s
+        returns ``None``."""
+        ...
+
     def run_evicted(self, session_id: str, run_id: str) -> None:
         """The reducer ended run ``run_id`` as ``incomplete`` to stay within ``max_open_runs``
         (a ``run_evicted`` diagnostic): forget it as an open run, so that later frames of its
@@ -106,6 +116,16 @@ class Decoder(Protocol):
     cursor_module: ClassVar[str | None]
     """Resume hook (docs/snapshot.md): the module that owns this decoder's snapshot cursor, a
     :class:`CursorCodec` (``None``: the decoder cannot be snapshotted)."""
+
+
+class SessionKeys(Protocol):
+    """Session keys of one log, in log order (a format's ``session_keys()``)."""
+
+    def session_key(self, frame: Mapping[str, Any]) -> str | None:
+        """The session of ``frame`` (parsed, of this format), or ``None`` when it belongs to
+        the next session this format names (a frame that comes before any, held by the
+        decoder for it, as AG-UI's ``CUSTOM`` before the first run)."""
+        ...
 
 
 class CursorCodec(Protocol):
@@ -149,8 +169,8 @@ class DecoderBase:
     Hooks and their defaults: ``detect`` → ``0.0``; ``non_json`` → ``None`` (the default
     ``not_json`` diagnostic); ``decode`` raises :class:`NotImplementedError` (a decoder must
     implement it); ``end_of_stream`` → no events; ``finish`` → no events; ``run_evicted`` and
-    ``session_evicted`` → nothing; ``cursor_module`` → ``None`` (the decoder cannot be
-    snapshotted, docs/snapshot.md).
+    ``session_evicted`` → nothing; ``session_keys`` → ``None``; ``cursor_module`` → ``None``
+    (the decoder cannot be snapshotted, docs/snapshot.md).
     """
 
     name: ClassVar[str] = ""
@@ -179,6 +199,11 @@ class DecoderBase:
     def finish(self) -> list[Event]:
         """No events at end of input."""
         return []
+
+    @staticmethod
+    def session_keys() -> SessionKeys | None:
+        """``None``: frames of this format go with the session of the frame before them."""
+        return None
 
     def run_evicted(self, session_id: str, run_id: str) -> None:
         """The reducer ended an open run (``max_open_runs``); nothing kept here to forget."""

@@ -68,6 +68,7 @@ from .._common import drop, int_or_none, keep_unknown_fields, keep_unknown_type,
 from .handlers import _Handlers
 from .repl import repl_line
 from .search import search_events
+from .sessions import LoomSessions
 from .state import _ENVELOPE, _Run, _Session
 from .tools import _Tools
 
@@ -353,6 +354,12 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
             error = run.error or "the stream ended without a reply line"
         out.append(EndRun(run.run_id, status, error=error))
         self._drop_run(session, run)
+
+    @staticmethod
+    def session_keys() -> LoomSessions:
+        """Loom's session keys for a log: the envelope ``session_id``, reply lines routed as
+        the decoder routes them (:mod:`.sessions`)."""
+        return LoomSessions()
 
     def run_evicted(self, session_id: str, run_id: str) -> None:
         """The reducer ended the run to stay within ``max_open_runs``: it is no longer the

@@ -72,6 +72,7 @@ from .._openai_events import Terminal
 from .control import _Control
 from .openai_profile import _OpenAIProfile
 from .reassembly import RangeMode, ReassemblyOptions
+from .sessions import NnrpSessions
 from .token_profile import _TokenProfile
 from .vocab import (
     _CANCEL_TYPES,
@@ -147,6 +148,12 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         return 0.9 if "message_type" in frame else 0.0
 
     # ------------------------------------------------------------------------------ entry
+
+    @staticmethod
+    def session_keys() -> NnrpSessions:
+        """NNRP's session keys for a log: the common header's session, normalised
+        (:mod:`.sessions`)."""
+        return NnrpSessions()
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         """Canonical events for one NNRP message (docs/nnrp.md): ``FRAME_SUBMIT`` opens an operation

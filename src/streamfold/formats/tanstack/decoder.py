@@ -115,6 +115,7 @@ from .. import DecoderBase
 from .._common import drop, keep_unknown_type
 from .legacy import _Legacy
 from .runs import _unfinished
+from .sessions import AguiSessions
 from .snapshots import _Snapshots
 from .vocab import (
     _MAX_PENDING,
@@ -152,6 +153,12 @@ class TanStackDecoder(_Snapshots, _Legacy, DecoderBase):
     frame_time = staticmethod(_frame_time)  # the wire's timestamp (docs/transcript.md, "Time")
 
     # ------------------------------------------------------------------------------ entry
+
+    @staticmethod
+    def session_keys() -> AguiSessions:
+        """AG-UI's session keys for a log: the thread, followed through run, message and tool
+        call ids for frames that do not name it (:mod:`.sessions`)."""
+        return AguiSessions()
 
     def decode(self, frame: Mapping[str, Any], frame_index: int) -> list[Event]:
         """Canonical events for one TanStack / AG-UI frame (docs/tanstack.md, docs/agui.md): AG-UI
