@@ -8,29 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .wire import _norm_id
+
 __all__ = ["NnrpSessions", "nnrp_session"]
 
 
 def nnrp_session(raw: Any) -> str:
-    """An NNRP ``session_id`` as the decoder names sessions: zero-padded hex for a number,
-    a non-numeric string as given, ``0x00000000`` when absent."""
-    value: int | None = None
-    if type(raw) is int:
-        if raw < 0:
-            return str(raw)
-        value = raw
-    elif type(raw) is str and raw:
-        text = raw.strip()
-        if text[:2] in ("0x", "0X"):
-            try:
-                value = int(text[2:], 16)
-            except ValueError:
-                return raw
-        elif text.isdigit():
-            value = int(text)
-        else:
-            return raw
-    return f"0x{value or 0:08x}"
+    """An NNRP ``session_id`` as the decoder names sessions (its own normalisation, shared):
+    zero-padded hex for a number, a non-numeric string as given, ``0x00000000`` when absent."""
+    return _norm_id(raw, 8) or "0x00000000"
 
 
 class NnrpSessions:
