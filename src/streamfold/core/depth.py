@@ -7,11 +7,11 @@ deeper than its ``max_json_depth`` (default :data:`DEFAULT_MAX_JSON_DEPTH`) with
 ``too_deep`` diagnostic that keeps the frame's text.
 
 Most frames are checked without a walk: a JSON text of ``n`` characters nests at most
-``n // 2`` levels, so a line up to twice the limit is not looked at (Loom and AG-UI text
-deltas); a longer one nests at most as many levels as it has ``[`` and ``{`` characters, counted
-by two ``bytes.count`` calls (about 1 ns per byte on CPython 3.11: 7% of an NNRP frame of
-~750 bytes, ``bench/results.md``). Only a text past both bounds has its parsed value walked,
-by an explicit stack.
+``n // 2`` levels, so a line up to twice the limit is not looked at (short text deltas); a
+longer one nests at most as many levels as it has ``[`` and ``{`` characters, counted by two
+``bytes.count`` calls (about 1 ns per byte on CPython 3.11: 7% of the cost of a frame with a
+~750-byte envelope, ``bench/results.md``). Only a text past both bounds has its parsed value
+walked, by an explicit stack.
 """
 
 from __future__ import annotations
