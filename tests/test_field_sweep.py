@@ -12,7 +12,6 @@ frame is accounted for, and every writer takes the result.
 from __future__ import annotations
 
 import contextlib
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 from streamfold import ProtocolError, Reducer
 
 from .core.test_text_fields import case_paths, frames_of
+from .support.mutations import replaced
 from .test_adversarial import check_outputs
 
 JSON_VALUES: list[Any] = [
@@ -61,15 +61,6 @@ def sweep_points(frames: list[dict[str, Any]]) -> list[tuple[int, tuple[str, ...
     return points
 
 
-def _set(frame: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(frame)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return changed
-
-
 def _accounted(reducer: Reducer) -> None:
     assert reducer.frames_in == reducer.frames_applied + reducer.frames_dropped
     bugs = [d for d in reducer.conversation.diagnostics if d.code == "decoder_error"]
@@ -83,7 +74,7 @@ def test_every_field_takes_every_json_type(path: Path) -> None:
     assert points
     for position, field in points:
         for value in JSON_VALUES:
-            changed = [*frames[:position], _set(frames[position], field, value)]
+            changed = [*frames[:position], replaced(frames[position], field, value)]
             changed += frames[position + 1 :]
             where = (path.name, position, field, value)
             lenient = Reducer()

@@ -10,7 +10,6 @@ restoring stays under a cap.
 
 from __future__ import annotations
 
-import copy
 import gc
 import os
 import sys
@@ -25,6 +24,8 @@ import pytest
 
 from streamfold import Reducer, SnapshotError, UsageError
 from streamfold.snapshot import to_bytes
+
+from ..support.mutations import replaced
 
 RECORDINGS = Path(__file__).parent.parent.parent / "examples" / "recordings"
 DATA = Path(__file__).parent / "data"
@@ -167,15 +168,6 @@ def leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, .
             yield here, item
 
 
-def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    out = copy.deepcopy(document)
-    target = out
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return out
-
-
 def finish(reducer: Reducer, name: str = "loom-multi-agent.ndjson") -> None:
     """A restored reducer must take the rest of its stream, end it and export it."""
     data = (RECORDINGS / name).read_bytes()
@@ -209,13 +201,8 @@ def test_class_paths_in_every_string_are_only_text(name: str, tmp_path: Path) ->
     assert outcomes["refused"] and outcomes["restored"]
 
 
-def sized(document: dict[str, Any], section: str, key: str, value: Any) -> dict[str, Any]:
-    out = copy.deepcopy(document)
-    target = out
-    for part in section.split("."):
-        target = target[part]
-    target[key] = value
-    return out
+def sized(document: dict[str, Any], section: str, key: str, value: Any) -> Any:
+    return replaced(document, (*section.split("."), key), value)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ past ``max_json_depth`` and past orjson's reader, deep JSON text inside a string
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Sequence
@@ -158,3 +159,13 @@ def streams_of_every_format() -> dict[str, list[list[bytes]]]:
         if paths:
             streams[fmt] = [recording_lines(path) for path in paths]
     return streams
+
+
+def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A deep copy of ``document`` with the item at ``path`` (keys and indexes) set to ``value``."""
+    out = copy.deepcopy(document)
+    target = out
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return out
