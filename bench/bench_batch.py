@@ -99,38 +99,49 @@ def agui_session(n: int) -> list[bytes]:
 def generate(
     folder: Path, sessions: int, turns: int, files: int, seed: int = 7
 ) -> tuple[list[Path], int]:
-    """Write the log as ``files`` rotated pieces; returns the paths and the frame count."""
+    """Write the log as ``files`` rotated pieces; returns the paths and the frame count.
+
+    Streams to disk a group of concurrent sessions at a time, so memory stays at one group's
+    frames whatever the log's size; the pieces are cut at byte offsets, so a line can continue
+    from one file into the next, as in a rotated log."""
     rng = random.Random(seed)
-    lines: list[bytes] = []
+    frames = 0
     batch = 64  # sessions running at the same time
-    for start in range(0, sessions, batch):
-        streams = []
-        agui: list[bytes] = []
-        for n in range(start, min(start + batch, sessions)):
-            kind = n % 8
-            if kind < 6:
-                streams.append(loom_session(f"s{n}", turns, rng))
-            elif kind == 6:
-                streams.append(nnrp_session(n))
-            else:
-                agui += agui_session(n)
-        positions = [0] * len(streams)
-        live = list(range(len(streams)))
-        while live:
-            i = rng.choice(live)
-            lines.append(streams[i][positions[i]])
-            positions[i] += 1
-            if positions[i] == len(streams[i]):
-                live.remove(i)
-        lines += agui
-    data = b"\n".join(lines) + b"\n"
-    size = -(-len(data) // files)
+    whole = folder / "app.log"
+    with whole.open("wb") as fh:
+        for start in range(0, sessions, batch):
+            streams = []
+            agui: list[bytes] = []
+            for n in range(start, min(start + batch, sessions)):
+                kind = n % 8
+                if kind < 6:
+                    streams.append(loom_session(f"s{n}", turns, rng))
+                elif kind == 6:
+                    streams.append(nnrp_session(n))
+                else:
+                    agui += agui_session(n)
+            lines: list[bytes] = []
+            positions = [0] * len(streams)
+            live = list(range(len(streams)))
+            while live:
+                i = rng.choice(live)
+                lines.append(streams[i][positions[i]])
+                positions[i] += 1
+                if positions[i] == len(streams[i]):
+                    live.remove(i)
+            lines += agui
+            frames += len(lines)
+            fh.write(b"\n".join(lines) + b"\n")
+    total = whole.stat().st_size
+    size = -(-total // files)
     paths = []
-    for k in range(files):
-        path = folder / f"app.log.{k:04d}"
-        path.write_bytes(data[k * size : (k + 1) * size])
-        paths.append(path)
-    return paths, len(lines)
+    with whole.open("rb") as fh:
+        for k in range(files):
+            path = folder / f"app.log.{k:04d}"
+            path.write_bytes(fh.read(size))
+            paths.append(path)
+    whole.unlink()
+    return paths, frames
 
 
 # ---------------------------------------------------------------------------------- a run
@@ -186,7 +197,7 @@ def main() -> None:
         print(orjson.dumps(one(engine, log, jobs, paths, out)).decode())
         return
     if args.full:
-        args.sessions, args.turns, args.files = 10_000, 46, 200
+        args.sessions, args.turns, args.files = 10_000, 22, 200
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
