@@ -25,6 +25,7 @@ FLOORS: dict[str, int] = {
     "safe_text": 1,
     "safe_markup": 2,  # Markdown / HTML escaping on top of safe_text
     "clock": 1,
+    "collector": 1,  # the gc.freeze strategy for long folds (stdlib only)
     "events": 2,
     "errors": 2,
     "notifications": 2,

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import attrs
 
+from ..collector import FreezeSettled
 from ..reducer import Reducer
 from ..tables.rows import Rows, conversation_rows, empty_rows
 from .frames import (
@@ -94,19 +95,22 @@ def read_chunks(path: str) -> Iterator[bytes]:
 
 def fold_path(path: str, source: str | None = None) -> FileResult:
     """Fold one file (framing and formats detected) into rows. Never raises for the file's
-    content or an unreadable file: those become ``diagnostics`` rows."""
+    content or an unreadable file: those become ``diagnostics`` rows. The model is kept out of
+    full collections while it grows (:class:`~streamfold.collector.FreezeSettled`)."""
     source = path if source is None else source
     reducer = Reducer()
     splitter = FrameSplitter(name=os.fspath(path))
     size = 0
     try:
-        for chunk in read_chunks(path):
-            size += len(chunk)
-            for frame in splitter.feed(chunk):
+        with FreezeSettled() as settle:
+            for chunk in read_chunks(path):
+                size += len(chunk)
+                for frame in splitter.feed(chunk):
+                    reducer.feed_frame(frame)
+                settle.reached(reducer.frames_in)
+            for frame in splitter.close():
                 reducer.feed_frame(frame)
-        for frame in splitter.close():
-            reducer.feed_frame(frame)
-        reducer.close()
+            reducer.close()
     except (OSError, RecordingError) as exc:
         rows = empty_rows()
         rows["diagnostics"].append(error_row(source, _describe(exc)))
@@ -214,11 +218,13 @@ class SessionFolder:
     """Folds routed frames: one :class:`Reducer` per session key, frames in log order, each
     numbered with its log index (:func:`~streamfold.batch.frames.feed_at`).
 
-    Memory: the folded models of the sessions it holds.
+    Memory: the folded models of the sessions it holds, kept out of full collections until
+    :meth:`rows` (:class:`~streamfold.collector.FreezeSettled`).
     """
 
     def __init__(self) -> None:
         self._sessions: dict[str, Reducer] = {}
+        self._settle = FreezeSettled()
         self.frames = 0
 
     def feed(self, record: FrameRecord) -> None:
@@ -229,6 +235,7 @@ class SessionFolder:
             reducer = self._sessions[key] = Reducer()
         feed_at(reducer, frame_of(fields), index)
         self.frames += 1
+        self._settle.reached(self.frames)
 
     def feed_many(self, records: Iterable[FrameRecord]) -> None:
         """:meth:`feed` each record, in order."""
@@ -244,4 +251,5 @@ class SessionFolder:
             close_at(reducer, log_frames)
             conversation_rows(reducer.conversation, source, into=rows)
         self._sessions.clear()
+        self._settle.close()
         return rows

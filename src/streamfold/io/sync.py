@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..collector import FREEZE_EVERY, FreezeSettled
 from ..export.tanstack import render_converted
 from ..framing.detect import Framing
 from ..framing.lines import DEFAULT_MAX_LINE_BYTES
@@ -52,6 +53,7 @@ def fold(
     *,
     framing: Framing | None = "ndjson",
     name: str = "",
+    freeze_every: int | None = FREEZE_EVERY,
     **options: Any,
 ) -> Conversation:
     """Fold a byte stream given as chunks of any size and return the final model.
@@ -65,13 +67,21 @@ def fold(
     (``Reducer.feed_stream``). The reducer is closed at the end, which ends runs that never
     received their terminal frame. Raises :class:`~streamfold.errors.UsageError` for an unknown
     ``framing`` or for both a ``reducer`` and ``options``.
+
+    ``freeze_every`` (frames, or ``None`` for never): while the fold runs, what it has built is
+    frozen out of CPython's full collections every that many frames and unfrozen at the end
+    (:class:`~streamfold.collector.FreezeSettled`; it stands aside when the collector is
+    disabled or the application freezes objects itself). A model of many sessions then costs
+    no more per frame than a small one (docs/performance.md#many-sessions-and-the-collector).
     """
     reducer = make_reducer(reducer, options)
     intake = Intake(reducer, framing, name=name, max_line_bytes=reducer.max_line_bytes, keep=False)
     feed = intake.feed
-    for chunk in chunks:
-        feed(chunk)
-    intake.finish(close_reducer=True)
+    with FreezeSettled(freeze_every) as settle:
+        for chunk in chunks:
+            feed(chunk)
+            settle.reached(reducer.frames_in)
+        intake.finish(close_reducer=True)
     return reducer.conversation
 
 
@@ -80,18 +90,26 @@ def fold_file(
     reducer: Reducer | None = None,
     *,
     framing: Framing | None = None,
+    freeze_every: int | None = FREEZE_EVERY,
     **options: Any,
 ) -> Conversation:
     """Fold a file and return the final model, the framing detected when not given: NDJSON,
     SSE, a ChunkRecording or a streamfold recording (docs/recording.md). Otherwise as
-    :func:`fold`.
+    :func:`fold` (``freeze_every`` included).
 
     Raises :class:`OSError` when the file cannot be read; the content itself never raises in
     lenient mode.
     """
     with open(path, "rb") as fh:
         chunks = iter(lambda: fh.read(CHUNK_SIZE), b"")
-        return fold(chunks, reducer, framing=framing, name=os.fspath(path), **options)
+        return fold(
+            chunks,
+            reducer,
+            framing=framing,
+            name=os.fspath(path),
+            freeze_every=freeze_every,
+            **options,
+        )
 
 
 def convert(
