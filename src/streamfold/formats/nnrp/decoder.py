@@ -256,6 +256,19 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
         if ids is None:
             return
         session, frame_id, view = ids
+        if kind == "PARTIAL_RESULT" and _plain_event(frame, header, meta):
+            op = self._ops.get((session, frame_id, view))
+            if op is not None and op.deferred is None:
+                # The OpenAI profile's in-order path: an event of an open operation, with no
+                # token-profile field, status or header flag that could end it. What the full
+                # path below does for such a frame, without its lookups (issue #24).
+                if "operation_id" in meta:
+                    self._check_operation_id(op, meta, out)
+                op.frames += 1
+                op.preview4 = True
+                self._flow(op, meta, out)
+                self._event(op, view, kind, frame, meta, False, out)
+                return
         descriptor = frame.get("typed_payload_descriptor")
         if type(descriptor) is not dict:
             descriptor = _mapping(frame, "typed_payload_descriptor", out)
@@ -335,3 +348,23 @@ class NnrpDecoder(_Control, _TokenProfile, _OpenAIProfile, DecoderBase):
                 self._end(op, term, out)
         elif op.deferred is not None and not any(lane.waiting for lane in op.lanes.values()):
             self._end(op, op.deferred, out)
+
+
+def _plain_event(
+    frame: Mapping[str, Any], header: Mapping[str, Any], meta: Mapping[str, Any]
+) -> bool:
+    """Whether a result frame is only an OpenAI-profile event: ``event`` or ``body``, no
+    token-profile field, no ``result_status`` / ``result_class`` and no header flags (absent
+    or the integer 0), so it cannot end its operation by itself."""
+    if "event" not in frame and "body" not in frame:
+        return False
+    flags = header.get("flags")
+    if flags is not None and (type(flags) is not int or flags != 0):
+        return False
+    return (
+        "typed_payload_descriptor" not in frame
+        and "profile_body" not in frame
+        and "payload_frame" not in frame
+        and "result_status" not in meta
+        and "result_class" not in meta
+    )

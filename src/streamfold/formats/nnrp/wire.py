@@ -292,9 +292,11 @@ def _event_object(
     frame: Mapping[str, Any], op: _Op | None, out: list[Event]
 ) -> Mapping[str, Any] | None:
     """``event`` (an object) or ``body`` (an object or its JSON text)."""
-    value = frame.get("event", frame.get("body"))
+    value = frame["event"] if "event" in frame else frame.get("body")
     if value is None:
         return None
+    if type(value) is dict:
+        return value
     if type(value) is str:
         try:
             value = orjson.loads(value)
