@@ -8,12 +8,14 @@ from typing import Final
 from .. import events as ev
 from ..model import (
     RUN_TRANSITIONS,
+    ReasoningPart,
     Run,
     RunStatus,
     Session,
     Severity,
     Span,
     SpanStatus,
+    TextPart,
     ToolCallState,
 )
 from ..model.values import _appended
@@ -135,6 +137,9 @@ def apply_end_run(state: FoldState, e: ev.EndRun, notes: Notes) -> None:
             message.completed = True
             message.end_frame, message.end_time = index, now
             notes.append(MessageCompleted(run.run_id, message.message_id, message))
+        for part in message.parts:  # finished texts as one string each (TextBuffer.settle)
+            if type(part) is TextPart or type(part) is ReasoningPart:
+                part.buffer.settle()
     run.status = e.status
     state.open_runs.pop(run.run_id, None)
     run.finish_reason = e.finish_reason if e.finish_reason is not None else run.finish_reason

@@ -219,6 +219,17 @@ class TextBuffer:
         self._cache = text
         self.chars = len(text)
 
+    def settle(self) -> None:
+        """Join the pieces into the one string a read would build, now (O(length) once).
+
+        The reducer calls it when a run ends: a finished text is then one string instead of a
+        list of chunks, one object fewer for every full collection to visit
+        (docs/performance.md#many-sessions-and-the-collector). Appending later works as before.
+        """
+        if self._pieces is not None:
+            self._cache = "".join(self._pieces)
+            self._pieces = None
+
     @property
     def text(self) -> str:
         """The whole text: O(length) the first time after an append, then cached."""
