@@ -14,10 +14,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streamfold import fold, fold_file
+from streamfold import Reducer, fold, fold_file
 from streamfold.batch.work import SessionFolder, fold_path
 from streamfold.collector import FreezeSettled
 from streamfold.export.json import to_json
+from streamfold.model import TextBuffer, TextPart
 
 
 def short_sessions(n: int) -> list[bytes]:
@@ -135,3 +136,30 @@ def test_the_batch_workers_unfreeze_what_they_froze(clean_gc: None, tmp_path: Pa
     rows = folder.rows("log", len(lines))
     assert gc.get_freeze_count() == 0
     assert sum(len(r) for r in rows.values()) > 0
+
+
+def chunks(buffer: TextBuffer) -> list[str] | None:
+    """The buffer's list of chunks (``None``: it holds one string)."""
+    return buffer._pieces
+
+
+def test_a_finished_runs_texts_are_one_string_each() -> None:
+    """What the collector visits per finished session: no list of chunks per text."""
+    reducer = Reducer(format="loom")
+    lines = short_sessions(2)
+    for line in lines[:-1]:  # the second session's reply line still to come
+        reducer.feed_line(line)
+    first, second = (s.runs[0] for s in reducer.conversation.sessions.values())
+    part = first.messages[0].parts[0]
+    assert isinstance(part, TextPart)
+    settled = part.buffer
+    assert chunks(settled) is None
+    assert settled.text == " word" * 15
+    part = second.messages[0].parts[0]
+    assert isinstance(part, TextPart)
+    open_buffer = part.buffer
+    assert chunks(open_buffer) is not None  # still streaming: appends stay O(1)
+    reducer.feed_line(lines[-1])
+    assert chunks(open_buffer) is None
+    open_buffer.append(" more")  # a text settled can still grow
+    assert open_buffer.text.endswith(" more")
