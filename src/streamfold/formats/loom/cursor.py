@@ -154,6 +154,8 @@ def load(cursor: LoomCursor) -> LoomDecoder:
             raise SnapshotError(f"session {saved.session_id!r} twice", "decoders.loom.sessions")
         run = None if saved.run is None else _load_run(saved.run, saved.session_id)
         decoder._sessions[saved.session_id] = _Session(saved.session_id, run, saved.runs)
+        if run is not None:
+            decoder._open[saved.session_id] = decoder._sessions[saved.session_id]
     if cursor.last_session is not None:
         last = decoder._sessions.get(cursor.last_session)
         if last is None:

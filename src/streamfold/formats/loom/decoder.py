@@ -328,6 +328,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         self._run_ids.add(run_id)
         run = _Run(run_id, session.session_id, session.runs)
         session.run = run
+        self._open[session.session_id] = session
         agent = str_or_none(run_start.get("agent")) if run_start is not None else None
         message = str_or_none(run_start.get("message")) if run_start is not None else None
         metadata = {"run_id": wanted} if wanted is not None and wanted != run_id else None
@@ -371,6 +372,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
     def session_evicted(self, session: Session) -> None:
         """The session left the model (``max_sessions``): everything kept for it goes too."""
         mine = self._sessions.pop(session.session_id, None)
+        self._open.pop(session.session_id, None)
         if mine is not None and mine is self._last_session:
             self._last_session = None
         for run in session.runs:
@@ -379,6 +381,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
 
     def _drop_run(self, session: _Session, run: _Run) -> None:
         session.run = None
+        self._open.pop(session.session_id, None)
         self._activity.pop(run.run_id, None)
 
     # ----------------------------------------------------------------------------- reply
@@ -440,7 +443,7 @@ class LoomDecoder(_Handlers, _Tools, DecoderBase):
         session = self._sessions.get(session_id) if type(session_id) is str else None
         if session is not None and session.run is not None:
             return session, session.run
-        open_runs = [s for s in self._sessions.values() if s.run is not None]
+        open_runs = list(self._open.values())
         if not open_runs:
             return session, None
         event_id = frame.get("event_id")

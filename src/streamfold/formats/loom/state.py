@@ -66,6 +66,9 @@ class _LoomState:
 
     def __init__(self) -> None:
         self._sessions: dict[str, _Session] = {}
+        self._open: dict[str, _Session] = {}
+        """The sessions whose run is open, by session_id: what a reply line without its run's
+        session_id is routed among (it must not scan every session ever seen, issue #24)."""
         self._last_session: _Session | None = None
         self._run_ids: set[str] = set()
         self._activity: dict[str, int] = {}  # run_id → last frame index (reply routing)
