@@ -105,6 +105,24 @@ def test_bound_memory_evicts_and_truncates(capsys: pytest.CaptureFixture[str]) -
         assert call.state is not ToolCallState.INPUT_STREAMING
 
 
+def test_many_sessions_folds_them_all_and_unfreezes(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.unfreeze()
+    try:
+        reducer, _ = load("many_sessions").main(600)  # 124,200 frames: one freeze
+    finally:
+        if not was_enabled:
+            gc.disable()
+    assert "600 sessions, 600 runs" in capsys.readouterr().out
+    assert gc.get_freeze_count() == 0
+    runs = reducer.conversation.runs
+    assert len(runs) == 600 and all(run.status is RunStatus.COMPLETED for run in runs)
+    assert len({run.reply for run in runs}) == 1 and runs[0].reply  # each reply reached its run
+
+
 def test_every_snippet_the_docs_include_exists() -> None:
     pattern = re.compile(r'--8<-- "([^":]+)(?::([\w-]+))?"')
     found = 0
