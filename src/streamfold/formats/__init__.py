@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol
 
@@ -241,12 +241,14 @@ class FormatRegistry(Mapping[str, type[Decoder]]):
         self._targets: dict[str, str] | None = None
         self._classes: dict[str, type[Decoder]] = {}
         self._broken: set[str] = set()
+        self._detectors: tuple[tuple[str, Callable[[Mapping[str, Any]], float]], ...] | None = None
 
     def refresh(self) -> None:
         """Read the entry points again (after installing a format into a running process)."""
         self._targets = None
         self._classes.clear()
         self._broken.clear()
+        self._detectors = None
 
     def _names(self) -> dict[str, str]:
         targets = self._targets
@@ -294,6 +296,15 @@ class FormatRegistry(Mapping[str, type[Decoder]]):
                 self._broken.add(name)
                 warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
 
+    def detectors(self) -> tuple[tuple[str, Callable[[Mapping[str, Any]], float]], ...]:
+        """``(name, detect)`` of every format that loads, in name order: what
+        :func:`detect_format` asks about each frame, built once (and again after
+        :meth:`refresh`), so that detection costs one call per format and no lookups."""
+        found = self._detectors
+        if found is None:
+            found = self._detectors = tuple((name, cls.detect) for name, cls in self.loaded())
+        return found
+
 
 FORMATS = FormatRegistry()
 """Every known format: name → decoder class (see :class:`FormatRegistry`)."""
@@ -320,8 +331,8 @@ def detect_format(frame: Mapping[str, Any]) -> str | None:
     format says 0. Ties go to the name that sorts first (see :class:`Decoder`)."""
     best: str | None = None
     best_confidence = 0.0
-    for name, cls in FORMATS.loaded():
-        confidence = cls.detect(frame)
+    for name, detect in FORMATS.detectors():
+        confidence = detect(frame)
         if confidence > best_confidence:
             best, best_confidence = name, confidence
     return best
