@@ -52,8 +52,9 @@ class FreezeSettled:
     much a full collection may still visit against nothing measurable: a freeze costs a few
     hundred nanoseconds.
     ``active`` says whether it freezes at all (see the module docstring for when it stands
-    aside). Not thread-safe: one per feed loop; two loops in one process each stand aside for
-    the other's freezes (the second sees a non-empty permanent generation).
+    aside). One per feed loop. Two loops in one process share the collector: one created after
+    another froze stands aside, and the first to end unfreezes both loops' objects (which only
+    makes the other's later collections walk them again until its next freeze).
     """
 
     __slots__ = ("_froze", "_next", "active", "every")
