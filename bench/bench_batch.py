@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sections import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
-BEGIN, END = "<!-- bench_batch -->", "<!-- /bench_batch -->"
 
 
 # ------------------------------------------------------------------------------- the log
@@ -189,7 +189,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="N")
     parser.add_argument("--engines", nargs="+", default=["local", "dask"])
-    parser.add_argument("--write", action="store_true", help="update bench/results.md")
+    parser.add_argument("--write", action="store_true", help="update the results file")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the results file")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -240,7 +241,6 @@ def main() -> None:
 def write(rows: list[dict[str, Any]], args: argparse.Namespace, frames: int, size: int) -> None:
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
-        BEGIN,
         "## Batch export (`bench/bench_batch.py`)",
         "",
         f"Written by `python bench/bench_batch.py{' --full' if args.full else ''} --write` on "
@@ -263,14 +263,7 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace, frames: int, siz
             f"{r['bytes'] / r['seconds'] / 1e6:.1f} | {r['seconds']:.1f} | "
             f"{r['worker_rss_mb']:.0f} MB | {r['parent_rss_mb']:.0f} MB |"
         )
-    lines.append(END)
-    section = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(args.out, "bench_batch", lines)
 
 
 if __name__ == "__main__":

@@ -41,9 +41,9 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import streams  # noqa: E402
+from sections import write_section  # noqa: E402
 
 RESULTS = HERE / "results.md"
-BEGIN, END = "<!-- bench_sessions -->", "<!-- /bench_sessions -->"
 MODES = ("gc", "no gc", "freeze")
 
 
@@ -143,7 +143,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100_000, help="the large count")
     parser.add_argument("--small", type=int, default=1_000, help="the small count")
     parser.add_argument("--formats", nargs="+", default=list(streams.FORMATS))
-    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update the results file")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the results file")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -185,7 +186,6 @@ def main() -> None:
 def write(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     out = [
-        BEGIN,
         "## Many short sessions (`bench/bench_sessions.py`)",
         "",
         f"Written by `python bench/bench_sessions.py --write` on {time.strftime('%Y-%m-%d %H:%M')}"
@@ -208,14 +208,7 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"{r['ratio']:.2f}× | {r['seconds'] / r['floor']:.2f}× | "
             f"{r['full_gcs']} ({r['gc_seconds']:.2f}) |"
         )
-    out.append(END)
-    section = "\n".join(out)
-    text = RESULTS.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(args.out, "bench_sessions", out)
 
 
 if __name__ == "__main__":

@@ -51,3 +51,55 @@ def test_bench_writes_every_table(tmp_path: Path) -> None:
     assert "| error" not in text  # a child process that failed is reported in its cell
     assert "What bounds it: a bare Python fold" in text
     assert "old numbers" not in text and text.endswith(kept)  # own part new, rest kept
+
+
+SESSIONS = ROOT / "bench" / "bench_sessions.py"
+
+
+@pytest.mark.skipif(not SESSIONS.exists(), reason="bench/ not in this checkout")
+def test_bench_sessions_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    out.write_text(
+        "# results\n<!-- bench_sessions -->\nOLD NUMBERS\n<!-- /bench_sessions -->\n\n"
+        "A note kept.\n",
+        encoding="utf-8",
+    )
+    cmd = [sys.executable, str(SESSIONS), "--sessions", "150", "--small", "20", "--write"]
+    cmd += ["--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text(encoding="utf-8")
+    assert "OLD NUMBERS" not in text and text.endswith("<!-- /bench_sessions -->\n\nA note kept.\n")
+    for fmt in ("loom", "agui", "nnrp"):
+        rows = re.findall(
+            rf"^\| {fmt} \| (long|short ×20|short ×150) \| (gc|no gc|freeze) \| [\d,]+ "
+            rf"\| {NUMBER} \| {NUMBER}× \| {NUMBER}× \| \d+ \({NUMBER}\) \|$",
+            text,
+            re.M,
+        )
+        assert len(rows) == 7, fmt  # long and the large count three ways, the small one once
+    # every short session is its own: the child reports as many sessions as it was given
+    assert re.search(r"short ×150 +gc +[\d,]+ frames +150 sessions", proc.stdout)
+
+
+BATCH = ROOT / "bench" / "bench_batch.py"
+
+
+@pytest.mark.skipif(not BATCH.exists(), reason="bench/ not in this checkout")
+def test_bench_batch_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    cmd = [sys.executable, str(BATCH), "--sessions", "24", "--turns", "1", "--files", "3"]
+    cmd += ["--engines", "local", "--write", "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\n\n<!-- bench_batch -->") and text.endswith("<!-- /bench_batch -->\n")
+    rows = re.findall(
+        r"^\| local \| (files|--log) \| (1|2) \| [\d,]+ \| [\d.]+ \| [\d.]+ "
+        r"\| \d+ MB \| \d+ MB \|$",
+        text,
+        re.M,
+    )
+    assert len(rows) == 4  # files and --log, one worker and two
+    frames = re.search(r"\(([\d,]+) frames, ", text)
+    assert frames and int(frames.group(1).replace(",", "")) > 24 * 10
