@@ -8,6 +8,7 @@ collector its own way. The time it saves is measured by ``bench/bench_sessions.p
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,31 @@ def test_a_finished_runs_texts_are_one_string_each() -> None:
     assert chunks(open_buffer) is None
     open_buffer.append(" more")  # a text settled can still grow
     assert open_buffer.text.endswith(" more")
+
+
+@pytest.mark.parametrize("freeze_every", [None, 1_000])
+def test_a_dropped_model_is_freed_at_once(
+    clean_gc: None, tmp_path: Path, freeze_every: int | None
+) -> None:
+    """No reference cycle holds a fold's reducer: the model goes when the caller drops it,
+    not at some later full collection (nor, after a freeze, never)."""
+    path = tmp_path / "many.ndjson"
+    path.write_bytes(b"\n".join(short_sessions(100)) + b"\n")
+    gc.collect()
+    if freeze_every is None:
+        gc.disable()  # nothing but reference counting can free it
+    # (with freezes the collector stays on: the model was frozen, then unfrozen into the oldest
+    # generation, where only a full collection would find a cycle)
+    try:
+        for how in ("fold", "fold_file"):
+            if how == "fold":
+                conversation = fold([path.read_bytes()], freeze_every=freeze_every)
+            else:
+                conversation = fold_file(path, freeze_every=freeze_every)
+            assert len(conversation.sessions) == 100
+            gone = weakref.ref(conversation)
+            session = weakref.ref(next(iter(conversation.sessions.values())))
+            del conversation
+            assert gone() is None and session() is None
+    finally:
+        gc.enable()

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -92,22 +93,17 @@ class Intake:
         self.framing = framing
         self._detector = None
         reducer = self.reducer
+        # The direct paths hold the reducer, never the intake: a bound method of the intake kept
+        # on the intake would be a reference cycle, and the reducer with its whole model would
+        # then outlive the caller's last reference until a full collection.
         if self._allow_direct and framing == "ndjson":
-            self._direct = reducer.feed_bytes if self._keep else self._drain_ndjson
+            self._direct = reducer.feed_bytes if self._keep else partial(_drain, reducer, "ndjson")
         elif self._allow_direct and framing == "sse":
-            self._direct = reducer.feed_sse if self._keep else self._drain_sse
+            self._direct = reducer.feed_sse if self._keep else partial(_drain, reducer, "sse")
         else:
             self._splitter = FrameSplitter(
                 framing, name=self.name, max_line_bytes=self._max_line_bytes
             )
-
-    def _drain_ndjson(self, data: bytes) -> list[Notification]:
-        self.reducer.feed_stream((data,), framing="ndjson")
-        return []
-
-    def _drain_sse(self, data: bytes) -> list[Notification]:
-        self.reducer.feed_stream((data,), framing="sse")
-        return []
 
     def feed(self, item: Item) -> list[Notification]:
         """Take one source item; returns the notifications of the frames it completed."""
@@ -282,3 +278,9 @@ class ReductionState:
     def pending(self) -> tuple[Notification, ...]:
         """Notifications already applied to the model but not yet handed out by iteration."""
         return tuple(self._buffer)
+
+
+def _drain(reducer: Reducer, framing: Literal["ndjson", "sse"], data: bytes) -> list[Notification]:
+    """Apply ``data`` keeping no notifications (``Reducer.feed_stream``)."""
+    reducer.feed_stream((data,), framing=framing)
+    return []
