@@ -4,7 +4,7 @@ CPython runs a full (generation-2) collection whenever the objects that survived
 collections have grown by 25% since the last one, and a full collection visits every tracked
 object, the folded model included. A fold that keeps many sessions therefore pays, per frame, in
 proportion to the model it has built so far: with 10^5 short sessions in one reducer the full
-collections took a third of the time (docs/performance.md#many-sessions-and-the-collector).
+collections took 3–5 s of a 20–35 s fold (docs/performance.md#many-sessions-and-the-collector).
 
 :class:`FreezeSettled` applies the remedy CPython provides for long-lived data: ``gc.freeze()``
 every ``every`` frames moves every object tracked at that moment into the permanent generation,
@@ -49,8 +49,8 @@ class FreezeSettled:
                 settle.reached(reducer.frames_in)
 
     ``every`` (frames, ``>= 1``, or ``None`` for never; ``ValueError`` otherwise) trades how
-    much a full collection may still visit against nothing measurable: a freeze costs a few
-    hundred nanoseconds.
+    much a full collection may still visit against the freezes themselves, which are
+    constant-time list splices.
     ``active`` says whether it freezes at all (see the module docstring for when it stands
     aside). One per feed loop. Two loops in one process share the collector: one created after
     another froze stands aside, and the first to end unfreezes both loops' objects (which only

@@ -71,8 +71,8 @@ def fold(
     ``freeze_every`` (frames, or ``None`` for never): while the fold runs, what it has built is
     frozen out of CPython's full collections every that many frames and unfrozen at the end
     (:class:`~streamfold.collector.FreezeSettled`; it stands aside when the collector is
-    disabled or the application freezes objects itself). A model of many sessions then costs
-    no more per frame than a small one (docs/performance.md#many-sessions-and-the-collector).
+    disabled or the application freezes objects itself). Full collections then stop walking
+    what is already folded (docs/performance.md#many-sessions-and-the-collector).
     """
     reducer = make_reducer(reducer, options)
     intake = Intake(reducer, framing, name=name, max_line_bytes=reducer.max_line_bytes, keep=False)
