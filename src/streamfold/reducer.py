@@ -256,6 +256,7 @@ class Reducer:
         if state.dropped or state.late_drops:
             self.frames_dropped += state.dropped + state.late_drops
             state.late_drops = 0
+        state.frame = state.raw = None  # applied: a large frame is not kept until the next one
         return notes
 
     def feed_line(self, line: bytes | str) -> _Notes:

@@ -158,7 +158,12 @@ def apply_set_reply(state: FoldState, e: ev.SetReply, notes: Notes) -> None:
     """Apply ``SetReply`` (:class:`streamfold.events.SetReply`): the sender's authoritative final
     answer for a run."""
     run = get_run(state, e.run_id, notes)
-    run.reply = e.text
+    text = e.text
+    if text and run.messages:  # the answer as streamed: keep one copy of it, not two
+        streamed = run.messages[-1].text
+        if streamed == text:
+            text = streamed
+    run.reply = text
     if e.reasoning is not None:
         run.reasoning_content = e.reasoning
     if e.thread_id is not None:
