@@ -7,6 +7,10 @@ Run::
     .venv/bin/python bench/run.py            # 10k, 100k, 1M frames; a few minutes
     .venv/bin/python bench/run.py --quick    # 10k and 100k only
 
+and then ``bench/bench_scale.py``'s streams (tool-heavy messages, many sessions, heap per
+retained byte, NNRP's OpenAI-profile fast path) with their peers (openai-python, pydantic-ai,
+TanStack, ``@ag-ui/client``, the AI SDK), into its own section (``--scale``).
+
 Prints a markdown report and writes it to ``bench/results.md``. For each stream of
 ``bench/streams.py`` (Loom ReAct with tools, AG-UI text + tools, NNRP token chunks) it measures:
 
@@ -954,6 +958,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full-peers", action="store_true", help="openai on every completion")
     p.add_argument("--budget-s", dest="budget", type=float, default=30.0, help="TanStack budget")
     p.add_argument("--out", type=Path, default=HERE / "results.md")
+    p.add_argument(
+        "--scale",
+        choices=("full", "quick", "tiny", "none"),
+        help="bench/bench_scale.py's streams (tool-heavy, many sessions, memory per byte, NNRP "
+        "fast path) with their peers; default: quick with --quick, else full",
+    )
     args = p.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
 
@@ -977,6 +987,13 @@ def main(argv: list[str] | None = None) -> None:
     text = render(report, args)
     args.out.write_text(text + kept_sections(args.out), encoding="utf-8")
     print(text)
+    scale = args.scale or ("quick" if args.quick else "full")
+    if scale != "none":
+        import bench_scale
+
+        sizes = {"full": bench_scale.FULL, "quick": bench_scale.QUICK, "tiny": bench_scale.TINY}
+        say(f"bench_scale ({scale})")
+        print("\n".join(bench_scale.run_scale(sizes[scale], args.out, peers=not args.no_peers)))
     say(f"written to {args.out}")
 
 

@@ -467,6 +467,118 @@ def nnrp_run(run: Run) -> list[bytes]:
     return out
 
 
+def nnrp_openai_run(run: Run) -> list[bytes]:
+    """One NNRP session per run in the OpenAI event profile (``examples/recordings/
+    nnrp-openai.ndjson``): per turn a ``FRAME_SUBMIT``, one ``PARTIAL_RESULT`` per text delta,
+    tool-call start / argument piece / completion and usage, then the ``RESULT_PUSH`` with the
+    whole completion."""
+    session = 0x100 + run.index
+    out: list[bytes] = []
+    for t, turn in enumerate(run.turns):
+        frame_id = 0x10 * (t + 1) + 1
+        operation = 0x1000 + session * 16 + t
+        header = {
+            "version_major": 1,
+            "wire_format": 0,
+            "msg_type": "PARTIAL_RESULT",
+            "header_len": 40,
+            "meta_len": 40,
+            "body_len": 0,
+            "session_id": _hex(session, 8),
+            "frame_id": _hex(frame_id, 8),
+            "view_id": _hex(0, 8),
+            "route_id": _hex(9, 8),
+            "trace_id": _hex(session << 16 | frame_id, 16),
+        }
+        request = orjson.dumps(
+            {
+                "schema_version": "openai-compatible/1",
+                "operation": "chat.completions.create",
+                "request_id": f"req_{session:x}_{frame_id:x}",
+                "body": {
+                    "model": _MODEL,
+                    "messages": [{"role": "user", "content": run.user}],
+                    "stream": True,
+                },
+            }
+        ).decode()
+        submit = {**header, "msg_type": "FRAME_SUBMIT", "meta_len": 32, "body_len": len(request)}
+        out.append(
+            _dumps(
+                {
+                    "message_type": "FRAME_SUBMIT",
+                    "common_header": submit,
+                    "fixed_metadata": {"operation_id": operation},
+                    "body": request,
+                }
+            )
+        )
+        events: list[dict[str, Any]] = [
+            {"delta": delta, "index": 0, "type": "response.output_text.delta"}
+            for delta in turn.text
+        ]
+        for k, call in enumerate(turn.tools):
+            ids = {"call_id": call.call_id, "index": k + 1, "item_id": f"item_{k + 1}"}
+            events.append({**ids, "name": call.name, "type": "response.tool_call.started"})
+            events += [
+                {"arguments_delta": piece, **ids, "type": "response.tool_call.delta"}
+                for piece in call.pieces
+            ]
+            arguments = "".join(call.pieces)
+            events.append(
+                {
+                    "arguments": arguments,
+                    **ids,
+                    "name": call.name,
+                    "type": "response.tool_call.completed",
+                }
+            )
+        usage = {
+            "input_tokens": turn.prompt_tokens,
+            "output_tokens": turn.completion_tokens,
+            "total_tokens": turn.prompt_tokens + turn.completion_tokens,
+        }
+        events.append({"type": "response.usage", "usage": usage})
+        for sequence, event in enumerate(events, 1):
+            body = orjson.dumps(event).decode()
+            meta = {"operation_id": operation, "result_sequence": sequence}
+            out.append(
+                _dumps(
+                    {
+                        "message_type": "PARTIAL_RESULT",
+                        "common_header": {**header, "body_len": len(body.encode())},
+                        "fixed_metadata": {**meta, "delta_sequence": sequence, "flags": 0},
+                        "body": body,
+                    }
+                )
+            )
+        finish = "tool_calls" if turn.tools else "stop"
+        message = {"content": "".join(turn.text), "role": "assistant"}
+        completion = {
+            "choices": [{"finish_reason": finish, "index": 0, "message": message}],
+            "id": f"chatcmpl-{session:x}{t:02d}",
+            "object": "chat.completion",
+            "usage": {
+                "completion_tokens": turn.completion_tokens,
+                "prompt_tokens": turn.prompt_tokens,
+                "total_tokens": turn.prompt_tokens + turn.completion_tokens,
+            },
+        }
+        body = orjson.dumps({"body": completion, "type": "response.completed"}).decode()
+        push = {"operation_id": operation, "status_code": 200}
+        out.append(
+            _dumps(
+                {
+                    "message_type": "RESULT_PUSH",
+                    "common_header": {**header, "msg_type": "RESULT_PUSH", "body_len": len(body)},
+                    "fixed_metadata": {**push, "payload_kind_bitmap": 16, "result_class": 0},
+                    "body": body,
+                }
+            )
+        )
+    return out
+
+
 def openai_run(run: Run, *, reasoning: bool, tools: bool) -> list[list[bytes]]:
     """The run's turns as OpenAI chat.completion.chunk objects (one completion per turn, usage
     in a last chunk with empty ``choices`` as ``stream_options.include_usage`` sends it).
@@ -522,7 +634,7 @@ _OPENAI_OPTIONS = {
     "agui": {"reasoning": False, "tools": True},
     "nnrp": {"reasoning": False, "tools": False},
 }
-_RENDER = {"loom": loom_run, "agui": agui_run, "nnrp": nnrp_run}
+_RENDER = {"loom": loom_run, "agui": agui_run, "nnrp": nnrp_run, "nnrp-openai": nnrp_openai_run}
 
 
 @dataclass(frozen=True, slots=True)

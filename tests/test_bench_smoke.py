@@ -27,6 +27,7 @@ def test_bench_writes_every_table(tmp_path: Path) -> None:
     kept = "<!-- kept: the sections below are written by other scripts and by hand; …-->\n## Mine\n"
     out.write_text("## Summary\nold numbers\n" + kept, encoding="utf-8")
     cmd = [sys.executable, str(BENCH), "--sizes", "1000", "2000", "--no-peers", "--out", str(out)]
+    cmd += ["--scale", "none"]  # bench_scale's own test is below
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = out.read_text(encoding="utf-8")
@@ -103,3 +104,38 @@ def test_bench_batch_writes_its_section(tmp_path: Path) -> None:
     assert len(rows) == 4  # files and --log, one worker and two
     frames = re.search(r"\(([\d,]+) frames, ", text)
     assert frames and int(frames.group(1).replace(",", "")) > 24 * 10
+
+
+SCALE = ROOT / "bench" / "bench_scale.py"
+NODE_PEERS = ROOT / "conformance" / "node_modules" / "@tanstack" / "ai"
+
+
+@pytest.mark.skipif(not SCALE.exists(), reason="bench/ not in this checkout")
+def test_bench_scale_writes_its_section_with_every_peer(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    out.write_text("# results\n\nA note kept.\n", encoding="utf-8")
+    cmd = [sys.executable, str(SCALE), "--tiny", "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# results\n\nA note kept.\n\n<!-- bench_scale -->\n")
+    goals = re.findall(r"^- .*: \*\*(met|not met)\*\*", text, re.M)
+    assert len(goals) == 5, text
+    for fmt in ("Loom", "AG-UI", "NNRP OpenAI"):  # tool-heavy: both sizes and the growth
+        assert re.search(
+            rf"^\| streamfold {fmt} \| {NUMBER} \| {NUMBER} \| {NUMBER}× \|", text, re.M
+        )
+    for fmt in ("Loom", "AG-UI", "NNRP token", "NNRP OpenAI"):  # heap per byte, open and closed
+        assert re.search(rf"^\| streamfold {fmt} \| {NUMBER} B \| {NUMBER} B \|$", text, re.M)
+        assert re.search(rf"^\| {fmt} \| [\d,]+ \| {NUMBER} \| {NUMBER}× \| ", text, re.M)
+    peers = ["openai-python", "pydantic-ai"]  # the test extra installs both
+    if NODE_PEERS.is_dir():
+        peers += ["TanStack", "@ag-ui/client", "Vercel ai"]
+    for peer in peers:
+        tools = rf"^\| {re.escape(peer)} \(per AG-UI frame\) \| {NUMBER} \| {NUMBER} \| "
+        assert re.search(tools, text, re.M), peer
+        sessions = rf"^\| {re.escape(peer)} \| {NUMBER} \| \d+\.\d+× \|$"
+        assert re.search(sessions, text, re.M), peer
+        memory = rf"^\| {re.escape(peer)} \| -?{NUMBER} B \| -?{NUMBER} B \|$"
+        assert re.search(memory, text, re.M), peer
+    assert "openai-python on the same content:" in text
