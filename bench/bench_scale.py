@@ -194,28 +194,37 @@ def fold_streamfold(fmt: str, lines: list[bytes]) -> Any:
     return reducer
 
 
-def fold_openai(completions: list[list[bytes]]) -> list[Any]:
+def fold_openai(completions: list[list[bytes]], deadline: float) -> tuple[list[Any], int]:
     """openai-python's ``ChatCompletionStreamState`` per completion, as ``run.openai_fold``, its
     states kept (the completion so far: what a client holds); the last one unfinished when the
-    stream stops inside it."""
+    stream stops inside it. Stops at ``deadline`` (``perf_counter``); returns the states and
+    the chunks taken."""
     from openai._models import construct_type
     from openai.lib.streaming.chat import ChatCompletionStreamState
     from openai.types.chat import ChatCompletionChunk
 
     loads = orjson.loads
+    clock = time.perf_counter
     out: list[Any] = []
+    done = 0
     for lines in completions:
         state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+        out.append(state)
         for line in lines:
             chunk = construct_type(type_=ChatCompletionChunk, value=loads(line))
             for _ in state.handle_chunk(chunk):  # type: ignore[arg-type]
                 pass
-        out.append(state)
-    return out
+            done += 1
+            if not done & 255 and clock() > deadline:
+                return out, done
+    return out, done
 
 
-def fold_pydantic(completions: list[list[bytes]], results: list[tuple[str, str, str]]) -> Any:
-    """pydantic-ai's parts manager fed the OpenAI chunks, one manager per completion."""
+def fold_pydantic(
+    completions: list[list[bytes]], results: list[tuple[str, str, str]], deadline: float
+) -> tuple[list[Any], int]:
+    """pydantic-ai's parts manager fed the OpenAI chunks, one manager per completion (stops at
+    ``deadline``; returns the responses and the chunks taken)."""
     from pydantic_ai._parts_manager import ModelResponsePartsManager
     from pydantic_ai.messages import ModelRequest, ModelResponse, ToolReturnPart
     from pydantic_ai.models import ModelRequestParameters
@@ -224,6 +233,8 @@ def fold_pydantic(completions: list[list[bytes]], results: list[tuple[str, str, 
     loads = orjson.loads
     out: list[Any] = []
     parameters = ModelRequestParameters()
+    clock = time.perf_counter
+    done = 0
     for lines in completions:
         manager = ModelResponsePartsManager(parameters)
         usage = RequestUsage()
@@ -246,11 +257,14 @@ def fold_pydantic(completions: list[list[bytes]], results: list[tuple[str, str, 
                         args=function.get("arguments"),
                         tool_call_id=call.get("id"),
                     )
+            done += 1
+            if not done & 255 and clock() > deadline:
+                return out, done
         out.append(ModelResponse(parts=manager.get_parts(), usage=usage))
     if results:
         returns = [ToolReturnPart(name, content, call_id) for name, content, call_id in results]
         out.append(ModelRequest(parts=returns))
-    return out
+    return out, done
 
 
 def tool_results(runs: Iterable[streams.Run]) -> list[tuple[str, str, str]]:
@@ -260,8 +274,9 @@ def tool_results(runs: Iterable[streams.Run]) -> list[tuple[str, str, str]]:
 # ------------------------------------------------------------------------- the children
 
 
-def child(who: str, spec: str, mode: str, repeat: str) -> None:
-    """In a fresh process: build ``spec``'s content, fold it as ``who``; print JSON."""
+def child(who: str, spec: str, mode: str, repeat: str, budget: str = "inf") -> None:
+    """In a fresh process: build ``spec``'s content, fold it as ``who``; print JSON. A Python
+    peer stops after ``budget`` seconds and says how far it got (``done_events``)."""
     runs = content(spec)
     sessions = spec.startswith("sessions:")
     if sessions and spec.count(":") == 2:  # "sessions:S:P": the peers' first P sessions
@@ -272,11 +287,14 @@ def child(who: str, spec: str, mode: str, repeat: str) -> None:
         completions = openai_completions(runs)
         if not closed:
             completions[-1] = open_prefix(completions[-1], DELTA_MARK["openai"])
+        seconds = float(budget)
         if who == "openai":
-            fold = lambda: fold_openai(completions)  # noqa: E731
+            fold = lambda: fold_openai(completions, time.perf_counter() + seconds)  # noqa: E731
         else:
             results = tool_results(runs)
-            fold = lambda: fold_pydantic(completions, results)  # noqa: E731
+            fold = lambda: fold_pydantic(  # noqa: E731
+                completions, results, time.perf_counter() + seconds
+            )
         units = sum(map(len, completions))
         lines: list[bytes] = []
     else:
@@ -289,9 +307,16 @@ def child(who: str, spec: str, mode: str, repeat: str) -> None:
     runs = []
     out: dict[str, Any] = {"who": who, "units": units}
     if mode == "time":
-        fold()  # warm-up: imports and caches
-        timing = best_of(int(repeat), fold)
-        out |= {"seconds": timing.seconds, "gc_seconds": timing.gc_seconds}
+        start = time.perf_counter()
+        first = fold()  # warm-up: imports and caches
+        elapsed = time.perf_counter() - start
+        done = first[1] if who in PY_PEERS else units
+        del first
+        if done < units:  # a peer past its budget: its one (partial) run
+            out |= {"seconds": elapsed, "events": units, "done_events": done, "completed": False}
+        else:
+            timing = best_of(int(repeat), fold)
+            out |= {"seconds": timing.seconds, "gc_seconds": timing.gc_seconds}
         if lines:
             out["floor"] = best_of(int(repeat), lambda: parse_all(lines)).seconds
     elif mode == "latency":
@@ -317,6 +342,8 @@ def child(who: str, spec: str, mode: str, repeat: str) -> None:
         gc.collect()
         out["heap_bytes"] = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
+        if who in PY_PEERS:  # what it took before its budget ran out
+            out |= {"events": units, "heap_events": kept[1]}
         del kept
     print(json.dumps(out))
 
@@ -324,8 +351,10 @@ def child(who: str, spec: str, mode: str, repeat: str) -> None:
 PCTS = {"p50": 0.5, "p99": 0.99, "p999": 0.999}
 
 
-def run_child(who: str, spec: str, mode: str, repeat: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", who, spec, mode, str(repeat)]
+def run_child(
+    who: str, spec: str, mode: str, repeat: int, budget: float = float("inf")
+) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", who, spec, mode, str(repeat), str(budget)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:200]}
@@ -388,14 +417,12 @@ def peers_on(scale: Scale, spec: str, agui_frames: int, agui_path: Path) -> dict
     out: dict[str, Any] = {}
     for peer in scale.peers:
         if peer in PY_PEERS:
-            r = run_child(peer, spec, "time", scale.sizes.repeat)
-            if "seconds" in r:
-                r["us_per_agui_frame"] = r["seconds"] / agui_frames * 1e6
+            r = run_child(peer, spec, "time", scale.sizes.repeat, scale.sizes.budget)
         else:
             r = run_node(peer, agui_path, scale.sizes)
-            if "seconds" in r:
-                share = r["done_events"] / r["events"]
-                r["us_per_agui_frame"] = r["seconds"] / (agui_frames * share) * 1e6
+        if "seconds" in r:  # a peer stopped at its budget: per frame of the part it took
+            share = r["done_events"] / r["events"] if "done_events" in r else 1.0
+            r["us_per_agui_frame"] = r["seconds"] / (agui_frames * share) * 1e6
         say(f"  {peer}: {r.get('us_per_agui_frame', r.get('error'))}")
         out[peer] = r
     return out
@@ -440,7 +467,7 @@ def measure(scale: Scale, tmp: Path) -> None:
         row = {fmt: run_child(f"streamfold:{fmt}", spec, "memory", 1) for fmt in SF_FORMAT}
         for peer in scale.peers:
             if peer in PY_PEERS:
-                row[peer] = run_child(peer, spec, "memory", 1)
+                row[peer] = run_child(peer, spec, "memory", 1, s.budget)
             else:
                 lines = render("agui", one_message(s.memory))
                 if state == "open":
@@ -459,9 +486,10 @@ def measure(scale: Scale, tmp: Path) -> None:
     }
     agui_frames = row["agui"].get("units", 1)
     if "openai" in scale.peers:
-        peer = run_child("openai", spec, "time", s.repeat)
+        peer = run_child("openai", spec, "time", s.repeat, s.budget)
         if "seconds" in peer:
-            peer["us_per_agui_frame"] = peer["seconds"] / agui_frames * 1e6
+            share = peer["done_events"] / peer["events"] if "done_events" in peer else 1.0
+            peer["us_per_agui_frame"] = peer["seconds"] / (agui_frames * share) * 1e6
         row["openai"] = peer
     rows["nnrp"] = row
 
@@ -640,7 +668,13 @@ def report(scale: Scale, seconds: float) -> list[str]:
         w.append(
             f"\nopenai-python on the same content: {u:.2f} µs per AG-UI frame; streamfold NNRP "
             f"(OpenAI profile, same content) ÷ openai-python: "
-            f"{num(div(r['nnrp-openai']['seconds'], r['openai']['seconds']), 3, '×')}."
+            f"{num(div(r['nnrp-openai']['seconds'] / r['agui']['units'] * 1e6, u), 3, '×')}"
+            + (
+                ""
+                if r["openai"].get("completed", True)
+                else " (openai-python stopped at its budget)"
+            )
+            + "."
         )
     nnrp = [div(us(r[f]), agui) or 99.0 for f in ("nnrp", "nnrp-openai")]
     p99 = [r["latency"].get(f, {}).get("p99", 99.0) for f in ("nnrp", "nnrp-openai")]
@@ -672,7 +706,7 @@ def run_scale(sizes: Sizes, out: Path | None, *, peers: bool = True) -> list[str
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        child(*argv[1:5])
+        child(*argv[1:6])
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smaller streams (a few minutes)")
