@@ -65,7 +65,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import streams  # noqa: E402
-from run import best_of, parse_all  # noqa: E402
+from run import best_of, git_describe, parse_all  # noqa: E402
 from sections import write_section  # noqa: E402
 
 RESULTS = HERE / "results.md"
@@ -535,8 +535,9 @@ def report(scale: Scale, seconds: float) -> list[str]:
     w.append("")
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     w.append(
-        f"Written on {time.strftime('%Y-%m-%d %H:%M')} in {seconds:.0f} s (load average {load} "
-        f"at the end; {sys.implementation.name} {sys.version.split()[0]}). Each number is a fresh "
+        f"Written by `python bench/bench_scale.py` on {time.strftime('%Y-%m-%d %H:%M')} in "
+        f"{seconds:.0f} s (commit {git_describe().split()[0]}; load average {load} at the end; "
+        f"{sys.implementation.name} {sys.version.split()[0]}). Each number is a fresh "
         f"process, best of {s.repeat}, collector on. Peers read their own units (OpenAI chunks, "
         "UI message chunks), so they are compared on the same content: *µs per AG-UI frame* is a "
         "fold's time ÷ the AG-UI frames of that content. *streamfold ÷ peer*: below 1, "
