@@ -136,6 +136,7 @@ def test_bench_scale_writes_its_section_with_every_peer(tmp_path: Path) -> None:
         assert re.search(tools, text, re.M), peer
         sessions = rf"^\| {re.escape(peer)} \| {NUMBER} \| \d+\.\d+× \|$"
         assert re.search(sessions, text, re.M), peer
-        memory = rf"^\| {re.escape(peer)} \| -?{NUMBER} B \| -?{NUMBER} B \|$"
-        assert re.search(memory, text, re.M), peer
+        if peer in ("openai-python", "pydantic-ai"):  # heap per byte: the Python peers only
+            memory = rf"^\| {re.escape(peer)} \| {NUMBER} B( \(first [\d,]+ events\))? \| "
+            assert re.search(memory, text, re.M), peer
     assert "openai-python on the same content:" in text
