@@ -99,7 +99,7 @@ class Sizes:
     memory: int  # text deltas of the memory stream
     script: int  # frames of the NNRP fast-path stream
     repeat: int
-    budget: float  # seconds per Node peer fold
+    budget: float  # seconds a peer may take on one stream before it stops (Python and Node)
 
 
 FULL = Sizes((200, 2000), 100_000, 10_000, 200_000, 100_000, 3, 30.0)

@@ -303,6 +303,8 @@ def _event_object(
         except orjson.JSONDecodeError:
             out.append(drop("invalid_field", "event body is not JSON", op.run_id if op else None))
             return None
+        if type(value) is dict:  # the usual case: no ABC check (issue #24)
+            return value
     if not isinstance(value, Mapping):
         out.append(drop("invalid_field", "event body is not an object", op.run_id if op else None))
         return None
