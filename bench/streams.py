@@ -376,37 +376,47 @@ def _hex(value: int, digits: int) -> str:
     return f"0x{value:0{digits}x}"
 
 
+def _nnrp_header(session: int, frame_id: int, msg_type: str, meta_len: int) -> dict[str, Any]:
+    """An NNRP common header (``body_len`` 0: each message sets its own)."""
+    return {
+        "version_major": 1,
+        "wire_format": 0,
+        "msg_type": msg_type,
+        "header_len": 40,
+        "meta_len": meta_len,
+        "body_len": 0,
+        "session_id": _hex(session, 8),
+        "frame_id": _hex(frame_id, 8),
+        "view_id": _hex(0, 8),
+        "route_id": _hex(9, 8),
+        "trace_id": _hex(session << 16 | frame_id, 16),
+    }
+
+
+def _nnrp_request(run: Run, session: int, frame_id: int) -> str:
+    """The ``FRAME_SUBMIT`` body of a run's turn: an OpenAI-compatible request, as JSON text."""
+    return orjson.dumps(
+        {
+            "schema_version": "openai-compatible/1",
+            "operation": "chat.completions.create",
+            "request_id": f"req_{session:x}_{frame_id:x}",
+            "body": {
+                "model": _MODEL,
+                "messages": [{"role": "user", "content": run.user}],
+                "stream": True,
+            },
+        }
+    ).decode()
+
+
 def nnrp_run(run: Run) -> list[bytes]:
     """One NNRP session per run; one operation (submit + in-order token chunks) per turn."""
     session = 0x100 + run.index
     out: list[bytes] = []
     for t, turn in enumerate(run.turns):
         frame_id = 0x10 * (t + 1) + 1
-        header = {
-            "version_major": 1,
-            "wire_format": 0,
-            "msg_type": "RESULT_PUSH",
-            "header_len": 40,
-            "meta_len": 24,
-            "body_len": 0,
-            "session_id": _hex(session, 8),
-            "frame_id": _hex(frame_id, 8),
-            "view_id": _hex(0, 8),
-            "route_id": _hex(9, 8),
-            "trace_id": _hex(session << 16 | frame_id, 16),
-        }
-        request = orjson.dumps(
-            {
-                "schema_version": "openai-compatible/1",
-                "operation": "chat.completions.create",
-                "request_id": f"req_{session:x}_{frame_id:x}",
-                "body": {
-                    "model": _MODEL,
-                    "messages": [{"role": "user", "content": run.user}],
-                    "stream": True,
-                },
-            }
-        ).decode()
+        header = _nnrp_header(session, frame_id, "RESULT_PUSH", 24)
+        request = _nnrp_request(run, session, frame_id)
         out.append(
             _dumps(
                 {
@@ -477,31 +487,8 @@ def nnrp_openai_run(run: Run) -> list[bytes]:
     for t, turn in enumerate(run.turns):
         frame_id = 0x10 * (t + 1) + 1
         operation = 0x1000 + session * 16 + t
-        header = {
-            "version_major": 1,
-            "wire_format": 0,
-            "msg_type": "PARTIAL_RESULT",
-            "header_len": 40,
-            "meta_len": 40,
-            "body_len": 0,
-            "session_id": _hex(session, 8),
-            "frame_id": _hex(frame_id, 8),
-            "view_id": _hex(0, 8),
-            "route_id": _hex(9, 8),
-            "trace_id": _hex(session << 16 | frame_id, 16),
-        }
-        request = orjson.dumps(
-            {
-                "schema_version": "openai-compatible/1",
-                "operation": "chat.completions.create",
-                "request_id": f"req_{session:x}_{frame_id:x}",
-                "body": {
-                    "model": _MODEL,
-                    "messages": [{"role": "user", "content": run.user}],
-                    "stream": True,
-                },
-            }
-        ).decode()
+        header = _nnrp_header(session, frame_id, "PARTIAL_RESULT", 40)
+        request = _nnrp_request(run, session, frame_id)
         submit = {**header, "msg_type": "FRAME_SUBMIT", "meta_len": 32, "body_len": len(request)}
         out.append(
             _dumps(
