@@ -65,7 +65,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import streams  # noqa: E402
-from run import best_of, git_describe, parse_all  # noqa: E402
+from run import best_of, git_describe, openai_fold, parse_all  # noqa: E402
 from sections import write_section  # noqa: E402
 
 RESULTS = HERE / "results.md"
@@ -194,32 +194,6 @@ def fold_streamfold(fmt: str, lines: list[bytes]) -> Any:
     return reducer
 
 
-def fold_openai(completions: list[list[bytes]], deadline: float) -> tuple[list[Any], int]:
-    """openai-python's ``ChatCompletionStreamState`` per completion, as ``run.openai_fold``, its
-    states kept (the completion so far: what a client holds); the last one unfinished when the
-    stream stops inside it. Stops at ``deadline`` (``perf_counter``); returns the states and
-    the chunks taken."""
-    from openai._models import construct_type
-    from openai.lib.streaming.chat import ChatCompletionStreamState
-    from openai.types.chat import ChatCompletionChunk
-
-    loads = orjson.loads
-    clock = time.perf_counter
-    out: list[Any] = []
-    done = 0
-    for lines in completions:
-        state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
-        out.append(state)
-        for line in lines:
-            chunk = construct_type(type_=ChatCompletionChunk, value=loads(line))
-            for _ in state.handle_chunk(chunk):  # type: ignore[arg-type]
-                pass
-            done += 1
-            if not done & 255 and clock() > deadline:
-                return out, done
-    return out, done
-
-
 def fold_pydantic(
     completions: list[list[bytes]], results: list[tuple[str, str, str]], deadline: float
 ) -> tuple[list[Any], int]:
@@ -289,7 +263,9 @@ def child(who: str, spec: str, mode: str, repeat: str, budget: str = "inf") -> N
             completions[-1] = open_prefix(completions[-1], DELTA_MARK["openai"])
         seconds = float(budget)
         if who == "openai":
-            fold = lambda: fold_openai(completions, time.perf_counter() + seconds)  # noqa: E731
+            fold = lambda: openai_fold(  # noqa: E731
+                completions, time.perf_counter() + seconds, final=closed
+            )
         else:
             results = tool_results(runs)
             fold = lambda: fold_pydantic(  # noqa: E731

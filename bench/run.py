@@ -41,6 +41,7 @@ import argparse
 import gc
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import resource
@@ -281,22 +282,35 @@ def openai_available() -> str | None:
     return None
 
 
-def openai_fold(completions: Iterable[list[bytes]]) -> int:
+def openai_fold(
+    completions: Iterable[list[bytes]], deadline: float = math.inf, *, final: bool = True
+) -> tuple[list[Any], int]:
+    """openai-python's ``ChatCompletionStreamState``, one per completion, fed its chunk lines
+    (``orjson.loads`` + ``construct_type`` + ``handle_chunk``, what the SDK's stream does per SSE
+    event), then ``get_final_completion`` when ``final``. The states are kept (what a client
+    holds; streamfold keeps its model too). Stops at ``deadline`` (``perf_counter``) and
+    returns the states and the chunks taken."""
     from openai._models import construct_type
     from openai.lib.streaming.chat import ChatCompletionStreamState
     from openai.types.chat import ChatCompletionChunk
 
     loads = orjson.loads
-    n = 0
+    clock = time.perf_counter
+    states: list[Any] = []
+    done = 0
     for lines in completions:
         state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+        states.append(state)
         for line in lines:
             chunk = construct_type(type_=ChatCompletionChunk, value=loads(line))
             for _ in state.handle_chunk(chunk):  # type: ignore[arg-type]
                 pass
-        state.get_final_completion()
-        n += len(lines)
-    return n
+            done += 1
+            if not done & 255 and clock() > deadline:
+                return states, done
+        if final:
+            state.get_final_completion()
+    return states, done
 
 
 def node_available() -> str | None:
